@@ -1,0 +1,1 @@
+"""Ingest: read exports (CSV, XLSX, CRM exports through mappings) into the raw schema."""

@@ -1,0 +1,101 @@
+"""The milestone catalogue: the ordered checklist every lead moves through.
+
+The catalogue is configuration (`seeds/milestones.csv` by default, or a team's own file named
+in the settings). Ingest reads it to recognise milestone names in exports and copies it into
+`raw.milestone_catalogue`, where dbt reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+CATALOGUE_COLUMNS = (
+    "milestone_order",
+    "milestone",
+    "label",
+    "is_decision_point",
+    "aliases",
+    "quiet_after_days",
+    "needs_confirmation",
+    "is_filled",
+    "call_on_day",
+    "follow_up_call",
+    "follow_up_after_days",
+)
+
+
+class CatalogueError(ValueError):
+    """The milestone catalogue file cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One milestone of the checklist."""
+
+    order: int
+    code: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+def normalise_name(text: str) -> str:
+    """A name reduced for loose matching: case, spacing and punctuation do not count.
+
+    `Fee %` and `fee percent` match; `CVs received`, `cvs-received` and `CVS RECEIVED` match.
+    """
+    text = text.lower().replace("%", " percent ").replace("&", " and ").replace("#", " number ")
+    return re.sub(r"[^0-9a-z]+", "", text)
+
+
+def read_catalogue_frame(path: Path) -> pl.DataFrame:
+    """The catalogue as a data frame with its columns typed, checked for use."""
+    if not path.exists():
+        raise CatalogueError(f"{path}: milestone catalogue not found")
+    frame = pl.read_csv(
+        path,
+        schema_overrides={
+            "aliases": pl.String,
+            "call_on_day": pl.String,
+            "follow_up_call": pl.String,
+        },
+    )
+    missing = [column for column in CATALOGUE_COLUMNS if column not in frame.columns]
+    if missing:
+        raise CatalogueError(f"{path}: the catalogue lacks the column(s) {', '.join(missing)}")
+    frame = frame.select(CATALOGUE_COLUMNS).sort("milestone_order")
+    codes = frame["milestone"].to_list()
+    if len(set(codes)) != len(codes) or frame["milestone"].null_count():
+        raise CatalogueError(f"{path}: every milestone needs a unique code")
+    if not frame["is_filled"].any():
+        raise CatalogueError(
+            f"{path}: mark one milestone is_filled=true (the one that fills a lead)"
+        )
+    return frame
+
+
+def read_catalogue(path: Path) -> list[Milestone]:
+    """The milestones of the catalogue at `path`, in checklist order."""
+    frame = read_catalogue_frame(path)
+    return [
+        Milestone(
+            order=row["milestone_order"],
+            code=row["milestone"],
+            label=row["label"],
+            aliases=tuple(alias.strip() for alias in (row["aliases"] or "").split("|") if alias),
+        )
+        for row in frame.iter_rows(named=True)
+    ]
+
+
+def milestone_names(milestones: list[Milestone]) -> dict[str, str]:
+    """Every name an export may use for a milestone (code, label, aliases), normalised, mapped
+    to the milestone's code."""
+    names: dict[str, str] = {}
+    for milestone in milestones:
+        for name in (milestone.code, milestone.label, *milestone.aliases):
+            names.setdefault(normalise_name(name), milestone.code)
+    return names

@@ -1,0 +1,188 @@
+"""The row checks, as SQL built from a kind's contract.
+
+One statement types every column of a file's records and collects each record's problems
+into `_reason` (null when the row is good), so a 10,000,000-row call log is checked inside
+DuckDB in one pass rather than row by row in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from ingest.catalogue import normalise_name
+from ingest.contracts import STATUS_WORDS, STATUSES, Contract, Field
+from ingest.mapping import Mapping
+from ingest.source import sql_literal
+
+DAY_FIRST_FORMATS = (
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%y %H:%M",
+    "%d-%m-%Y %H:%M",
+    "%d %b %Y %H:%M",
+    "%d.%m.%Y %H:%M",
+)
+TICKS = ("y", "yes", "x", "✓", "✔", "✅", "tick", "done", "true", "reached")
+EARLIEST_PLAUSIBLE = "2000-01-01"
+YEARS_AHEAD_PLAUSIBLE = 3
+
+MACROS = r"""
+create or replace temp macro lt_norm(x) as regexp_replace(
+    replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
+    '[^0-9a-z]+', '', 'g');
+create or replace temp macro lt_money(x) as try_cast(
+    regexp_replace(lower(x), '(£|\$|€|,|\s|gbp|k$)', '', 'g') as decimal(14, 2))
+    * case when lower(x) like '%k' then 1000 else 1 end;
+create or replace temp macro lt_percent(x) as case
+    when x like '%\%%' escape '\' then try_cast(trim(replace(x, '%', '')) as decimal(7, 3))
+    when try_cast(x as double) <= 1 then try_cast(x as double) * 100
+    else try_cast(x as decimal(7, 3)) end;
+"""
+
+
+def formats(dayfirst: bool, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The strptime formats tried, in order, for a text date that is not ISO."""
+    if dayfirst:
+        return (*extra, *DAY_FIRST_FORMATS)
+    swapped = tuple(
+        fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m") for fmt in DAY_FIRST_FORMATS
+    )
+    return (*extra, *swapped)
+
+
+@dataclass(frozen=True)
+class CheckedColumn:
+    """A field's typed value and the problem with it, as SQL over the source record."""
+
+    value: str
+    problem: str | None
+
+
+class RowChecks:
+    """Builds the SQL that types and checks one file's records for one contract."""
+
+    def __init__(
+        self,
+        contract: Contract,
+        milestone_names: dict[str, str],
+        milestone_labels: dict[str, str],
+        mapping: Mapping | None,
+        dayfirst: bool,
+    ) -> None:
+        self.contract = contract
+        self.milestone_names = milestone_names
+        self.milestone_labels = milestone_labels
+        self.mapping = mapping
+        self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
+
+    @staticmethod
+    def install_macros(con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(MACROS)
+
+    def _date(self, text: str, target: str) -> str:
+        fmts = "[" + ", ".join(sql_literal(fmt) for fmt in self.date_formats) + "]"
+        iso = f"try_cast({text} as {target})"
+        if target == "date":
+            iso = f"coalesce({iso}, try_cast(try_cast({text} as timestamp) as date))"
+        return f"coalesce({iso}, cast(try_strptime({text}, {fmts}) as {target}))"
+
+    def plausible(self, value: str, label: str) -> str:
+        """A problem when a date is before 2000 or years ahead: almost always a typo."""
+        return (
+            f"case when {value} < date '{EARLIEST_PLAUSIBLE}' or {value} > current_date"
+            f" + interval {YEARS_AHEAD_PLAUSIBLE} year then {sql_literal(label)} || ' '"
+            f" || strftime({value}, '%d/%m/%Y') || ' is implausible (before 2000 or more than"
+            f" {YEARS_AHEAD_PLAUSIBLE} years ahead): check the year' end"
+        )
+
+    def _value_map(self, field: Field, text: str, vocabulary: dict[str, str]) -> str:
+        """A CASE that turns an export's word into leadtrack's, through the mapping's value
+        map first, then the vocabulary."""
+        words = dict(vocabulary)
+        if self.mapping:
+            for source, target in self.mapping.values.get(field.name, {}).items():
+                words[normalise_name(source)] = vocabulary.get(normalise_name(target), target)
+        branches = " ".join(
+            f"when {sql_literal(word)} then {sql_literal(code)}" for word, code in words.items()
+        )
+        return f"case lt_norm({text}) {branches} end"
+
+    def column(self, field: Field, text: str) -> CheckedColumn:
+        """`text` is the SQL of the field's trimmed, blank-as-null source text."""
+        label = sql_literal(field.label)
+        shown = f"{label} || ' ''' || {text} || ''''"
+        missing = (
+            f"case when {text} is null then {label} || ' is empty: fill it in (every row needs"
+            f" one)' end"
+            if field.required
+            else None
+        )
+        if field.type in ("text", "id"):
+            return CheckedColumn(text, missing)
+        if field.type in ("date", "timestamp"):
+            value = self._date(text, field.type)
+            unparsed = (
+                f"case when {text} is not null and {value} is null then {shown} || ' is not a"
+                f" date: write it as dd/mm/yyyy (or yyyy-mm-dd)' end"
+            )
+            return CheckedColumn(value, _first(missing, unparsed))
+        if field.type == "money":
+            value = f"lt_money({text})"
+            bad = (
+                f"case when {text} is not null and ({value} is null or {value} < 0) then {shown}"
+                f" || ' is not an amount: write it like 45000 or £45,000' end"
+            )
+            return CheckedColumn(value, bad)
+        if field.type == "percent":
+            value = f"lt_percent({text})"
+            bad = (
+                f"case when {text} is not null and ({value} is null or {value} < 0 or {value} >"
+                f" 100) then {shown} || ' is not a percentage: write it like 20 or 20%' end"
+            )
+            return CheckedColumn(value, bad)
+        if field.type == "status":
+            value = self._value_map(field, text, STATUS_WORDS)
+            bad = (
+                f"case when {text} is not null and {value} is null then {shown} || ' is not a"
+                f" status leadtrack knows: use one of {', '.join(STATUSES)} (or a synonym such"
+                f" as Placed or Dead), or map it in a mapping file' end"
+            )
+            return CheckedColumn(value, bad)
+        value = self._value_map(field, text, self.milestone_names)
+        examples = ", ".join(list(self.milestone_labels.values())[:3])
+        bad = (
+            f"case when {text} is not null and {value} is null then {shown} || ' is not a"
+            f" milestone of the catalogue: use its label (e.g. {examples}), or add it to the"
+            f" catalogue''s aliases or a mapping file''s values' end"
+        )
+        return CheckedColumn(value, _first(missing, bad))
+
+    def milestone_cell(self, code: str, text: str) -> tuple[str, str, str]:
+        """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL)."""
+        ticks = ", ".join(sql_literal(tick) for tick in TICKS)
+        is_tick = f"coalesce(lower({text}) in ({ticks}), false)"
+        value = f"case when not {is_tick} then {self._date(text, 'date')} end"
+        label = sql_literal(self.milestone_labels[code])
+        problem = (
+            f"case when {text} is not null and not {is_tick} and {value} is null then {label}"
+            f" || ' holds ''' || {text} || ''', which is neither a date (dd/mm/yyyy) nor a tick"
+            f" (Y, ✓)' end"
+        )
+        return value, is_tick, problem
+
+
+def _first(*problems: str | None) -> str | None:
+    present = [problem for problem in problems if problem]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else f"coalesce({', '.join(present)})"

@@ -1,0 +1,301 @@
+"""What each kind of export holds, declared as data: fields, types, the header names people
+give them, which are required, and what makes two rows the same.
+
+The loader turns a contract into one SQL statement that types every column and collects every
+row's problems; nothing here runs per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.catalogue import normalise_name
+
+FieldType = Literal["text", "id", "date", "timestamp", "money", "percent", "status", "milestone"]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column of a kind: its raw name, type, and the headers exports give it."""
+
+    name: str
+    type: FieldType
+    label: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+
+    def header_names(self) -> set[str]:
+        return {normalise_name(name) for name in (self.name, self.label, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One kind of export and the raw table it lands in."""
+
+    kind: str
+    table: str
+    fields: tuple[Field, ...]
+    # Two rows with the same values here describe the same thing: the later one in a file is
+    # rejected as a duplicate. Empty: only exact duplicate rows are.
+    key: tuple[str, ...] = ()
+    # Headers that single this kind out when `--kind` is not given.
+    signature: tuple[str, ...] = ()
+
+    def field(self, name: str) -> Field:
+        return next(field for field in self.fields if field.name == name)
+
+
+LEAD_ID = Field(
+    "lead_id",
+    "id",
+    "Lead ID",
+    (
+        "Ref",
+        "Reference",
+        "Lead ref",
+        "Lead",
+        "Lead number",
+        "Job ref",
+        "Vacancy ref",
+        "Deal ID",
+        "Opportunity ID",
+    ),
+    required=True,
+)
+
+LEAD_FIELDS = (
+    LEAD_ID,
+    Field(
+        "created_date",
+        "date",
+        "Created date",
+        (
+            "Date",
+            "Created",
+            "Date generated",
+            "Date created",
+            "Lead date",
+            "Created on",
+            "Date added",
+            "Create date",
+            "Opened",
+        ),
+        required=True,
+    ),
+    Field(
+        "consultant",
+        "text",
+        "Consultant",
+        ("Owner", "Recruiter", "Lead owner", "Deal owner", "Account manager"),
+        required=True,
+    ),
+    Field(
+        "client",
+        "text",
+        "Client",
+        (
+            "Company",
+            "Account",
+            "Client name",
+            "Company name",
+            "Organisation",
+            "Organization",
+            "Employer",
+        ),
+    ),
+    Field("contact", "text", "Contact", ("Contact name", "Hiring manager", "Client contact")),
+    Field(
+        "phone",
+        "text",
+        "Phone",
+        ("Telephone", "Tel", "Phone number", "Contact phone", "Mobile", "Contact number"),
+    ),
+    Field("email", "text", "Email", ("Contact email", "E-mail", "Email address")),
+    Field(
+        "job_title",
+        "text",
+        "Role",
+        ("Job title", "Position", "Vacancy", "Job", "Title", "Job role"),
+    ),
+    Field("salary", "money", "Salary", ("Base salary", "Package", "Salary (£)", "Annual salary")),
+    Field("fee_pct", "percent", "Fee %", ("Fee percent", "Fee rate", "Fee percentage", "Fee pc")),
+    Field(
+        "fee", "money", "Fee", ("Fee amount", "Expected fee", "Fee (£)", "Amount", "Deal amount")
+    ),
+    Field("status", "status", "Status", ("Lead status", "Outcome", "State")),
+    Field(
+        "lost_reason",
+        "text",
+        "Lost reason",
+        ("Reason lost", "Reason", "Closed lost reason", "Why lost"),
+    ),
+    Field("notes", "text", "Notes", ("Comments", "Note", "Comment")),
+)
+
+CONTRACTS: dict[str, Contract] = {
+    "leads": Contract(
+        "leads", "leads", LEAD_FIELDS, key=("lead_id",), signature=("lead_id", "created_date")
+    ),
+    "tracker": Contract("tracker", "leads", LEAD_FIELDS, key=("lead_id",), signature=("lead_id",)),
+    "events": Contract(
+        "events",
+        "milestone_events",
+        (
+            LEAD_ID,
+            Field(
+                "milestone",
+                "milestone",
+                "Milestone",
+                (
+                    "Stage",
+                    "Stage name",
+                    "Event",
+                    "Step",
+                    "Pipeline stage",
+                    "Status to",
+                    "Deal stage",
+                ),
+                required=True,
+            ),
+            Field(
+                "event_date",
+                "date",
+                "Event date",
+                (
+                    "Date",
+                    "Date reached",
+                    "Reached",
+                    "Stage date",
+                    "Date entered",
+                    "Changed at",
+                    "Updated at",
+                ),
+                required=True,
+            ),
+            Field(
+                "candidate",
+                "text",
+                "Candidate",
+                ("Candidate name", "Applicant", "Candidate ID", "Application ID"),
+            ),
+            Field("notes", "text", "Notes", ("Comments", "Note")),
+        ),
+        signature=("milestone", "event_date"),
+    ),
+    "calls": Contract(
+        "calls",
+        "calls",
+        (
+            Field(
+                "call_id",
+                "id",
+                "Call ID",
+                ("Call ref", "Activity ID", "Call number", "Engagement ID"),
+            ),
+            Field("lead_id", "id", "Lead ID", LEAD_ID.aliases),
+            Field(
+                "consultant",
+                "text",
+                "Consultant",
+                ("Caller", "User", "Owner", "Called by", "Agent", "Recruiter"),
+                required=True,
+            ),
+            Field(
+                "called_at",
+                "timestamp",
+                "Called at",
+                (
+                    "Date/Time",
+                    "Date time",
+                    "Call date",
+                    "Call time",
+                    "Date",
+                    "Time",
+                    "Timestamp",
+                    "When",
+                    "Started at",
+                ),
+                required=True,
+            ),
+            Field(
+                "outcome",
+                "text",
+                "Outcome",
+                ("Result", "Call outcome", "Disposition", "Call result"),
+            ),
+            Field(
+                "callback_date",
+                "date",
+                "Call back on",
+                (
+                    "Callback",
+                    "Call back",
+                    "Callback date",
+                    "Call back date",
+                    "Next call",
+                    "Follow up",
+                    "Follow-up date",
+                    "Call me on",
+                ),
+            ),
+            Field("contact", "text", "Contact", ("Contact name", "Spoke to", "Person")),
+            Field("notes", "text", "Notes", ("Comments", "Note", "Summary")),
+        ),
+        key=("call_id",),
+        signature=("called_at", "outcome"),
+    ),
+    "consultants": Contract(
+        "consultants",
+        "consultants",
+        (
+            Field(
+                "consultant",
+                "text",
+                "Consultant",
+                ("Name", "Consultant name", "Recruiter", "User", "Full name"),
+                required=True,
+            ),
+            Field("team", "text", "Team", ("Desk", "Division", "Department")),
+            Field("manager", "text", "Manager", ("Team leader", "Line manager", "Reports to")),
+            Field("email", "text", "Email", ("E-mail", "Email address")),
+        ),
+        key=("consultant",),
+        signature=("consultant", "team"),
+    ),
+}
+
+KINDS = tuple(CONTRACTS)
+
+# Status words people write, mapped to the canonical status.
+STATUS_WORDS: dict[str, str] = {
+    normalise_name(word): status
+    for status, words in {
+        "open": ("open", "active", "live", "in progress", "on hold", "ongoing", "working", "new"),
+        "declined": (
+            "declined",
+            "no thanks",
+            "thanks but no thanks",
+            "not needed",
+            "declined our help",
+            "refused",
+            "not interested",
+        ),
+        "lost": (
+            "lost",
+            "dead",
+            "closed lost",
+            "cancelled",
+            "canceled",
+            "withdrawn",
+            "failed",
+            "filled internally",
+            "filled by another agency",
+            "fell through",
+        ),
+        "filled": ("filled", "placed", "won", "closed won", "started", "placement"),
+        "completed": ("completed", "complete", "probation completed", "probation passed", "done"),
+    }.items()
+    for word in words
+}
+STATUSES = ("open", "declined", "lost", "filled", "completed")

@@ -1,0 +1,138 @@
+"""CSV (and other delimited text) through DuckDB's CSV reader.
+
+Any delimiter; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode text"), and
+Windows-1252 (Excel's "CSV" on Windows), which DuckDB cannot decode itself and which is
+therefore transcoded to a temporary UTF-8 copy first.
+"""
+
+from __future__ import annotations
+
+import codecs
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from ingest.errors import IngestError
+from ingest.source import (
+    HEADER_SEARCH_ROWS,
+    SourceTable,
+    find_header_row,
+    header_texts,
+    sql_literal,
+)
+
+SNIFF_BYTES = 8192
+TRANSCODE_CHUNK = 1 << 22
+
+
+def _encoding(path: Path) -> str:
+    """The encoding DuckDB should read the file with, from its first bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise IngestError(
+            path, "this looks like a binary file, not CSV: export the sheet as CSV or XLSX"
+        )
+    return "utf-8"
+
+
+@contextmanager
+def _as_utf8(path: Path, encoding: str) -> Iterator[Path]:
+    """The file itself when it is UTF-8 (or UTF-16, which DuckDB reads); otherwise a temporary
+    UTF-8 copy, decoded as Windows-1252."""
+    if encoding == "utf-16" or _is_utf8(path):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="leadtrack-") as folder:
+        copy = Path(folder) / path.name
+        with (
+            path.open("r", encoding="cp1252", errors="replace", newline="") as source,
+            copy.open("w", encoding="utf-8", newline="") as target,
+        ):
+            shutil.copyfileobj(source, target, TRANSCODE_CHUNK)
+        yield copy
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as handle:
+        while chunk := handle.read(TRANSCODE_CHUNK):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                return False
+    return True
+
+
+def read_csv_into(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    header_score: Callable[[Sequence[str | None]], int],
+) -> SourceTable:
+    """Read a delimited text file into the temporary table `table` (see `ingest.source`)."""
+    encoding = _encoding(path)
+    with _as_utf8(path, encoding) as readable:
+        source = sql_literal(str(readable))
+        options = f"encoding='{'utf-16' if encoding == 'utf-16' else 'utf-8'}'"
+        try:
+            delimiter = con.execute(
+                f"select delimiter from sniff_csv({source}, {options}, null_padding=true)"
+            ).fetchall()[0][0]
+            options += ", delim=" + sql_literal(delimiter)
+            head = con.execute(
+                f"select * from read_csv({source}, {options}, header=false, all_varchar=true,"
+                f" null_padding=true) limit {HEADER_SEARCH_ROWS}"
+            ).fetchall()
+        except duckdb.Error as error:
+            raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
+        if not head:
+            raise IngestError(path, "the file has no rows: export it again with its data")
+        header_index = find_header_row(head, header_score)
+        headers = header_texts(head[header_index])
+        names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
+        try:
+            con.execute(
+                f"create or replace temp table {table} as select * from read_csv({source},"
+                f" {options}, header=false, skip={header_index + 1}, columns={{{names}}},"
+                f" store_rejects=true, rejects_table='{table}_rejects',"
+                f" rejects_scan='{table}_scans')"
+            )
+            malformed = con.execute(
+                f"select line, error_type, csv_line from {table}_rejects order by line"
+            ).fetchall()
+        except duckdb.Error as error:
+            raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
+    return SourceTable(
+        table=table,
+        headers=headers,
+        row_offset=header_index + 2,
+        malformed=tuple(
+            (int(line), _malformed_reason(kind, len(headers)), text or "")
+            for line, kind, text in malformed
+        ),
+    )
+
+
+def _malformed_reason(kind: str, columns: int) -> str:
+    if kind == "TOO MANY COLUMNS":
+        return (
+            f"the row has more values than the header's {columns} columns: a value probably "
+            "holds the delimiter without quotes; quote it or remove the extra delimiter"
+        )
+    if kind == "MISSING COLUMNS":
+        return (
+            f"the row has fewer values than the header's {columns} columns: it may be cut off; "
+            "export the file again"
+        )
+    return f"the row cannot be read ({kind.lower()}): check its quotes and delimiters"
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0]

@@ -1,0 +1,596 @@
+"""Load exports into the raw schema: one file, one transaction, one row in `raw.loads`.
+
+A file's good rows load and its bad rows go to `raw.rejected_rows` with a reason; a file that
+cannot be read loads nothing; a file whose content was loaded before is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from ingest.catalogue import (
+    Milestone,
+    milestone_names,
+    normalise_name,
+    read_catalogue,
+    read_catalogue_frame,
+)
+from ingest.checks import RowChecks
+from ingest.contracts import CONTRACTS, KINDS, Contract
+from ingest.csv_reader import read_csv_into
+from ingest.errors import IngestError
+from ingest.mapping import Mapping
+from ingest.schema import create_raw_schema
+from ingest.source import SourceTable, sql_literal
+from ingest.xlsx_reader import WORKBOOK_SUFFIXES, read_xlsx_into
+
+TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
+SOURCE = "_lt_source"
+TYPED = "_lt_typed"
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """What became of one file."""
+
+    path: Path
+    kind: str
+    load_id: int | None
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    rows_skipped: int
+    already_loaded: bool = False
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Which source column feeds which field, and which columns are milestones (trackers)."""
+
+    fields: dict[str, str]
+    milestones: dict[str, str]
+
+
+def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the warehouse file, created with its raw schema when new."""
+    if read_only:
+        return duckdb.connect(str(warehouse), read_only=True)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(warehouse))
+    create_raw_schema(con)
+    return con
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and the loadable files inside folders (sorted by name)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(
+                sorted(
+                    child
+                    for child in path.iterdir()
+                    if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | WORKBOOK_SUFFIXES
+                )
+            )
+        else:
+            files.append(path)
+    return files
+
+
+def sync_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Path) -> int | None:
+    """Copy the milestone catalogue into `raw.milestone_catalogue` when it changed; the new
+    load's id, or None when the warehouse already has this version."""
+    frame = read_catalogue_frame(catalogue)
+    sha = file_sha256(catalogue)
+    latest = con.execute(
+        "select file_sha256 from raw.loads where kind = 'catalogue' order by load_id desc limit 1"
+    ).fetchall()
+    if latest and latest[0][0] == sha:
+        return None
+    started = datetime.now()
+    con.begin()
+    try:
+        load_id = _next_load_id(con)
+        con.register("_lt_catalogue", frame.with_row_index("_source_row", offset=2).to_arrow())
+        con.execute(
+            "insert into raw.milestone_catalogue by name select * exclude (_source_row),"
+            " ? as _load_id, ? as _source_file, cast(_source_row as integer) as _source_row,"
+            " ? as _loaded_at from _lt_catalogue",
+            [load_id, str(catalogue), started],
+        )
+        con.unregister("_lt_catalogue")
+        _record_load(
+            con,
+            load_id,
+            catalogue,
+            sha,
+            "catalogue",
+            None,
+            None,
+            (frame.height, frame.height, 0, 0),
+            started,
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return load_id
+
+
+def load_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[Path],
+    catalogue: Path,
+    *,
+    kind: str | None = None,
+    mapping: Mapping | None = None,
+    dayfirst: bool = True,
+    sheet: str | None = None,
+    on_file: Callable[[LoadResult], None] | None = None,
+) -> list[LoadResult]:
+    """Load each file (folders: the files inside) in its own transaction."""
+    sync_catalogue(con, catalogue)
+    milestones = read_catalogue(catalogue)
+    results = []
+    for path in expand_paths(paths):
+        result = load_file(
+            con, path, milestones, kind=kind, mapping=mapping, dayfirst=dayfirst, sheet=sheet
+        )
+        results.append(result)
+        if on_file:
+            on_file(result)
+    return results
+
+
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    milestones: list[Milestone],
+    *,
+    kind: str | None = None,
+    mapping: Mapping | None = None,
+    dayfirst: bool = True,
+    sheet: str | None = None,
+) -> LoadResult:
+    """Load one file; see the module's documentation for what is promised."""
+    if not path.is_file():
+        raise IngestError(path, "no such file")
+    if path.stat().st_size == 0:
+        raise IngestError(path, "the file is empty (0 bytes): export it again")
+    sha = file_sha256(path)
+    previous = con.execute(
+        "select load_id, kind from raw.loads where file_sha256 = ? and status = 'loaded'", [sha]
+    ).fetchall()
+    if previous:
+        load_id, kind = previous[0]
+        return LoadResult(path, kind, load_id, 0, 0, 0, 0, already_loaded=True)
+    kind = kind or (mapping.kind if mapping else None)
+    names = milestone_names(milestones)
+    known = _known_headers(names, mapping)
+    started = datetime.now()
+    try:
+        source = _read(
+            con, path, sheet, lambda row: sum(normalise_name(cell) in known for cell in row if cell)
+        )
+        source = _apply_lookups(con, path, source, mapping)
+        columns, kind = _assign_columns(path, source, names, mapping, kind)
+        contract = CONTRACTS[kind]
+        checks = RowChecks(
+            contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
+        )
+        RowChecks.install_macros(con)
+        counts = _check(con, source, contract, columns, checks, mapping)
+        if counts["rows_read"] == 0:
+            raise IngestError(path, "the file has a header row but no data rows")
+        con.begin()
+        try:
+            load_id = _next_load_id(con)
+            loaded_at = datetime.now()
+            _insert(con, contract, columns, load_id, path, loaded_at)
+            _insert_rejects(con, source, load_id)
+            _record_load(
+                con,
+                load_id,
+                path,
+                sha,
+                kind,
+                sheet,
+                mapping,
+                (
+                    counts["rows_read"],
+                    counts["rows_loaded"],
+                    counts["rows_rejected"],
+                    counts["rows_skipped"],
+                ),
+                started,
+            )
+            con.commit()
+        except BaseException:
+            con.rollback()
+            raise
+    finally:
+        for table in (SOURCE, TYPED, f"{SOURCE}_rejects", f"{SOURCE}_scans"):
+            con.execute(f"drop table if exists {table}")
+    return LoadResult(
+        path,
+        kind,
+        load_id,
+        counts["rows_read"],
+        counts["rows_loaded"],
+        counts["rows_rejected"],
+        counts["rows_skipped"],
+    )
+
+
+def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:
+    known = set(names)
+    for contract in CONTRACTS.values():
+        for field in contract.fields:
+            known |= field.header_names()
+    if mapping:
+        known |= {normalise_name(header) for header in mapping.rename}
+        for lookup in mapping.lookups:
+            known |= {normalise_name(column) for column in lookup.match}
+    return known
+
+
+def _read(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    sheet: str | None,
+    header_score: Callable[[Sequence[str | None]], int],
+) -> SourceTable:
+    suffix = path.suffix.lower()
+    if suffix in WORKBOOK_SUFFIXES:
+        return read_xlsx_into(con, path, SOURCE, header_score, sheet)
+    if sheet is not None:
+        raise IngestError(path, "--sheet applies to workbooks (.xlsx); this is a text file")
+    if suffix not in TEXT_SUFFIXES:
+        with path.open("rb") as handle:
+            if handle.read(4) == b"PK\x03\x04":
+                raise IngestError(
+                    path, "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
+                )
+    return read_csv_into(con, path, SOURCE, header_score)
+
+
+def _apply_lookups(
+    con: duckdb.DuckDBPyConnection, path: Path, source: SourceTable, mapping: Mapping | None
+) -> SourceTable:
+    """Join the mapping's lookup files onto the records (e.g. an ATS application's job)."""
+    if not mapping or not mapping.lookups:
+        return source
+    headers = list(source.headers)
+    by_header = {header: f"c{index}" for index, header in enumerate(headers)}
+    con.execute(
+        f"create or replace temp table {SOURCE}_numbered as select *,"
+        f" cast(rowid + {source.row_offset} as integer) as _row from {SOURCE}"
+    )
+    selects, joins = [], []
+    for number, lookup in enumerate(mapping.lookups):
+        lookup_path = path.parent / lookup.file
+        if not lookup_path.is_file():
+            raise IngestError(
+                path,
+                f"the mapping's lookup file {lookup_path} does not exist: put it beside the export",
+            )
+        wanted = set(lookup.match.values())
+        other = read_csv_into(
+            con,
+            lookup_path,
+            f"_lt_lookup{number}",
+            lambda row, wanted=wanted: sum(cell in wanted for cell in row),
+        )
+        theirs = {header: f"c{index}" for index, header in enumerate(other.headers)}
+        missing = [
+            column for column in (*lookup.match.values(), *lookup.take) if column not in theirs
+        ]
+        missing += [column for column in lookup.match if column not in by_header]
+        if missing:
+            raise IngestError(
+                lookup_path, f"the mapping's lookup needs the column(s) {', '.join(missing)}"
+            )
+        keys = [theirs[column] for column in lookup.match.values()]
+        condition = " and ".join(
+            f"records.{by_header[mine]} = lookup{number}.{theirs[their]}"
+            for mine, their in lookup.match.items()
+        )
+        joins.append(
+            f"left join (select distinct on ({', '.join(keys)}) * from _lt_lookup{number})"
+            f" as lookup{number} on {condition}"
+        )
+        for their, new in lookup.take.items():
+            selects.append(f"lookup{number}.{theirs[their]} as c{len(headers)}")
+            headers.append(new)
+    con.execute(
+        f"create or replace temp table {SOURCE} as select records.*"
+        f" exclude (_row), {', '.join(selects)}, records._row from {SOURCE}_numbered as records"
+        f" {' '.join(joins)} order by records._row"
+    )
+    con.execute(f"drop table {SOURCE}_numbered")
+    return SourceTable(SOURCE, tuple(headers), 0, source.malformed, row_column="_row")
+
+
+def _assign_columns(
+    path: Path,
+    source: SourceTable,
+    names: dict[str, str],
+    mapping: Mapping | None,
+    kind: str | None,
+) -> tuple[Columns, str]:
+    """Match headers to fields (and milestone columns); detect the kind when not given."""
+    renamed = {
+        normalise_name(key): value for key, value in (mapping.rename if mapping else {}).items()
+    }
+    candidates = [kind] if kind else list(KINDS)
+    best: tuple[int, str, Columns] | None = None
+    for candidate in candidates:
+        contract = CONTRACTS[candidate]
+        fields: dict[str, str] = {}
+        milestones: dict[str, str] = {}
+        for column, header in zip(source.columns, source.headers, strict=True):
+            name = normalise_name(header)
+            target = renamed.get(name)
+            if target and target in names.values() and candidate == "tracker":
+                milestones.setdefault(target, column)
+                continue
+            match = next(
+                (
+                    field.name
+                    for field in contract.fields
+                    if (target == field.name) or (not target and name in field.header_names())
+                ),
+                None,
+            )
+            if match and match not in fields:
+                fields[match] = column
+            elif candidate == "tracker" and not target and name in names:
+                milestones.setdefault(names[name], column)
+        if mapping:
+            for constant in mapping.constants:
+                fields.setdefault(constant, f"const:{constant}")
+        if candidate == "tracker" and not milestones and not kind:
+            continue
+        score = len(fields) + len(milestones)
+        if not all(name in fields for name in contract.signature) and not kind:
+            continue
+        if best is None or score > best[0]:
+            best = (score, candidate, Columns(fields, milestones))
+    if best is None:
+        shown = ", ".join(source.headers[:12])
+        raise IngestError(
+            path,
+            f"none of the columns ({shown}) tells leadtrack what this file is: name them like"
+            " the template (Ref, Date generated, Consultant, Client, one column per"
+            " milestone...), pass --kind, or describe the export in a mapping file",
+        )
+    _, chosen, columns = best
+    contract = CONTRACTS[chosen]
+    missing = [
+        field for field in contract.fields if field.required and field.name not in columns.fields
+    ]
+    if missing:
+        field = missing[0]
+        raise IngestError(
+            path,
+            f"no column for {field.label} (looked for {', '.join((field.label, *field.aliases))})"
+            f"; this file's columns are {', '.join(source.headers[:12])}: rename one, or map it"
+            " in a mapping file",
+        )
+    return columns, chosen
+
+
+def _check(
+    con: duckdb.DuckDBPyConnection,
+    source: SourceTable,
+    contract: Contract,
+    columns: Columns,
+    checks: RowChecks,
+    mapping: Mapping | None,
+) -> dict[str, int]:
+    """Type and check every record into the temporary table of checked rows; the counts."""
+
+    def text(column: str) -> str:
+        if column.startswith("const:"):
+            return sql_literal(mapping.constants[column.removeprefix("const:")])  # type: ignore[union-attr]
+        return f"nullif(trim({column}), '')"
+
+    headers = dict(zip(source.columns, source.headers, strict=True))
+    values, problems = [], []
+    for field in contract.fields:
+        if field.name not in columns.fields:
+            values.append(f"null as {field.name}")
+            continue
+        # Messages name the column as the file heads it.
+        field = replace(field, label=headers.get(columns.fields[field.name], field.label))
+        checked = checks.column(field, text(columns.fields[field.name]))
+        values.append(f"{checked.value} as {field.name}")
+        if checked.problem:
+            problems.append(checked.problem)
+        if field.type in ("date", "timestamp"):
+            problems.append(checks.plausible(field.name, field.label))
+    for code, column in columns.milestones.items():
+        value, is_tick, problem = checks.milestone_cell(code, text(column))
+        values.append(f"{value} as m_{code}, {is_tick} as t_{code}")
+        problems.append(problem)
+        problems.append(checks.plausible(f"m_{code}", headers.get(column, code)))
+    skip = "false"
+    if mapping and mapping.unmapped_milestones == "skip" and "milestone" in columns.fields:
+        skip = f"(milestone is null and {text(columns.fields['milestone'])} is not null)"
+        problems = [problem for problem in problems if "is not a milestone" not in problem]
+    if contract.kind == "calls":
+        values = [
+            value
+            if not value.endswith(" as call_id")
+            else "coalesce(" + value.removesuffix(" as call_id") + ", 'md5:' || md5(concat_ws("
+            "'|', "
+            + text(columns.fields["consultant"])
+            + ", "
+            + text(columns.fields["called_at"])
+            + ", "
+            + (text(columns.fields["lead_id"]) if "lead_id" in columns.fields else "''")
+            + "))) as call_id"
+            for value in values
+        ]
+    key = contract.key or tuple(
+        field.name for field in contract.fields if field.name in columns.fields
+    )
+    by_field = {name: headers.get(column, name) for name, column in columns.fields.items()}
+    key_labels = ", ".join(by_field.get(name, contract.field(name).label) for name in key)
+    duplicate = (
+        f"case when _first_row <> _source_row then 'repeats row ' || _first_row || ' (same"
+        f" {key_labels}): keep one row' end"
+    )
+    record = (
+        "json_object("
+        + ", ".join(
+            f"{sql_literal(header)}, {column}"
+            for column, header in zip(source.columns, source.headers, strict=True)
+        )
+        + ")"
+    )
+    non_blank = " or ".join(f"nullif(trim({column}), '') is not null" for column in source.columns)
+    keep = "true"
+    if mapping and mapping.keep_rows_where:
+        by_header = dict(zip(source.headers, source.columns, strict=True))
+        keep = " and ".join(
+            f"{by_header.get(column, 'null')} in ({', '.join(map(sql_literal, allowed))})"
+            for column, allowed in mapping.keep_rows_where.items()
+        )
+    reasons = ", ".join(problems) or "null"
+    con.execute(
+        f"""
+        create or replace temp table {TYPED} as
+        with records as (
+            select *, {source.row_sql} as _source_row, {keep} as _kept
+            from {source.table}
+            where {non_blank}
+        ),
+        typed as (
+            select _source_row, _kept, {", ".join(values)},
+                {", ".join(source.columns)}
+            from records
+        ),
+        keyed as (
+            select *, {skip} as _skip,
+                first_value(_source_row) over (
+                    partition by {", ".join(key)} order by _source_row
+                ) as _first_row
+            from typed
+        )
+        select *,
+            case when _kept and not _skip then nullif(concat_ws('; ', {reasons}, {duplicate}), '')
+            end as _reason
+        from keyed
+        """
+    )
+    con.execute(f"alter table {TYPED} add column _record varchar")
+    con.execute(f"update {TYPED} set _record = {record} where _reason is not null")
+    ((read, rejected, skipped),) = con.execute(
+        f"select count(*), count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
+    ).fetchall()
+    read += len(source.malformed)
+    rejected += len(source.malformed)
+    return {
+        "rows_read": read,
+        "rows_loaded": read - rejected - skipped,
+        "rows_rejected": rejected,
+        "rows_skipped": skipped,
+    }
+
+
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    columns: Columns,
+    load_id: int,
+    path: Path,
+    loaded_at: datetime,
+) -> None:
+    lineage = [load_id, str(path), loaded_at]
+    good = "_reason is null and _kept and not _skip"
+    names = ", ".join(field.name for field in contract.fields)
+    con.execute(
+        f"insert into raw.{contract.table} by name select {names}, ? as _load_id,"
+        f" ? as _source_file, _source_row, ? as _loaded_at from {TYPED} where {good}",
+        lineage,
+    )
+    if columns.milestones:
+        cells = " union all ".join(
+            f"select lead_id, {sql_literal(code)} as milestone, m_{code} as event_date,"
+            f" t_{code} as is_date_unknown, _source_row from {TYPED}"
+            f" where {good} and (m_{code} is not null or t_{code})"
+            for code in columns.milestones
+        )
+        con.execute(
+            f"insert into raw.milestone_events by name select *, ? as _load_id,"
+            f" ? as _source_file, ? as _loaded_at from ({cells})",
+            lineage,
+        )
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, source: SourceTable, load_id: int) -> None:
+    con.execute(
+        f"insert into raw.rejected_rows select ?, _source_row, _reason, _record from {TYPED}"
+        " where _reason is not null",
+        [load_id],
+    )
+    if source.malformed:
+        frame = pl.DataFrame(
+            {
+                "source_row": [row for row, _, _ in source.malformed],
+                "reason": [reason for _, reason, _ in source.malformed],
+                "record": [text for _, _, text in source.malformed],
+            },
+            schema={"source_row": pl.Int32, "reason": pl.String, "record": pl.String},
+        )
+        con.register("_lt_malformed", frame.to_arrow())
+        con.execute("insert into raw.rejected_rows select ?, * from _lt_malformed", [load_id])
+        con.unregister("_lt_malformed")
+
+
+def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute("select coalesce(max(load_id), 0) + 1 from raw.loads").fetchall()[0][0]
+
+
+def _record_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    path: Path,
+    sha: str,
+    kind: str,
+    sheet: str | None,
+    mapping: Mapping | None,
+    counts: tuple[int, int, int, int],
+    started: datetime,
+) -> None:
+    con.execute(
+        "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
+        [
+            load_id,
+            str(path),
+            sha,
+            kind,
+            sheet,
+            mapping.name if mapping else None,
+            *counts,
+            started,
+            datetime.now(),
+        ],
+    )

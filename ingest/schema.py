@@ -1,0 +1,105 @@
+"""The raw schema of the data contract: append-only tables, every row carrying its lineage.
+
+Only ingest writes here. Each kind of export lands in one table; a later export of the same
+lead is a new row, and staging keeps the latest version per key.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+LINEAGE_COLUMNS = """
+    _load_id integer not null,
+    _source_file varchar not null,
+    _source_row integer not null,
+    _loaded_at timestamp not null
+"""
+
+RAW_TABLES: dict[str, str] = {
+    "loads": """
+        load_id integer primary key,
+        file_name varchar not null,
+        file_sha256 varchar not null,
+        kind varchar not null,
+        sheet varchar,
+        mapping varchar,
+        rows_read integer not null,
+        rows_loaded integer not null,
+        rows_rejected integer not null,
+        rows_skipped integer not null,
+        started_at timestamp not null,
+        finished_at timestamp not null,
+        status varchar not null
+    """,
+    "rejected_rows": """
+        load_id integer not null,
+        source_row integer not null,
+        reason varchar not null,
+        record varchar not null
+    """,
+    "leads": f"""
+        lead_id varchar not null,
+        created_date date not null,
+        consultant varchar not null,
+        client varchar,
+        contact varchar,
+        phone varchar,
+        email varchar,
+        job_title varchar,
+        salary decimal(14, 2),
+        fee_pct decimal(7, 3),
+        fee decimal(14, 2),
+        status varchar,
+        lost_reason varchar,
+        notes varchar,
+        {LINEAGE_COLUMNS}
+    """,
+    "milestone_events": f"""
+        lead_id varchar not null,
+        milestone varchar not null,
+        event_date date,
+        is_date_unknown boolean not null,
+        candidate varchar,
+        notes varchar,
+        {LINEAGE_COLUMNS}
+    """,
+    "calls": f"""
+        call_id varchar not null,
+        lead_id varchar,
+        consultant varchar not null,
+        called_at timestamp not null,
+        outcome varchar,
+        callback_date date,
+        contact varchar,
+        notes varchar,
+        {LINEAGE_COLUMNS}
+    """,
+    "consultants": f"""
+        consultant varchar not null,
+        team varchar,
+        manager varchar,
+        email varchar,
+        {LINEAGE_COLUMNS}
+    """,
+    "milestone_catalogue": f"""
+        milestone_order integer not null,
+        milestone varchar not null,
+        label varchar not null,
+        is_decision_point boolean not null,
+        aliases varchar,
+        quiet_after_days integer,
+        needs_confirmation boolean not null,
+        is_filled boolean not null,
+        call_on_day varchar,
+        follow_up_call varchar,
+        follow_up_after_days integer,
+        {LINEAGE_COLUMNS}
+    """,
+}
+
+
+def create_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema and its tables where they do not exist yet; never drops."""
+    con.execute("create schema if not exists raw")
+    for table, columns in RAW_TABLES.items():
+        con.execute(f"create table if not exists raw.{table} ({columns})")

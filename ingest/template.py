@@ -1,0 +1,103 @@
+"""An empty tracker workbook for the current milestone catalogue, which loads back as it is."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import xlsxwriter
+
+from ingest.catalogue import Milestone
+from ingest.contracts import STATUSES
+
+# The lead's own columns, under the names recruiters use; each matches a field of the tracker.
+LEAD_HEADERS = (
+    "Ref",
+    "Date generated",
+    "Consultant",
+    "Client",
+    "Contact",
+    "Phone",
+    "Email",
+    "Role",
+    "Salary",
+    "Fee %",
+    "Fee",
+    "Status",
+    "Lost reason",
+    "Notes",
+)
+
+INSTRUCTIONS = (
+    "How to keep this tracker",
+    "",
+    "One row per lead: a client that is hiring. Fill in Ref, Date generated and Consultant on "
+    "every row; the rest when you know it.",
+    "Milestone columns: type the date the lead reached the milestone (dd/mm/yyyy). A later date "
+    "than today is a scheduled date (an interview booked, a start date): leadtrack puts the call "
+    "on that day's list.",
+    "Don't know the date? Put Y or ✓: the milestone counts as reached on an unknown date.",
+    "Status: Open, Declined (the client said no before any CVs), Lost (died later: say why in "
+    "Lost reason), Filled, Completed. Leave it blank and leadtrack works it out.",
+    "Salary in pounds (45000 or £45,000); Fee % as 20 or 20%.",
+    "Load it with:  leadtrack load this-file.xlsx",
+)
+
+
+def write_template(path: Path, milestones: list[Milestone], rows: int = 1000) -> Path:
+    """Write the workbook: a frozen header, date validation on every milestone column, a
+    status drop-down, and an instructions sheet."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lead_headers = list(LEAD_HEADERS)
+    headers = lead_headers + [milestone.label for milestone in milestones]
+    workbook = xlsxwriter.Workbook(str(path))
+    try:
+        sheet = workbook.add_worksheet("Leads")
+        header = workbook.add_format(
+            {"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}
+        )
+        date_format = workbook.add_format({"num_format": "dd/mm/yyyy"})
+        money = workbook.add_format({"num_format": "£#,##0"})
+        sheet.write_row(0, 0, headers, header)
+        sheet.freeze_panes(1, 1)
+        sheet.set_row(0, 45)
+        sheet.set_column(0, len(headers) - 1, 14)
+        date_columns = [1, *list(range(len(lead_headers), len(headers)))]
+        for column in date_columns:
+            sheet.set_column(column, column, 13, date_format)
+            sheet.data_validation(
+                1,
+                column,
+                rows,
+                column,
+                {
+                    "validate": "date",
+                    "criteria": ">",
+                    "value": date(2000, 1, 1),
+                    "input_title": "A date",
+                    "input_message": "dd/mm/yyyy, or leave blank",
+                    "error_type": "warning",
+                    "error_message": "Type a date as dd/mm/yyyy (or Y if the date is unknown).",
+                },
+            )
+        status_column = headers.index("Status")
+        sheet.data_validation(
+            1,
+            status_column,
+            rows,
+            status_column,
+            {
+                "validate": "list",
+                "source": [status.title() for status in STATUSES],
+            },
+        )
+        salary_column = headers.index("Salary")
+        sheet.set_column(salary_column, salary_column, 12, money)
+        guide = workbook.add_worksheet("Instructions")
+        guide.set_column(0, 0, 110)
+        wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+        for row, line in enumerate(INSTRUCTIONS):
+            guide.write(row, 0, line, header if row == 0 else wrap)
+    finally:
+        workbook.close()
+    return path

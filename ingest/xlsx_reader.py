@@ -1,0 +1,58 @@
+"""XLSX (and the other workbook formats calamine reads) through fastexcel.
+
+Every cell is read as text: Excel's own dates arrive as ISO text, so the checks treat them
+like any other date. Blank rows are kept while reading so row numbers match what Excel shows,
+and dropped by the loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import duckdb
+import fastexcel
+
+from ingest.errors import IngestError
+from ingest.source import HEADER_SEARCH_ROWS, SourceTable, find_header_row, header_texts
+
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+
+
+def read_xlsx_into(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    header_score: Callable[[Sequence[str | None]], int],
+    sheet: str | None = None,
+) -> SourceTable:
+    """Read one sheet (the named one, else the first) into the temporary table `table`."""
+    try:
+        workbook = fastexcel.read_excel(path)
+    except Exception as error:  # fastexcel raises its own hierarchy for every unreadable file
+        raise IngestError(
+            path,
+            "cannot be read as an Excel workbook (it may be truncated, password-protected or "
+            "not a workbook at all): open it in Excel and save it again as .xlsx",
+        ) from error
+    if sheet is not None and sheet not in workbook.sheet_names:
+        raise IngestError(
+            path, f"has no sheet named {sheet!r}; its sheets are {', '.join(workbook.sheet_names)}"
+        )
+    try:
+        frame = workbook.load_sheet(
+            sheet if sheet is not None else 0, header_row=None, dtypes="string"
+        ).to_polars()
+    except Exception as error:
+        raise IngestError(path, f"the sheet cannot be read ({error})") from error
+    if frame.height == 0:
+        raise IngestError(path, "the sheet is empty: export it again with its data")
+    head = frame.head(HEADER_SEARCH_ROWS).rows()
+    header_index = find_header_row(head, header_score)
+    headers = header_texts(head[header_index])
+    records = frame.slice(header_index + 1)
+    records.columns = [f"c{index}" for index in range(len(headers))]
+    con.register(f"{table}_frame", records.to_arrow())
+    con.execute(f"create or replace temp table {table} as select * from {table}_frame")
+    con.unregister(f"{table}_frame")
+    return SourceTable(table=table, headers=headers, row_offset=header_index + 2)

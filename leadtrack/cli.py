@@ -1,0 +1,378 @@
+"""The `leadtrack` command: every stage of the pipeline, against one warehouse."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from leadtrack.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Track every recruitment lead to completion.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+
+class Kind(StrEnum):
+    tracker = "tracker"
+    leads = "leads"
+    events = "events"
+    calls = "calls"
+    consultants = "consultants"
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(envvar="LEADTRACK_WAREHOUSE", help="The DuckDB warehouse file."),
+    ] = None,
+    milestones: Annotated[
+        Path | None,
+        typer.Option(envvar="LEADTRACK_MILESTONES", help="The milestone catalogue (CSV)."),
+    ] = None,
+) -> None:
+    """Settings shared by every command."""
+    ctx.obj = load_settings(warehouse=warehouse, catalogue=milestones)
+
+
+def _fail(message: str) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _parse_date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r} is not a date: write it as yyyy-mm-dd") from None
+
+
+@app.command()
+def load(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of exports.")],
+    kind: Annotated[
+        Kind | None, typer.Option(help="What the files hold (default: detect).")
+    ] = None,
+    mapping: Annotated[
+        str | None, typer.Option(help="A mapping file (YAML) or the name of a preset.")
+    ] = None,
+    dayfirst: Annotated[
+        bool, typer.Option("--dayfirst/--monthfirst", help="How to read 03/11/2026.")
+    ] = True,
+    sheet: Annotated[str | None, typer.Option(help="The workbook sheet (default: first).")] = None,
+) -> None:
+    """Load exports (CSV, XLSX) into the warehouse's raw schema."""
+    from ingest.errors import IngestError
+    from ingest.loader import connect, expand_paths, load_file, read_catalogue, sync_catalogue
+    from ingest.mapping import load_mapping
+
+    settings: Settings = ctx.obj
+    try:
+        chosen = load_mapping(mapping) if mapping else None
+        files = expand_paths(paths)
+        if not files:
+            raise _fail("no CSV or XLSX files in " + ", ".join(map(str, paths)))
+        con = connect(settings.warehouse)
+        sync_catalogue(con, settings.catalogue)
+        milestones = read_catalogue(settings.catalogue)
+    except IngestError as error:
+        raise _fail(str(error)) from None
+    failed = 0
+    with _progress() as progress:
+        task = progress.add_task("Loading", total=len(files))
+        for path in files:
+            progress.update(task, description=f"Loading {path.name}")
+            try:
+                result = load_file(
+                    con,
+                    path,
+                    milestones,
+                    kind=kind.value if kind else None,
+                    mapping=chosen,
+                    dayfirst=dayfirst,
+                    sheet=sheet,
+                )
+            except IngestError as error:
+                failed += 1
+                progress.console.print(f"[red]✗[/] {error}", highlight=False)
+            else:
+                if result.already_loaded:
+                    progress.console.print(
+                        f"[yellow]•[/] {path}: already loaded (load {result.load_id}, same"
+                        " content); skipped",
+                        highlight=False,
+                    )
+                else:
+                    progress.console.print(
+                        f"[green]✓[/] {path}: {result.kind}, {result.rows_read:,} rows read,"
+                        f" {result.rows_loaded:,} loaded, {result.rows_rejected:,} rejected"
+                        + (
+                            f", {result.rows_skipped:,} skipped by the mapping"
+                            if result.rows_skipped
+                            else ""
+                        )
+                        + (
+                            f"  (see them: leadtrack rejects --load {result.load_id})"
+                            if result.rows_rejected
+                            else ""
+                        ),
+                        highlight=False,
+                    )
+            progress.advance(task)
+    con.close()
+    if failed:
+        raise _fail(
+            f"{failed} of {len(files)} file(s) could not be loaded; nothing of those was written"
+        )
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """What is loaded: files, kinds, rows, rejects, and the last load."""
+    from leadtrack.warehouse import load_summary
+
+    settings: Settings = ctx.obj
+    if not settings.warehouse.exists():
+        raise _fail(
+            f"no warehouse at {settings.warehouse}: load some exports first"
+            " (leadtrack load PATH, or leadtrack demo)"
+        )
+    summary = load_summary(settings.warehouse)
+    table = Table(title=f"Loads in {settings.warehouse}")
+    for column in ("load", "file", "kind", "read", "loaded", "rejected", "finished"):
+        table.add_column(
+            column, justify="right" if column in ("load", "read", "loaded", "rejected") else "left"
+        )
+    for row in summary.loads:
+        table.add_row(
+            str(row["load_id"]),
+            row["file_name"],
+            row["kind"],
+            f"{row['rows_read']:,}",
+            f"{row['rows_loaded']:,}",
+            f"{row['rows_rejected']:,}",
+            f"{row['finished_at']:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+    totals = Table(title="Rows in raw")
+    totals.add_column("table")
+    totals.add_column("rows", justify="right")
+    for name, rows in summary.table_rows.items():
+        totals.add_row(name, f"{rows:,}")
+    console.print(totals)
+    if summary.loads:
+        last = summary.loads[-1]
+        console.print(
+            f"Last load: {last['file_name']} at {last['finished_at']:%Y-%m-%d %H:%M}."
+            f" Rejected rows in all: {summary.rejected:,}"
+            + (" (leadtrack rejects)" if summary.rejected else "")
+        )
+
+
+@app.command()
+def rejects(
+    ctx: typer.Context,
+    load: Annotated[int | None, typer.Option("--load", help="Only this load's rejects.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 200,
+) -> None:
+    """Rejected rows and the reason for each."""
+    from leadtrack.warehouse import rejected_rows
+
+    settings: Settings = ctx.obj
+    if not settings.warehouse.exists():
+        raise _fail(f"no warehouse at {settings.warehouse}")
+    rows = rejected_rows(settings.warehouse, load, limit)
+    if not rows:
+        console.print("No rejected rows" + (f" in load {load}." if load else "."))
+        return
+    table = Table(title="Rejected rows", show_lines=True)
+    for column in ("load", "file", "row", "reason", "record"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            str(row["load_id"]),
+            Path(row["file_name"]).name,
+            str(row["source_row"]),
+            row["reason"],
+            row["record"],
+        )
+    console.print(table)
+
+
+@app.command()
+def template(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Where to write the workbook (.xlsx).")],
+) -> None:
+    """An empty tracker workbook for the current milestone catalogue."""
+    from ingest.catalogue import CatalogueError, read_catalogue
+    from ingest.template import write_template
+
+    settings: Settings = ctx.obj
+    if path.suffix.lower() != ".xlsx":
+        raise _fail(f"{path}: the template is a workbook; name it .xlsx")
+    try:
+        milestones = read_catalogue(settings.catalogue)
+    except CatalogueError as error:
+        raise _fail(str(error)) from None
+    write_template(path, milestones)
+    console.print(f"Wrote {path}: fill it in, then  leadtrack load {path}")
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    as_of: Annotated[
+        str | None, typer.Option(help="Report as of this date (yyyy-mm-dd); default today.")
+    ] = None,
+) -> None:
+    """Build the models (dbt) from what is loaded, and run their tests."""
+    settings: Settings = ctx.obj
+    if not _build(settings, _parse_date(as_of, "--as-of")):
+        raise typer.Exit(code=1)
+
+
+def _build(settings: Settings, as_of: date | None) -> bool:
+    from ingest.loader import connect, sync_catalogue
+    from leadtrack.dbt import run_dbt
+
+    con = connect(settings.warehouse)
+    sync_catalogue(con, settings.catalogue)
+    con.close()
+    with _progress() as progress:
+        task = progress.add_task("Building models and running tests", total=None)
+
+        def on_node(name: str, status: str) -> None:
+            progress.update(task, description=f"{name}: {status}")
+            progress.advance(task)
+
+        result = run_dbt(settings, ["build"], as_of=as_of, on_node=on_node)
+    if result.ok:
+        models = sum(node.resource_type == "model" for node in result.nodes)
+        tests = sum(node.resource_type in ("test", "unit_test") for node in result.nodes)
+        seconds = sum(node.seconds for node in result.nodes)
+        console.print(
+            f"[green]✓[/] built {models} models and passed {tests} tests"
+            f" ({seconds:.1f} s in dbt nodes)" + (f", as of {as_of}" if as_of else "")
+        )
+        return True
+    errors.print("[bold red]The build failed.[/]")
+    for node in result.failures:
+        errors.print(
+            f"  [red]✗[/] {node.resource_type} {node.name}: {node.status}"
+            + (f" — {node.message}" if node.message else ""),
+            highlight=False,
+        )
+    if result.error:
+        errors.print(f"  {result.error}", highlight=False)
+    return False
+
+
+@app.command()
+def docs(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to serve the docs on.")] = 8080,
+    serve: Annotated[bool, typer.Option(help="Serve them after generating.")] = True,
+) -> None:
+    """Generate dbt's documentation (models, columns, lineage) and serve it."""
+    from leadtrack.dbt import run_dbt
+
+    settings: Settings = ctx.obj
+    result = run_dbt(settings, ["docs", "generate"])
+    if not result.ok:
+        raise _fail(f"dbt docs generate failed: {result.error}")
+    console.print("Generated the docs in target/ (index.html, catalog.json, manifest.json).")
+    if serve:
+        run_dbt(settings, ["docs", "serve", "--port", str(port), "--host", "127.0.0.1"])
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    leads: Annotated[int, typer.Option(help="How many leads the demo agency has.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same agency.")] = 7,
+    as_of: Annotated[str | None, typer.Option(help="The demo's today (yyyy-mm-dd).")] = None,
+    out: Annotated[Path, typer.Option(help="Where to write the exports.")] = Path("demo/exports"),
+    serve: Annotated[bool, typer.Option(help="Serve the dashboard at the end.")] = True,
+) -> None:
+    """Generate a demo agency's exports, load them, build the models, serve the dashboard."""
+    from ingest.demo import generate_demo
+
+    settings: Settings = ctx.obj
+    day = _parse_date(as_of, "--as-of")
+    with console.status(f"Writing the demo agency's exports ({leads:,} leads) to {out}"):
+        files = generate_demo(out, leads=leads, seed=seed, as_of=day, catalogue=settings.catalogue)
+    console.print(f"Wrote {files.tracker}, {files.events}, {files.calls}, {files.consultants}")
+    ctx.invoke(load, ctx=ctx, paths=[files.consultants, files.tracker, files.events, files.calls])
+    if not _build(settings, day):
+        raise typer.Exit(code=1)
+    if serve:
+        _serve(settings, port=8501, host="127.0.0.1")
+
+
+@app.command()
+def dashboard(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    host: Annotated[
+        str, typer.Option(help="Address to listen on; it shows phone numbers, so loopback.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve the dashboard (Streamlit)."""
+    _serve(ctx.obj, port=port, host=host)
+
+
+def _serve(settings: Settings, port: int, host: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from leadtrack.settings import PROJECT_ROOT
+
+    app_path = PROJECT_ROOT / "dashboards" / "app.py"
+    console.print(f"Serving the dashboard on http://{host}:{port}  (Ctrl+C stops it)")
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    try:
+        subprocess.run(command, env={**os.environ, **settings.environment()}, check=False)
+    except KeyboardInterrupt:
+        console.print("Stopped.")

@@ -1,0 +1,94 @@
+"""Run the dbt project in-process (dbtRunner) against the configured warehouse."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from leadtrack.settings import PROJECT_ROOT, Settings
+
+FAILED_STATUSES = {"error", "fail", "runtime error"}
+
+
+@dataclass(frozen=True)
+class NodeOutcome:
+    """One model, seed or test that dbt ran."""
+
+    name: str
+    resource_type: str
+    status: str
+    seconds: float
+    message: str | None
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a dbt invocation did; `ok` is false when any node failed or dbt itself did."""
+
+    ok: bool
+    nodes: list[NodeOutcome]
+    error: str | None = None
+
+    @property
+    def failures(self) -> list[NodeOutcome]:
+        return [node for node in self.nodes if node.status in FAILED_STATUSES]
+
+
+def run_dbt(
+    settings: Settings,
+    command: list[str],
+    *,
+    as_of: date | None = None,
+    on_node: Callable[[str, str], None] | None = None,
+    target_path: Path | None = None,
+) -> BuildResult:
+    """Invoke `dbt <command>` on the project with the settings' warehouse and the as-of date.
+
+    `on_node(name, status)` is called as each node finishes (for progress bars).
+    """
+    from dbt.cli.main import dbtRunner
+
+    def callback(event) -> None:  # dbt's EventMsg
+        if on_node and event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult"):
+            node = event.data.node_info
+            on_node(node.node_name, node.node_status)
+
+    arguments = [
+        *command,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+        "--vars",
+        json.dumps({"as_of": as_of.isoformat() if as_of else ""}),
+        "--quiet",
+    ]
+    if target_path:
+        arguments += ["--target-path", str(target_path), "--log-path", str(target_path)]
+    previous = {key: os.environ.get(key) for key in settings.environment()}
+    os.environ.update(settings.environment())
+    try:
+        result = dbtRunner(callbacks=[callback]).invoke(arguments)
+    finally:
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    nodes = [
+        NodeOutcome(
+            name=item.node.name,
+            resource_type=str(item.node.resource_type),
+            status=str(item.status),
+            seconds=float(item.execution_time or 0),
+            message=item.message,
+        )
+        for item in (getattr(result.result, "results", None) or [])
+    ]
+    error = str(result.exception) if result.exception else None
+    ok = result.success and not any(node.status in FAILED_STATUSES for node in nodes)
+    return BuildResult(ok=ok, nodes=nodes, error=error)

@@ -1,0 +1,44 @@
+"""The settings every stage shares: one warehouse, one milestone catalogue."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_WAREHOUSE = Path("warehouse/leadtrack.duckdb")
+DEFAULT_CATALOGUE = PROJECT_ROOT / "seeds" / "milestones.csv"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the warehouse lives and which milestone catalogue the team uses.
+
+    Built from the environment by :func:`load_settings`; the command line overrides it. Every
+    stage (ingest, dbt, dashboards, notebooks) receives the same object, never a global.
+    """
+
+    warehouse: Path = DEFAULT_WAREHOUSE
+    catalogue: Path = DEFAULT_CATALOGUE
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables that hand these settings to a child process (dbt, a
+        Streamlit server, a notebook)."""
+        return {
+            "LEADTRACK_WAREHOUSE": str(self.warehouse.resolve()),
+            "LEADTRACK_MILESTONES": str(self.catalogue.resolve()),
+        }
+
+
+def load_settings(
+    warehouse: Path | None = None,
+    catalogue: Path | None = None,
+) -> Settings:
+    """Settings from explicit values, else the environment, else the defaults."""
+    env_warehouse = os.environ.get("LEADTRACK_WAREHOUSE")
+    env_catalogue = os.environ.get("LEADTRACK_MILESTONES")
+    return Settings(
+        warehouse=Path(warehouse or env_warehouse or DEFAULT_WAREHOUSE),
+        catalogue=Path(catalogue or env_catalogue or DEFAULT_CATALOGUE),
+    )
