@@ -1,0 +1,1 @@
+"""Benchmarks: measured by hand or by `make bench`, never as timed unit tests."""
