@@ -8,6 +8,9 @@ therefore transcoded to a temporary UTF-8 copy first.
 from __future__ import annotations
 
 import codecs
+import csv
+import io
+import itertools
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
@@ -27,6 +30,8 @@ from ingest.source import (
 
 SNIFF_BYTES = 8192
 TRANSCODE_CHUNK = 1 << 22
+# What sniff_csv reports for a file without quoting.
+NO_QUOTE = ("", "(empty)", "\0")
 
 
 def _encoding(path: Path) -> str:
@@ -63,6 +68,9 @@ def _is_utf8(path: Path) -> bool:
     decoder = codecs.getincrementaldecoder("utf-8")()
     with path.open("rb") as handle:
         while chunk := handle.read(TRANSCODE_CHUNK):
+            # ASCII chunks end on a whole character, so skipping them keeps the decoder right.
+            if chunk.isascii():
+                continue
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
@@ -70,22 +78,31 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def read_csv_into(
+@contextmanager
+def open_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     table: str,
     header_score: Callable[[Sequence[str | None]], int],
-) -> SourceTable:
-    """Read a delimited text file into the temporary table `table` (see `ingest.source`)."""
+) -> Iterator[SourceTable]:
+    """A delimited text file as a relation (see `ingest.source`), usable inside the block;
+    `table` names the reader's table of malformed lines."""
     encoding = _encoding(path)
     with _as_utf8(path, encoding) as readable:
         source = sql_literal(str(readable))
         options = f"encoding='{'utf-16' if encoding == 'utf-16' else 'utf-8'}'"
         try:
-            delimiter = con.execute(
-                f"select delimiter from sniff_csv({source}, {options}, null_padding=true)"
-            ).fetchall()[0][0]
+            delimiter, quote, escape = con.execute(
+                f"select delimiter, quote, escape from sniff_csv({source}, {options},"
+                " null_padding=true)"
+            ).fetchall()[0]
             options += ", delim=" + sql_literal(delimiter)
+            # Pinned too: a doubled quote in the header ("Date entered ""Won""") can make the
+            # reader's own sniffing fail once the header is skipped, and then it reads nothing.
+            if quote not in NO_QUOTE:
+                options += ", quote=" + sql_literal(quote)
+                if escape not in NO_QUOTE:
+                    options += ", escape=" + sql_literal(escape)
             head = con.execute(
                 f"select * from read_csv({source}, {options}, header=false, all_varchar=true,"
                 f" null_padding=true) limit {HEADER_SEARCH_ROWS}"
@@ -95,8 +112,13 @@ def read_csv_into(
         if not head:
             raise IngestError(path, "the file has no rows: export it again with its data")
         header_index = find_header_row(head, header_score)
-        headers = header_texts(head[header_index])
+        # The padded read widens every row to the longest one: a header is as wide as its own
+        # line, so a row with an unquoted delimiter in a value is rejected, not a new column.
+        width = _line_width(readable, encoding, delimiter, quote, header_index)
+        headers = header_texts(head[header_index][:width])
         names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
+        # Copied whole, in parallel and in file order; rowid then numbers the records, which
+        # is cheaper than numbering them while reading (that serialises the scan).
         try:
             con.execute(
                 f"create or replace temp table {table} as select * from read_csv({source},"
@@ -104,20 +126,39 @@ def read_csv_into(
                 f" store_rejects=true, rejects_table='{table}_rejects',"
                 f" rejects_scan='{table}_scans')"
             )
-            malformed = con.execute(
-                f"select line, error_type, csv_line from {table}_rejects order by line"
-            ).fetchall()
         except duckdb.Error as error:
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
-    return SourceTable(
-        table=table,
-        headers=headers,
-        row_offset=header_index + 2,
-        malformed=tuple(
-            (int(line), _malformed_reason(kind, len(headers)), text or "")
-            for line, kind, text in malformed
-        ),
+        relation = (
+            f"(select cast(rowid + {header_index + 2} as integer) as _source_row, * from {table})"
+        )
+        yield SourceTable(relation=relation, headers=headers, rejects_table=f"{table}_rejects")
+
+
+def malformed_lines(
+    con: duckdb.DuckDBPyConnection, source: SourceTable
+) -> list[tuple[int, str, str]]:
+    """Lines the reader could not split, once the relation was scanned: (line, reason, text)."""
+    if source.rejects_table is None:
+        return []
+    rows = con.execute(
+        f"select line, error_type, csv_line from {source.rejects_table} order by line"
+    ).fetchall()
+    return [
+        (int(line), _malformed_reason(kind, len(source.headers)), text or "")
+        for line, kind, text in rows
+    ]
+
+
+def _line_width(path: Path, encoding: str, delimiter: str, quote: str, index: int) -> int | None:
+    """How many values the `index`-th non-blank line of the file holds; None when that line
+    is not among the first lines."""
+    with path.open("r", encoding="utf-16" if encoding == "utf-16" else "utf-8-sig") as handle:
+        head = handle.read(SNIFF_BYTES * 8)
+    rows = csv.reader(
+        io.StringIO(head), delimiter=delimiter, quotechar=quote if quote not in NO_QUOTE else '"'
     )
+    line = next(itertools.islice((row for row in rows if row), index, None), None)
+    return len(line) if line else None
 
 
 def _malformed_reason(kind: str, columns: int) -> str:

@@ -7,7 +7,8 @@ cannot be read loads nothing; a file whose content was loaded before is skipped.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +25,7 @@ from ingest.catalogue import (
 )
 from ingest.checks import RowChecks
 from ingest.contracts import CONTRACTS, KINDS, Contract
-from ingest.csv_reader import read_csv_into
+from ingest.csv_reader import malformed_lines, open_csv
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
@@ -34,6 +35,7 @@ from ingest.xlsx_reader import WORKBOOK_SUFFIXES, read_xlsx_into
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 SOURCE = "_lt_source"
 TYPED = "_lt_typed"
+DUPLICATES = "_lt_duplicates"
 
 
 @dataclass(frozen=True)
@@ -185,17 +187,17 @@ def load_file(
     known = _known_headers(names, mapping)
     started = datetime.now()
     try:
-        source = _read(
+        with _read(
             con, path, sheet, lambda row: sum(normalise_name(cell) in known for cell in row if cell)
-        )
-        source = _apply_lookups(con, path, source, mapping)
-        columns, kind = _assign_columns(path, source, names, mapping, kind)
-        contract = CONTRACTS[kind]
-        checks = RowChecks(
-            contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
-        )
-        RowChecks.install_macros(con)
-        counts = _check(con, source, contract, columns, checks, mapping)
+        ) as read:
+            source = _apply_lookups(con, path, read, mapping)
+            columns, kind = _assign_columns(path, source, names, mapping, kind)
+            contract = CONTRACTS[kind]
+            checks = RowChecks(
+                contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
+            )
+            RowChecks.install_macros(con)
+            counts, malformed = _check(con, source, contract, columns, checks, mapping)
         if counts["rows_read"] == 0:
             raise IngestError(path, "the file has a header row but no data rows")
         con.begin()
@@ -203,7 +205,7 @@ def load_file(
             load_id = _next_load_id(con)
             loaded_at = datetime.now()
             _insert(con, contract, columns, load_id, path, loaded_at)
-            _insert_rejects(con, source, load_id)
+            _insert_rejects(con, malformed, load_id)
             _record_load(
                 con,
                 load_id,
@@ -225,7 +227,7 @@ def load_file(
             con.rollback()
             raise
     finally:
-        for table in (SOURCE, TYPED, f"{SOURCE}_rejects", f"{SOURCE}_scans"):
+        for table in (SOURCE, TYPED, DUPLICATES, f"{SOURCE}_rejects", f"{SOURCE}_scans"):
             con.execute(f"drop table if exists {table}")
     return LoadResult(
         path,
@@ -250,15 +252,17 @@ def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:
     return known
 
 
+@contextmanager
 def _read(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     sheet: str | None,
     header_score: Callable[[Sequence[str | None]], int],
-) -> SourceTable:
+) -> Iterator[SourceTable]:
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
-        return read_xlsx_into(con, path, SOURCE, header_score, sheet)
+        yield read_xlsx_into(con, path, SOURCE, header_score, sheet)
+        return
     if sheet is not None:
         raise IngestError(path, "--sheet applies to workbooks (.xlsx); this is a text file")
     if suffix not in TEXT_SUFFIXES:
@@ -267,7 +271,8 @@ def _read(
                 raise IngestError(
                     path, "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
                 )
-    return read_csv_into(con, path, SOURCE, header_score)
+    with open_csv(con, path, SOURCE, header_score) as source:
+        yield source
 
 
 def _apply_lookups(
@@ -278,10 +283,6 @@ def _apply_lookups(
         return source
     headers = list(source.headers)
     by_header = {header: f"c{index}" for index, header in enumerate(headers)}
-    con.execute(
-        f"create or replace temp table {SOURCE}_numbered as select *,"
-        f" cast(rowid + {source.row_offset} as integer) as _row from {SOURCE}"
-    )
     selects, joins = [], []
     for number, lookup in enumerate(mapping.lookups):
         lookup_path = path.parent / lookup.file
@@ -291,12 +292,13 @@ def _apply_lookups(
                 f"the mapping's lookup file {lookup_path} does not exist: put it beside the export",
             )
         wanted = set(lookup.match.values())
-        other = read_csv_into(
+        with open_csv(
             con,
             lookup_path,
             f"_lt_lookup{number}",
             lambda row, wanted=wanted: sum(cell in wanted for cell in row),
-        )
+        ) as other:
+            con.execute(f"create or replace temp table _lt_lookup{number} as from {other.relation}")
         theirs = {header: f"c{index}" for index, header in enumerate(other.headers)}
         missing = [
             column for column in (*lookup.match.values(), *lookup.take) if column not in theirs
@@ -319,12 +321,12 @@ def _apply_lookups(
             selects.append(f"lookup{number}.{theirs[their]} as c{len(headers)}")
             headers.append(new)
     con.execute(
-        f"create or replace temp table {SOURCE} as select records.*"
-        f" exclude (_row), {', '.join(selects)}, records._row from {SOURCE}_numbered as records"
-        f" {' '.join(joins)} order by records._row"
+        f"create or replace temp table {SOURCE} as select records.*, {', '.join(selects)}"
+        f" from {source.relation} as records {' '.join(joins)} order by records._source_row"
     )
-    con.execute(f"drop table {SOURCE}_numbered")
-    return SourceTable(SOURCE, tuple(headers), 0, source.malformed, row_column="_row")
+    for number in range(len(mapping.lookups)):
+        con.execute(f"drop table if exists _lt_lookup{number}")
+    return SourceTable(f"(from {SOURCE})", tuple(headers), source.rejects_table)
 
 
 def _assign_columns(
@@ -403,8 +405,9 @@ def _check(
     columns: Columns,
     checks: RowChecks,
     mapping: Mapping | None,
-) -> dict[str, int]:
-    """Type and check every record into the temporary table of checked rows; the counts."""
+) -> tuple[dict[str, int], list[tuple[int, str, str]]]:
+    """Type and check every record into the temporary table of checked rows, in one scan of
+    the file; the counts, and the lines the reader could not split."""
 
     def text(column: str) -> str:
         if column.startswith("const:"):
@@ -432,7 +435,9 @@ def _check(
         problems.append(checks.plausible(f"m_{code}", headers.get(column, code)))
     skip = "false"
     if mapping and mapping.unmapped_milestones == "skip" and "milestone" in columns.fields:
-        skip = f"(milestone is null and {text(columns.fields['milestone'])} is not null)"
+        # A history row whose stage is blank (a status-only change) or not mapped is not a
+        # milestone move: skipped, like an unmapped stage, never loaded with a null milestone.
+        skip = "(milestone is null)"
         problems = [problem for problem in problems if "is not a milestone" not in problem]
     if contract.kind == "calls":
         values = [
@@ -453,17 +458,14 @@ def _check(
     )
     by_field = {name: headers.get(column, name) for name, column in columns.fields.items()}
     key_labels = ", ".join(by_field.get(name, contract.field(name).label) for name in key)
-    duplicate = (
-        f"case when _first_row <> _source_row then 'repeats row ' || _first_row || ' (same"
-        f" {key_labels}): keep one row' end"
-    )
+    duplicate = f"'repeats row ' || {DUPLICATES}._first_row || ' (same {key_labels}): keep one row'"
     record = (
-        "json_object("
+        "cast(json_object("
         + ", ".join(
             f"{sql_literal(header)}, {column}"
             for column, header in zip(source.columns, source.headers, strict=True)
         )
-        + ")"
+        + ") as varchar)"
     )
     non_blank = " or ".join(f"nullif(trim({column}), '') is not null" for column in source.columns)
     keep = "true"
@@ -478,41 +480,65 @@ def _check(
         f"""
         create or replace temp table {TYPED} as
         with records as (
-            select *, {source.row_sql} as _source_row, {keep} as _kept
-            from {source.table}
+            select *, {keep} as _kept
+            from {source.relation}
             where {non_blank}
         ),
         typed as (
-            select _source_row, _kept, {", ".join(values)},
-                {", ".join(source.columns)}
+            select _source_row, _kept, {", ".join(values)}, {", ".join(source.columns)}
             from records
         ),
-        keyed as (
-            select *, {skip} as _skip,
-                first_value(_source_row) over (
-                    partition by {", ".join(key)} order by _source_row
-                ) as _first_row
+        checked as (
+            select *, {skip} as _skip, nullif(concat_ws('; ', {reasons}), '') as _problems
             from typed
         )
-        select *,
-            case when _kept and not _skip then nullif(concat_ws('; ', {reasons}, {duplicate}), '')
-            end as _reason
-        from keyed
+        select * exclude ({", ".join(source.columns)}, _problems),
+            case when _kept and not _skip then _problems end as _reason,
+            case when _kept and not _skip and _problems is not null then {record} end as _record
+        from checked
         """
     )
-    con.execute(f"alter table {TYPED} add column _record varchar")
-    con.execute(f"update {TYPED} set _record = {record} where _reason is not null")
+    malformed = malformed_lines(con, source)
+    for line, _, _ in malformed:
+        # The reader drops a line it cannot split: the records after it sit a row further down.
+        con.execute(
+            f"update {TYPED} set _source_row = _source_row + 1 where _source_row >= ?", [line]
+        )
+    # A key seen twice in the file: every later row repeats the first. Found by aggregating,
+    # which is far cheaper than a window over the whole file.
+    good = "_reason is null and _kept and not _skip"
+    con.execute(
+        f"create or replace temp table {DUPLICATES} as select {', '.join(key)},"
+        f" min(_source_row) as _first_row from {TYPED} where {good}"
+        f" group by all having count(*) > 1"
+    )
+    if con.execute(f"select count(*) from {DUPLICATES}").fetchall()[0][0]:
+        # The file's own text is not kept past the check; the duplicate shows its values.
+        typed_record = (
+            "cast(to_json(struct_pack("
+            + ", ".join(f"{name} := {TYPED}.{name}" for name in columns.fields)
+            + ")) as varchar)"
+        )
+        matches = " and ".join(
+            f"{TYPED}.{name} is not distinct from {DUPLICATES}.{name}" for name in key
+        )
+        con.execute(
+            f"update {TYPED} set _reason = {duplicate}, _record = {typed_record}"
+            f" from {DUPLICATES} where {matches}"
+            f" and {TYPED}._source_row > {DUPLICATES}._first_row and {TYPED}._reason is null"
+        )
     ((read, rejected, skipped),) = con.execute(
         f"select count(*), count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
     ).fetchall()
-    read += len(source.malformed)
-    rejected += len(source.malformed)
-    return {
+    read += len(malformed)
+    rejected += len(malformed)
+    counts = {
         "rows_read": read,
         "rows_loaded": read - rejected - skipped,
         "rows_rejected": rejected,
         "rows_skipped": skipped,
     }
+    return counts, malformed
 
 
 def _insert(
@@ -526,6 +552,9 @@ def _insert(
     lineage = [load_id, str(path), loaded_at]
     good = "_reason is null and _kept and not _skip"
     names = ", ".join(field.name for field in contract.fields)
+    if contract.table == "milestone_events":
+        # An events row always has its date (the contract requires one).
+        names += ", false as is_date_unknown"
     con.execute(
         f"insert into raw.{contract.table} by name select {names}, ? as _load_id,"
         f" ? as _source_file, _source_row, ? as _loaded_at from {TYPED} where {good}",
@@ -545,18 +574,20 @@ def _insert(
         )
 
 
-def _insert_rejects(con: duckdb.DuckDBPyConnection, source: SourceTable, load_id: int) -> None:
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection, malformed: list[tuple[int, str, str]], load_id: int
+) -> None:
     con.execute(
         f"insert into raw.rejected_rows select ?, _source_row, _reason, _record from {TYPED}"
         " where _reason is not null",
         [load_id],
     )
-    if source.malformed:
+    if malformed:
         frame = pl.DataFrame(
             {
-                "source_row": [row for row, _, _ in source.malformed],
-                "reason": [reason for _, reason, _ in source.malformed],
-                "record": [text for _, _, text in source.malformed],
+                "source_row": [row for row, _, _ in malformed],
+                "reason": [reason for _, reason, _ in malformed],
+                "record": [text for _, _, text in malformed],
             },
             schema={"source_row": pl.Int32, "reason": pl.String, "record": pl.String},
         )

@@ -1,4 +1,4 @@
-"""A file read into a temporary DuckDB table of text columns, whatever its format.
+"""A file's records as a DuckDB relation of text columns, whatever its format.
 
 Both readers produce the same shape, so the checks and the loader never look at formats:
 columns `c0 .. cN` of text, `_source_row` (the row number a person sees in the file, the
@@ -15,23 +15,14 @@ HEADER_SEARCH_ROWS = 30
 
 @dataclass(frozen=True)
 class SourceTable:
-    """A file's records in a temporary table."""
+    """A file's records as a relation DuckDB can scan once."""
 
-    table: str
+    # SQL of the records: columns `_source_row`, `c0 .. cN`, in file order.
+    relation: str
     headers: tuple[str, ...]
-    # `rowid + row_offset` is the row number of a record in the file.
-    row_offset: int
-    # Lines the reader itself could not split into the header's columns: (row, reason, text).
-    malformed: tuple[tuple[int, str, str], ...] = ()
-    # A column already holding the row number, where a join reordered the records.
-    row_column: str | None = None
-
-    @property
-    def row_sql(self) -> str:
-        """SQL for a record's row number in the file."""
-        if self.row_column:
-            return self.row_column
-        return f"cast(rowid + {self.row_offset} as integer)"
+    # A table of lines the CSV reader could not split into the header's columns, filled while
+    # the relation is scanned (DuckDB's `store_rejects`).
+    rejects_table: str | None = None
 
     @property
     def columns(self) -> list[str]:

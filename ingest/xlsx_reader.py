@@ -26,7 +26,7 @@ def read_xlsx_into(
     header_score: Callable[[Sequence[str | None]], int],
     sheet: str | None = None,
 ) -> SourceTable:
-    """Read one sheet (the named one, else the first) into the temporary table `table`."""
+    """One sheet (the named one, else the first), copied into the temporary table `table`."""
     try:
         workbook = fastexcel.read_excel(path)
     except Exception as error:  # fastexcel raises its own hierarchy for every unreadable file
@@ -55,4 +55,7 @@ def read_xlsx_into(
     con.register(f"{table}_frame", records.to_arrow())
     con.execute(f"create or replace temp table {table} as select * from {table}_frame")
     con.unregister(f"{table}_frame")
-    return SourceTable(table=table, headers=headers, row_offset=header_index + 2)
+    relation = (
+        f"(select cast(rowid + {header_index + 2} as integer) as _source_row, * from {table})"
+    )
+    return SourceTable(relation=relation, headers=headers)
