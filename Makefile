@@ -1,14 +1,13 @@
 # The stages of leadtrack. `make demo` and `make test` work on a fresh machine with Python and pip.
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+# uv from PATH, else as a module of the Python that pip installs it into.
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 LEADS ?= 2000
 
 .PHONY: setup demo test lint format bench clean
 
-$(UV):
-	python3 -m pip install --user --quiet uv || python3 -m pip install --quiet uv
-
-setup: $(UV)
+setup:
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 	$(UV) sync --frozen
 
 demo: setup
