@@ -109,12 +109,15 @@ def open_csv(
             ).fetchall()
         except duckdb.Error as error:
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
-        if not head:
+        if not any(cell for row in head for cell in row):
             raise IngestError(path, "the file has no rows: export it again with its data")
         header_index = find_header_row(head, header_score)
+        if header_index == len(head) - 1 < HEADER_SEARCH_ROWS - 1:
+            raise IngestError(path, "the file has a header row but no data rows")
         # The padded read widens every row to the longest one: a header is as wide as its own
         # line, so a row with an unquoted delimiter in a value is rejected, not a new column.
-        width = _line_width(readable, encoding, delimiter, quote, header_index)
+        # The reader drops blank lines, so the header's line in the file is counted apart.
+        width, header_line = _header_line(readable, encoding, delimiter, quote, header_index)
         headers = header_texts(head[header_index][:width])
         names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
         # Copied whole, in parallel and in file order; rowid then numbers the records, which
@@ -122,14 +125,14 @@ def open_csv(
         try:
             con.execute(
                 f"create or replace temp table {table} as select * from read_csv({source},"
-                f" {options}, header=false, skip={header_index + 1}, columns={{{names}}},"
+                f" {options}, header=false, skip={header_line}, columns={{{names}}},"
                 f" store_rejects=true, rejects_table='{table}_rejects',"
                 f" rejects_scan='{table}_scans')"
             )
         except duckdb.Error as error:
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
         relation = (
-            f"(select cast(rowid + {header_index + 2} as integer) as _source_row, * from {table})"
+            f"(select cast(rowid + {header_line + 1} as integer) as _source_row, * from {table})"
         )
         yield SourceTable(relation=relation, headers=headers, rejects_table=f"{table}_rejects")
 
@@ -149,16 +152,21 @@ def malformed_lines(
     ]
 
 
-def _line_width(path: Path, encoding: str, delimiter: str, quote: str, index: int) -> int | None:
-    """How many values the `index`-th non-blank line of the file holds; None when that line
-    is not among the first lines."""
+def _header_line(
+    path: Path, encoding: str, delimiter: str, quote: str, index: int
+) -> tuple[int | None, int]:
+    """The `index`-th non-blank record among the file's first lines: how many values it holds
+    (None when it lies beyond them) and the number of the line it ends on."""
     with path.open("r", encoding="utf-16" if encoding == "utf-16" else "utf-8-sig") as handle:
         head = handle.read(SNIFF_BYTES * 8)
     rows = csv.reader(
         io.StringIO(head), delimiter=delimiter, quotechar=quote if quote not in NO_QUOTE else '"'
     )
-    line = next(itertools.islice((row for row in rows if row), index, None), None)
-    return len(line) if line else None
+    records = (row for row in rows if row)
+    line = next(itertools.islice(records, index, None), None)
+    if line is None:
+        return None, index + 1
+    return len(line), rows.line_num
 
 
 def _malformed_reason(kind: str, columns: int) -> str:

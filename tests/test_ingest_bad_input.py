@@ -1,0 +1,160 @@
+"""Bad files load nothing and say why, naming the file; row numbers in rejects are the ones a
+person sees in the file."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from ingest.errors import IngestError
+from ingest.loader import connect, load_files
+from leadtrack.settings import Settings
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00"
+    b"\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def good_workbook(path: Path) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Leads")
+    sheet.write_row(0, 0, ["Ref", "Date", "Consultant"])
+    for number in range(200):
+        sheet.write_row(number + 1, 0, [f"L-{number}", "01/10/2026", f"Consultant {number}"])
+    workbook.close()
+    return path
+
+
+def truncated_workbook(path: Path) -> None:
+    whole = good_workbook(path.with_name("whole.xlsx")).read_bytes()
+    path.write_bytes(whole[: len(whole) // 2])
+
+
+def zip_named_csv(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("data.csv", "Ref,Date,Consultant\n")
+
+
+BAD_FILES: dict[str, tuple[str, Callable[[Path], object], str]] = {
+    "empty": ("leads.csv", lambda path: path.write_bytes(b""), r"the file is empty \(0 bytes\)"),
+    "blank lines only": (
+        "leads.csv",
+        lambda path: path.write_text("\n\n\n"),
+        "the file has no rows: export it again with its data",
+    ),
+    "header only": (
+        "leads.csv",
+        lambda path: path.write_text("Ref,Date generated,Consultant\n"),
+        "the file has a header row but no data rows",
+    ),
+    "png named csv": ("leads.csv", lambda path: path.write_bytes(PNG), "looks like a binary file"),
+    "png": ("photo.png", lambda path: path.write_bytes(PNG), "binary file, not CSV"),
+    "no recognisable columns": (
+        "shopping.csv",
+        lambda path: path.write_text("Fruit,Colour,Price\nApple,Red,0.30\n"),
+        r"none of the columns \(Fruit, Colour, Price\) tells leadtrack what this file is",
+    ),
+    "truncated xlsx": (
+        "tracker.xlsx",
+        truncated_workbook,
+        "cannot be read as an Excel workbook",
+    ),
+    "text named xlsx": (
+        "tracker.xlsx",
+        lambda path: path.write_text("Ref,Date,Consultant\nL-1,01/10/2026,Tom Reid\n"),
+        "cannot be read as an Excel workbook",
+    ),
+    "workbook named csv": (
+        "export.dat",
+        zip_named_csv,
+        "zip or workbook file without an .xlsx name",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FILES))
+def test_a_bad_file_loads_nothing_and_says_why(
+    settings: Settings, tmp_path: Path, case: str
+) -> None:
+    name, write, message = BAD_FILES[case]
+    path = tmp_path / name
+    write(path)
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError, match=message) as raised:
+        load_files(con, [path], settings.catalogue)
+    assert str(raised.value).startswith(str(path))
+    assert raised.value.path == path
+    assert con.execute("select count(*) from raw.loads where kind <> 'catalogue'").fetchone() == (
+        0,
+    )
+    for table in ("leads", "milestone_events", "calls", "consultants", "rejected_rows"):
+        assert con.execute(f"select count(*) from raw.{table}").fetchone() == (0,), table
+
+
+def test_a_missing_required_column_is_named(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Ref,Date generated,Client\nL-1,01/10/2026,Acme\n")
+    con = connect(settings.warehouse)
+    with pytest.raises(
+        IngestError, match=r"no column for Consultant \(looked for Consultant, Owner"
+    ):
+        load_files(con, [path], settings.catalogue, kind="leads")
+
+
+def test_an_unknown_sheet_lists_the_sheets(settings: Settings, tmp_path: Path) -> None:
+    path = good_workbook(tmp_path / "tracker.xlsx")
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError, match="has no sheet named 'Calls'; its sheets are Leads"):
+        load_files(con, [path], settings.catalogue, sheet="Calls")
+
+
+def test_sheet_on_a_csv_is_an_error(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text("Ref,Date,Consultant\nL-1,01/10/2026,Tom Reid\n")
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError, match="--sheet applies to workbooks"):
+        load_files(con, [path], settings.catalogue, sheet="Leads")
+
+
+def test_a_bad_file_does_not_stop_the_good_ones(settings: Settings, tmp_path: Path) -> None:
+    """load_files raises on the bad file; the files before it are loaded and stay loaded."""
+    good = tmp_path / "a-leads.csv"
+    good.write_text("Ref,Date,Consultant\nL-1,01/10/2026,Tom Reid\n")
+    bad = tmp_path / "b-empty.csv"
+    bad.write_bytes(b"")
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError, match=r"b-empty\.csv: the file is empty"):
+        load_files(con, [tmp_path], settings.catalogue)
+    assert con.execute("select lead_id from raw.leads").fetchall() == [("L-1",)]
+
+
+def test_csv_row_numbers_count_title_and_blank_lines(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Leads export, generated 05/10/2026\n"  # 1
+        "\n"  # 2
+        "Ref,Date,Consultant,Client\n"  # 3
+        "L-1,01/10/2026,Tom Reid,Acme\n"  # 4
+        "L-2,01/10/2026,Tom Reid,Calder, Smith & Co\n"  # 5: a comma too many
+        "L-3,,Tom Reid,Brightwater\n"  # 6: no date
+        "L-4,01/10/2026,Tom Reid,Acme\n"  # 7
+    )
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (4, 2, 2)
+    assert con.execute("select lead_id, _source_row from raw.leads order by 2").fetchall() == [
+        ("L-1", 4),
+        ("L-4", 7),
+    ]
+    reasons = con.execute(
+        "select source_row, reason from raw.rejected_rows order by source_row"
+    ).fetchall()
+    assert [row for row, _ in reasons] == [5, 6]
+    assert reasons[0][1].startswith("the row has more values than the header's 4 columns")
+    assert reasons[1][1] == "Date is empty: fill it in (every row needs one)"
