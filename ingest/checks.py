@@ -125,7 +125,8 @@ class RowChecks:
         return f"case lt_norm({text}) {branches} end"
 
     def column(self, field: Field, text: str) -> CheckedColumn:
-        """`text` is the SQL of the field's trimmed, blank-as-null source text."""
+        """`text` is the SQL of the field's trimmed, blank-as-null source text. The problem
+        reads the typed value back by the field's name, so nothing is parsed twice."""
         label = sql_literal(field.label)
         shown = f"{label} || ' ''' || {text} || ''''"
         missing = (
@@ -139,28 +140,29 @@ class RowChecks:
         if field.type in ("date", "timestamp"):
             value = self._date(text, field.type)
             unparsed = (
-                f"case when {text} is not null and {value} is null then {shown} || ' is not a"
+                f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
                 f" date: write it as dd/mm/yyyy (or yyyy-mm-dd)' end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
             value = f"lt_money({text})"
             bad = (
-                f"case when {text} is not null and ({value} is null or {value} < 0) then {shown}"
-                f" || ' is not an amount: write it like 45000 or £45,000' end"
+                f"case when {text} is not null and ({field.name} is null or {field.name} < 0)"
+                f" then {shown} || ' is not an amount: write it like 45000 or £45,000' end"
             )
             return CheckedColumn(value, bad)
         if field.type == "percent":
             value = f"lt_percent({text})"
             bad = (
-                f"case when {text} is not null and ({value} is null or {value} < 0 or {value} >"
-                f" 100) then {shown} || ' is not a percentage: write it like 20 or 20%' end"
+                f"case when {text} is not null and ({field.name} is null or {field.name} < 0"
+                f" or {field.name} > 100) then {shown} || ' is not a percentage: write it like"
+                f" 20 or 20%' end"
             )
             return CheckedColumn(value, bad)
         if field.type == "status":
             value = self._value_map(field, text, STATUS_WORDS)
             bad = (
-                f"case when {text} is not null and {value} is null then {shown} || ' is not a"
+                f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
                 f" status leadtrack knows: use one of {', '.join(STATUSES)} (or a synonym such"
                 f" as Placed or Dead), or map it in a mapping file' end"
             )
@@ -168,20 +170,21 @@ class RowChecks:
         value = self._value_map(field, text, self.milestone_names)
         examples = ", ".join(list(self.milestone_labels.values())[:3])
         bad = (
-            f"case when {text} is not null and {value} is null then {shown} || ' is not a"
+            f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
             f" milestone of the catalogue: use its label (e.g. {examples}), or add it to the"
             f" catalogue''s aliases or a mapping file''s values' end"
         )
         return CheckedColumn(value, _first(missing, bad))
 
     def milestone_cell(self, code: str, text: str) -> tuple[str, str, str]:
-        """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL)."""
+        """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL over the typed
+        columns `m_<code>` and `t_<code>`)."""
         ticks = ", ".join(sql_literal(tick) for tick in TICKS)
         is_tick = f"coalesce(lower({text}) in ({ticks}), false)"
         value = f"case when not {is_tick} then {self._date(text, 'date')} end"
         label = sql_literal(self.milestone_labels[code])
         problem = (
-            f"case when {text} is not null and not {is_tick} and {value} is null then {label}"
+            f"case when {text} is not null and not t_{code} and m_{code} is null then {label}"
             f" || ' holds ''' || {text} || ''', which is neither a date (dd/mm/yyyy) nor a tick"
             f" (Y, ✓)' end"
         )

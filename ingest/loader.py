@@ -412,7 +412,7 @@ def _check(
     def text(column: str) -> str:
         if column.startswith("const:"):
             return sql_literal(mapping.constants[column.removeprefix("const:")])  # type: ignore[union-attr]
-        return f"nullif(trim({column}), '')"
+        return column
 
     headers = dict(zip(source.columns, source.headers, strict=True))
     values, problems = [], []
@@ -440,17 +440,18 @@ def _check(
         skip = "(milestone is null)"
         problems = [problem for problem in problems if "is not a milestone" not in problem]
     if contract.kind == "calls":
+        # A call log without ids: a call is its consultant, time and lead. CASE, not
+        # coalesce, so the hash is only computed where the id is missing.
+        fallback = "md5(concat_ws('|', {}, {}, {}))".format(
+            text(columns.fields["consultant"]),
+            text(columns.fields["called_at"]),
+            text(columns.fields["lead_id"]) if "lead_id" in columns.fields else "''",
+        )
         values = [
-            value
-            if not value.endswith(" as call_id")
-            else "coalesce(" + value.removesuffix(" as call_id") + ", 'md5:' || md5(concat_ws("
-            "'|', "
-            + text(columns.fields["consultant"])
-            + ", "
-            + text(columns.fields["called_at"])
-            + ", "
-            + (text(columns.fields["lead_id"]) if "lead_id" in columns.fields else "''")
-            + "))) as call_id"
+            f"case when {value.removesuffix(' as call_id')} is null then 'md5:' || {fallback}"
+            f" else {value.removesuffix(' as call_id')} end as call_id"
+            if value.endswith(" as call_id")
+            else value
             for value in values
         ]
     key = contract.key or tuple(
@@ -467,7 +468,8 @@ def _check(
         )
         + ") as varchar)"
     )
-    non_blank = " or ".join(f"nullif(trim({column}), '') is not null" for column in source.columns)
+    trimmed = ", ".join(f"nullif(trim({column}), '') as {column}" for column in source.columns)
+    non_blank = f"coalesce({', '.join(source.columns)}) is not null"
     keep = "true"
     if mapping and mapping.keep_rows_where:
         by_header = dict(zip(source.headers, source.columns, strict=True))
@@ -479,10 +481,11 @@ def _check(
     con.execute(
         f"""
         create or replace temp table {TYPED} as
-        with records as (
-            select *, {keep} as _kept
-            from {source.relation}
-            where {non_blank}
+        with trimmed as (
+            select _source_row, {trimmed} from {source.relation}
+        ),
+        records as (
+            select *, {keep} as _kept from trimmed where {non_blank}
         ),
         typed as (
             select _source_row, _kept, {", ".join(values)}, {", ".join(source.columns)}
