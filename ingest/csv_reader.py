@@ -99,10 +99,11 @@ def open_csv(
             options += ", delim=" + sql_literal(delimiter)
             # Pinned too: a doubled quote in the header ("Date entered ""Won""") can make the
             # reader's own sniffing fail once the header is skipped, and then it reads nothing.
-            if quote not in NO_QUOTE:
-                options += ", quote=" + sql_literal(quote)
-                if escape not in NO_QUOTE:
-                    options += ", escape=" + sql_literal(escape)
+            # A sniffer that saw no quotes in its sample falls back on the standard (RFC 4180)
+            # double quote: a big export may quote "£22,500" only far down the file.
+            quote = quote if quote not in NO_QUOTE else '"'
+            escape = escape if escape not in NO_QUOTE else '"'
+            options += ", quote=" + sql_literal(quote) + ", escape=" + sql_literal(escape)
             head = con.execute(
                 f"select * from read_csv({source}, {options}, header=false, all_varchar=true,"
                 f" null_padding=true) limit {HEADER_SEARCH_ROWS}"

@@ -67,6 +67,25 @@ def test_each_encoding_keeps_pound_signs_and_accents(
     ]
 
 
+def test_a_quoted_amount_far_down_a_big_export_stays_one_value(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # The sniffer's sample sees no quotes; the reader must still honour "£22,500" later on.
+    rows = [f"L-{number},03/11/2026,Tom Reid,45000" for number in range(30_000)]
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary\n"
+        + "\n".join(rows)
+        + '\nL-late,03/11/2026,Tom Reid,"£22,500"\n',
+        encoding="utf-8",
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (30_001, 0)
+    assert con.execute("select salary from raw.leads where lead_id = 'L-late'").fetchall() == [
+        (22500,)
+    ]
+
+
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
 def test_any_delimiter(settings: Settings, tmp_path: Path, delimiter: str) -> None:
     path = tmp_path / "leads.csv"
