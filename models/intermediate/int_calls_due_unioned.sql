@@ -1,0 +1,205 @@
+{{ config(materialized='table') }}
+
+-- Every call a consultant owes, one row per lead, due date and reason: milestone days and
+-- their follow-ups, agreed call-backs, unconfirmed milestones and declined-lead revisits.
+with
+
+leads as (
+
+    select * from {{ ref('int_leads_enriched') }}
+
+),
+
+milestone_events as (
+
+    select * from {{ ref('int_milestone_events_rolled_up') }}
+
+),
+
+milestone_catalogue as (
+
+    select * from {{ ref('stg_milestone_catalogue') }}
+
+),
+
+calls as (
+
+    select * from {{ ref('stg_calls') }}
+
+),
+
+milestone_dates as (
+
+    -- The lead's own date for each milestone (reached or scheduled), on leads still going.
+    select
+        milestone_events.lead_id,
+        milestone_events.milestone,
+        milestone_events.milestone_order,
+        milestone_events.first_candidate as candidate,
+        coalesce(
+            milestone_events.reached_event_date, milestone_events.scheduled_event_date
+        ) as milestone_date,
+        milestone_catalogue.call_on_day,
+        milestone_catalogue.follow_up_call,
+        milestone_catalogue.follow_up_after_days,
+        leads.furthest_milestone_order
+    from milestone_events
+    inner join milestone_catalogue
+        on milestone_events.milestone = milestone_catalogue.milestone
+    inner join leads
+        on milestone_events.lead_id = leads.lead_id
+    where
+        leads.status in ('open', 'filled')
+        and (
+            milestone_events.reached_event_date is not null
+            or milestone_events.scheduled_event_date is not null
+        )
+
+),
+
+milestone_day_calls as (
+
+    -- On the day itself and later only: once the day has passed, the follow-up call or the
+    -- unconfirmed-milestone call takes over.
+    select
+        lead_id,
+        milestone_date as due_date,
+        'milestone_day' as reason_code,
+        call_on_day as reason,
+        milestone,
+        candidate
+    from milestone_dates
+    where
+        call_on_day is not null
+        and milestone_date >= {{ as_of_date() }}
+
+),
+
+follow_up_calls as (
+
+    -- Only while the next milestone is not reached.
+    select
+        lead_id,
+        {{ add_days('milestone_date', 'follow_up_after_days') }} as due_date,
+        'milestone_follow_up' as reason_code,
+        follow_up_call as reason,
+        milestone,
+        candidate
+    from milestone_dates
+    where
+        follow_up_call is not null
+        and coalesce(furthest_milestone_order, 0) <= milestone_order
+
+),
+
+callbacks_agreed as (
+
+    select
+        calls.lead_id,
+        calls.callback_date as due_date,
+        max(calls.called_date) as agreed_date
+    from calls
+    inner join leads
+        on calls.lead_id = leads.lead_id
+    where
+        calls.callback_date is not null
+        and calls.called_date <= {{ as_of_date() }}
+    group by calls.lead_id, calls.callback_date
+
+),
+
+callback_calls as (
+
+    select
+        lead_id,
+        due_date,
+        'callback' as reason_code,
+        'Call back as agreed on ' || {{ format_uk_date('agreed_date') }} as reason,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        cast(null as {{ dbt.type_string() }}) as candidate
+    from callbacks_agreed
+
+),
+
+unconfirmed_calls as (
+
+    select
+        lead_id,
+        unconfirmed_date as due_date,
+        'milestone_unconfirmed' as reason_code,
+        unconfirmed_milestone_label
+        || ' '
+        || {{ format_uk_date('unconfirmed_date') }}
+        || ' passed unconfirmed: call to confirm' as reason,
+        unconfirmed_milestone as milestone,
+        cast(null as {{ dbt.type_string() }}) as candidate
+    from leads
+    where
+        status = 'open'
+        and unconfirmed_date < {{ as_of_date() }}
+
+),
+
+declined_revisit_calls as (
+
+    select
+        lead_id,
+        revisit_due_date as due_date,
+        'declined_revisit' as reason_code,
+        'Declined ("thanks but no thanks"), last touch '
+        || {{ format_uk_date('last_touch_date') }}
+        || ': worth a revisit' as reason,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        cast(null as {{ dbt.type_string() }}) as candidate
+    from leads
+    where status = 'declined'
+
+),
+
+calls_unioned as (
+
+    select * from milestone_day_calls
+    union all
+    select * from follow_up_calls
+    union all
+    select * from callback_calls
+    union all
+    select * from unconfirmed_calls
+    union all
+    select * from declined_revisit_calls
+
+),
+
+overdue_calls_filtered as (
+
+    -- Due from the as-of date on, plus overdue calls of the last few days that nobody has
+    -- made yet (no call on the lead since the due date). An unconfirmed milestone stays on
+    -- the list until it is confirmed.
+    select
+        calls_unioned.lead_id,
+        calls_unioned.due_date,
+        calls_unioned.reason_code,
+        calls_unioned.reason,
+        calls_unioned.milestone,
+        calls_unioned.candidate,
+        calls_unioned.due_date < {{ as_of_date() }} as is_overdue,
+        case
+            when calls_unioned.due_date < {{ as_of_date() }}
+                then {{ days_between('calls_unioned.due_date', as_of_date()) }}
+            else 0
+        end as days_overdue
+    from calls_unioned
+    inner join leads
+        on calls_unioned.lead_id = leads.lead_id
+    where
+        calls_unioned.due_date >= {{ as_of_date() }}
+        or calls_unioned.reason_code = 'milestone_unconfirmed'
+        or (
+            calls_unioned.due_date
+            >= {{ add_days(as_of_date(), -var('overdue_call_lookback_days')) }}
+            and (leads.last_call_date is null or leads.last_call_date < calls_unioned.due_date)
+        )
+
+)
+
+select * from overdue_calls_filtered

@@ -1,0 +1,225 @@
+{{ config(materialized='table') }}
+
+-- One row per lead and milestone reached by the as-of date. A later milestone implies the
+-- earlier ones; a milestone that needs confirmation counts only once confirmed.
+with
+
+leads as (
+
+    select * from {{ ref('stg_leads') }}
+
+),
+
+milestone_catalogue as (
+
+    select * from {{ ref('stg_milestone_catalogue') }}
+
+),
+
+milestone_events as (
+
+    select * from {{ ref('int_milestone_events_rolled_up') }}
+
+),
+
+calls_per_lead as (
+
+    select * from {{ ref('int_calls_aggregated_per_lead') }}
+
+),
+
+leads_created_by_as_of as (
+
+    select
+        lead_id,
+        consultant,
+        created_date,
+        status
+    from leads
+    where created_date <= {{ as_of_date() }}
+
+),
+
+self_evident_milestones_per_lead as (
+
+    -- Milestones that need no confirmation (or were ticked): reaching one confirms every
+    -- earlier milestone that needs confirmation.
+    select
+        lead_id,
+        max(milestone_order) as max_self_evident_order
+    from milestone_events
+    where
+        has_undated_tick
+        or (reached_event_date is not null and not needs_confirmation)
+    group by lead_id
+
+),
+
+events_confirmed as (
+
+    select
+        milestone_events.lead_id,
+        milestone_events.milestone,
+        milestone_events.milestone_order,
+        milestone_events.reached_event_date,
+        milestone_events.has_undated_tick,
+        milestone_events.tick_loaded_date,
+        milestone_events.first_candidate,
+        case
+            when milestone_events.has_undated_tick then true
+            when milestone_events.reached_event_date is null then false
+            when not milestone_events.needs_confirmation then true
+            when leads_created_by_as_of.status in ('filled', 'completed') then true
+            when
+                calls_per_lead.last_connected_call_date
+                >= milestone_events.reached_event_date
+                then true
+            when
+                self_evident_milestones_per_lead.max_self_evident_order
+                > milestone_events.milestone_order
+                then true
+            else false
+        end as is_reached
+    from milestone_events
+    inner join leads_created_by_as_of
+        on milestone_events.lead_id = leads_created_by_as_of.lead_id
+    left join calls_per_lead
+        on milestone_events.lead_id = calls_per_lead.lead_id
+    left join self_evident_milestones_per_lead
+        on milestone_events.lead_id = self_evident_milestones_per_lead.lead_id
+
+),
+
+reached_events as (
+
+    select
+        lead_id,
+        milestone_order,
+        first_candidate,
+        reached_event_date as own_recorded_date,
+        case
+            when has_undated_tick
+                then least(tick_loaded_date, {{ as_of_date() }})
+        end as own_load_date
+    from events_confirmed
+    where is_reached
+
+),
+
+furthest_per_lead as (
+
+    select
+        lead_id,
+        max(milestone_order) as furthest_order
+    from reached_events
+    group by lead_id
+
+),
+
+milestones_up_to_furthest as (
+
+    -- Every catalogue milestone up to the furthest one reached: the ones in between are
+    -- implied even where the tracker skipped their columns.
+    select
+        leads_created_by_as_of.lead_id,
+        leads_created_by_as_of.consultant,
+        leads_created_by_as_of.created_date,
+        milestone_catalogue.milestone,
+        milestone_catalogue.milestone_order,
+        reached_events.first_candidate,
+        reached_events.own_recorded_date,
+        reached_events.own_load_date,
+        reached_events.lead_id is not null as has_own_event
+    from furthest_per_lead
+    inner join leads_created_by_as_of
+        on furthest_per_lead.lead_id = leads_created_by_as_of.lead_id
+    inner join milestone_catalogue
+        on furthest_per_lead.furthest_order >= milestone_catalogue.milestone_order
+    left join reached_events
+        on
+            furthest_per_lead.lead_id = reached_events.lead_id
+            and milestone_catalogue.milestone_order = reached_events.milestone_order
+
+),
+
+later_dates_found as (
+
+    select
+        *,
+        min(own_recorded_date) over (
+            partition by lead_id
+            order by milestone_order desc
+            rows between unbounded preceding and 1 preceding
+        ) as later_recorded_date,
+        min(own_load_date) over (
+            partition by lead_id
+            order by milestone_order desc
+            rows between unbounded preceding and 1 preceding
+        ) as later_load_date
+    from milestones_up_to_furthest
+
+),
+
+reached_dates_resolved as (
+
+    select
+        lead_id,
+        consultant,
+        created_date,
+        milestone,
+        milestone_order,
+        first_candidate,
+        coalesce(
+            own_recorded_date, later_recorded_date, own_load_date, later_load_date
+        ) as reached_date,
+        case
+            when own_recorded_date is not null then 'recorded'
+            when later_recorded_date is not null then 'later_milestone'
+            else 'load_date'
+        end as reached_date_source,
+        not has_own_event as is_implied
+    from later_dates_found
+
+),
+
+previous_milestone_found as (
+
+    select
+        *,
+        lag(milestone) over (
+            partition by lead_id order by milestone_order
+        ) as previous_milestone,
+        lag(reached_date) over (
+            partition by lead_id order by milestone_order
+        ) as lagged_reached_date,
+        lag(reached_date_source) over (
+            partition by lead_id order by milestone_order
+        ) as previous_reached_date_source
+    from reached_dates_resolved
+
+),
+
+durations_computed as (
+
+    select
+        lead_id,
+        consultant,
+        created_date,
+        milestone,
+        milestone_order,
+        reached_date,
+        reached_date_source,
+        is_implied,
+        first_candidate,
+        previous_milestone,
+        coalesce(lagged_reached_date, created_date) as previous_reached_date,
+        {{ days_between('coalesce(lagged_reached_date, created_date)', 'reached_date') }}
+            as days_since_previous,
+        reached_date_source = 'recorded'
+        and coalesce(previous_reached_date_source, 'recorded') = 'recorded'
+            as is_duration_measured
+    from previous_milestone_found
+
+)
+
+select * from durations_computed

@@ -1,0 +1,137 @@
+-- One row per week and consultant with any activity (plus the as-of week for every
+-- consultant with leads). Leads are counted in their creation week, calls in the week made,
+-- milestones in the week reached. Open and quiet leads are a snapshot at the as-of date and
+-- sit on the as-of week's row only: lost and declined carry no date, so earlier weeks cannot
+-- be reconstructed (replay an earlier as-of date instead).
+with
+
+leads as (
+
+    select * from {{ ref('int_leads_enriched') }}
+
+),
+
+lead_milestones as (
+
+    select * from {{ ref('int_lead_milestones_reached') }}
+
+),
+
+milestone_catalogue as (
+
+    select * from {{ ref('stg_milestone_catalogue') }}
+
+),
+
+calls as (
+
+    select * from {{ ref('stg_calls') }}
+
+),
+
+leads_created_weekly as (
+
+    select
+        created_week as week,
+        consultant,
+        count(*) as leads_created,
+        0 as calls_made,
+        0 as calls_connected,
+        0 as milestones_reached,
+        0 as starts,
+        0 as open_leads,
+        0 as quiet_leads
+    from leads
+    group by created_week, consultant
+
+),
+
+calls_weekly as (
+
+    select
+        {{ week_start('called_date') }} as week,
+        consultant,
+        0 as leads_created,
+        count(*) as calls_made,
+        sum(case when is_connected then 1 else 0 end) as calls_connected,
+        0 as milestones_reached,
+        0 as starts,
+        0 as open_leads,
+        0 as quiet_leads
+    from calls
+    where called_date <= {{ as_of_date() }}
+    group by {{ week_start('called_date') }}, consultant
+
+),
+
+milestones_weekly as (
+
+    select
+        {{ week_start('lead_milestones.reached_date') }} as week,
+        lead_milestones.consultant,
+        0 as leads_created,
+        0 as calls_made,
+        0 as calls_connected,
+        count(*) as milestones_reached,
+        sum(case when milestone_catalogue.is_filled then 1 else 0 end) as starts,
+        0 as open_leads,
+        0 as quiet_leads
+    from lead_milestones
+    inner join milestone_catalogue
+        on lead_milestones.milestone = milestone_catalogue.milestone
+    group by {{ week_start('lead_milestones.reached_date') }}, lead_milestones.consultant
+
+),
+
+pipeline_snapshot as (
+
+    select
+        {{ week_start(as_of_date()) }} as week,
+        consultant,
+        0 as leads_created,
+        0 as calls_made,
+        0 as calls_connected,
+        0 as milestones_reached,
+        0 as starts,
+        sum(case when status = 'open' then 1 else 0 end) as open_leads,
+        sum(case when is_stale then 1 else 0 end) as quiet_leads
+    from leads
+    group by consultant
+
+),
+
+activity_unioned as (
+
+    select * from leads_created_weekly
+    union all
+    select * from calls_weekly
+    union all
+    select * from milestones_weekly
+    union all
+    select * from pipeline_snapshot
+
+),
+
+summed_per_week as (
+
+    select
+        week,
+        consultant,
+        sum(leads_created) as leads_created,
+        sum(calls_made) as calls_made,
+        sum(calls_connected) as calls_connected,
+        sum(milestones_reached) as milestones_reached,
+        sum(starts) as starts,
+        case
+            when week = {{ week_start(as_of_date()) }} then sum(open_leads)
+        end as open_leads,
+        case
+            when week = {{ week_start(as_of_date()) }} then sum(quiet_leads)
+        end as quiet_leads,
+        week = {{ week_start(as_of_date()) }} as is_as_of_week
+    from activity_unioned
+    group by week, consultant
+
+)
+
+select * from summed_per_week

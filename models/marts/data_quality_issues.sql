@@ -1,0 +1,343 @@
+-- What a person should look at in the exports, one row per finding, in five checks:
+-- rows a load rejected, milestone dates out of catalogue order, skipped milestones (implied
+-- by a later one), consultants missing from the consultants list, and how fresh each source
+-- is. Rejected rows exist only in raw (no model keeps them), so this mart reads that source
+-- directly; everything else comes from staging and the marts.
+with
+
+rejected_rows as (
+
+    select * from {{ source('raw', 'rejected_rows') }}
+
+),
+
+loads as (
+
+    select * from {{ ref('stg_loads') }}
+
+),
+
+milestone_catalogue as (
+
+    select * from {{ ref('stg_milestone_catalogue') }}
+
+),
+
+milestone_events as (
+
+    select * from {{ ref('int_milestone_events_rolled_up') }}
+
+),
+
+staged_milestone_events as (
+
+    select * from {{ ref('stg_milestone_events') }}
+
+),
+
+lead_milestones as (
+
+    select * from {{ ref('lead_milestones') }}
+
+),
+
+leads as (
+
+    select * from {{ ref('stg_leads') }}
+
+),
+
+calls as (
+
+    select * from {{ ref('stg_calls') }}
+
+),
+
+consultants as (
+
+    select * from {{ ref('stg_consultants') }}
+
+),
+
+rejected_rows_found as (
+
+    select
+        'rejected_row' as check_name,
+        loads.kind as source_name,
+        loads.file_name as source_file,
+        rejected_rows.load_id,
+        rejected_rows.source_row,
+        cast(null as {{ dbt.type_string() }}) as lead_id,
+        cast(null as {{ dbt.type_string() }}) as consultant,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        cast(loads.finished_at as date) as issue_date,
+        rejected_rows.reason as detail,
+        1 as rows_affected
+    from rejected_rows
+    left join loads
+        on rejected_rows.load_id = loads.load_id
+
+),
+
+recorded_milestone_dates as (
+
+    select
+        milestone_events.lead_id,
+        milestone_events.milestone,
+        milestone_events.milestone_order,
+        coalesce(
+            milestone_events.reached_event_date, milestone_events.scheduled_event_date
+        ) as recorded_date
+    from milestone_events
+    where
+        milestone_events.reached_event_date is not null
+        or milestone_events.scheduled_event_date is not null
+
+),
+
+earlier_milestones_dated_later as (
+
+    select
+        later_milestone.lead_id,
+        later_milestone.milestone,
+        later_milestone.recorded_date,
+        earlier_milestone.milestone as earlier_milestone,
+        earlier_milestone.recorded_date as earlier_recorded_date,
+        row_number() over (
+            partition by later_milestone.lead_id, later_milestone.milestone
+            order by
+                earlier_milestone.recorded_date desc, earlier_milestone.milestone_order asc
+        ) as latest_rank
+    from recorded_milestone_dates as later_milestone
+    inner join recorded_milestone_dates as earlier_milestone
+        on
+            later_milestone.lead_id = earlier_milestone.lead_id
+            and later_milestone.milestone_order > earlier_milestone.milestone_order
+            and later_milestone.recorded_date < earlier_milestone.recorded_date
+
+),
+
+out_of_order_found as (
+
+    select
+        'milestone_out_of_order' as check_name,
+        'milestone_events' as source_name,
+        leads.source_file,
+        leads.load_id,
+        leads.source_row,
+        earlier_milestones_dated_later.lead_id,
+        leads.consultant,
+        earlier_milestones_dated_later.milestone,
+        earlier_milestones_dated_later.recorded_date as issue_date,
+        (
+            later_catalogue.label || ' on '
+            || {{ format_uk_date('earlier_milestones_dated_later.recorded_date') }}
+            || ' comes before ' || earlier_catalogue.label || ' on '
+            || {{ format_uk_date('earlier_milestones_dated_later.earlier_recorded_date') }}
+        ) as detail,
+        1 as rows_affected
+    from earlier_milestones_dated_later
+    inner join milestone_catalogue as later_catalogue
+        on earlier_milestones_dated_later.milestone = later_catalogue.milestone
+    inner join milestone_catalogue as earlier_catalogue
+        on earlier_milestones_dated_later.earlier_milestone = earlier_catalogue.milestone
+    left join leads
+        on earlier_milestones_dated_later.lead_id = leads.lead_id
+    where earlier_milestones_dated_later.latest_rank = 1
+
+),
+
+skipped_found as (
+
+    select
+        'skipped_milestone' as check_name,
+        'milestone_events' as source_name,
+        leads.source_file,
+        leads.load_id,
+        leads.source_row,
+        lead_milestones.lead_id,
+        lead_milestones.consultant,
+        lead_milestones.milestone,
+        lead_milestones.reached_date as issue_date,
+        'No date for ' || lead_milestones.milestone_label
+        || ': implied by a later milestone' as detail,
+        1 as rows_affected
+    from lead_milestones
+    left join leads
+        on lead_milestones.lead_id = leads.lead_id
+    where lead_milestones.is_implied
+
+),
+
+consultants_named as (
+
+    select
+        'leads' as source_name,
+        leads.consultant,
+        count(*) as rows_affected
+    from leads
+    where leads.consultant is not null
+    group by leads.consultant
+
+    union all
+
+    select
+        'calls' as source_name,
+        calls.consultant,
+        count(*) as rows_affected
+    from calls
+    where calls.consultant is not null
+    group by calls.consultant
+
+),
+
+unknown_consultants_found as (
+
+    select
+        'unknown_consultant' as check_name,
+        consultants_named.source_name,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_int() }}) as load_id,
+        cast(null as {{ dbt.type_int() }}) as source_row,
+        cast(null as {{ dbt.type_string() }}) as lead_id,
+        consultants_named.consultant,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        cast(null as date) as issue_date,
+        consultants_named.consultant || ' is on '
+        || cast(consultants_named.rows_affected as {{ dbt.type_string() }})
+        || ' ' || consultants_named.source_name
+        || ' row(s) but not in the consultants list' as detail,
+        consultants_named.rows_affected
+    from consultants_named
+    left join consultants
+        on consultants_named.consultant = consultants.consultant
+    where consultants.consultant is null
+
+),
+
+sources_described as (
+
+    select
+        'leads' as source_name,
+        max(leads.created_date) as latest_record_date,
+        max(leads.loaded_date) as last_loaded_date,
+        max(leads.load_id) as load_id,
+        count(*) as rows_affected
+    from leads
+
+    union all
+
+    select
+        'milestone_events' as source_name,
+        max(
+            case
+                when staged_milestone_events.event_date <= {{ as_of_date() }}
+                    then staged_milestone_events.event_date
+            end
+        ) as latest_record_date,
+        max(staged_milestone_events.loaded_date) as last_loaded_date,
+        max(staged_milestone_events.load_id) as load_id,
+        count(*) as rows_affected
+    from staged_milestone_events
+
+    union all
+
+    select
+        'calls' as source_name,
+        max(calls.called_date) as latest_record_date,
+        max(calls.loaded_date) as last_loaded_date,
+        max(calls.load_id) as load_id,
+        count(*) as rows_affected
+    from calls
+
+    union all
+
+    select
+        'consultants' as source_name,
+        cast(null as date) as latest_record_date,
+        max(consultants.loaded_date) as last_loaded_date,
+        max(consultants.load_id) as load_id,
+        count(*) as rows_affected
+    from consultants
+
+),
+
+freshness_found as (
+
+    select
+        'source_freshness' as check_name,
+        sources_described.source_name,
+        loads.file_name as source_file,
+        sources_described.load_id,
+        cast(null as {{ dbt.type_int() }}) as source_row,
+        cast(null as {{ dbt.type_string() }}) as lead_id,
+        cast(null as {{ dbt.type_string() }}) as consultant,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        sources_described.latest_record_date as issue_date,
+        case
+            when sources_described.latest_record_date is null
+                then (
+                    'Latest load on '
+                    || coalesce(
+                        {{ format_uk_date('sources_described.last_loaded_date') }}, 'no date'
+                    )
+                )
+            else 'Newest record dated '
+                || {{ format_uk_date('sources_described.latest_record_date') }} || ', '
+                || cast(
+                    {{ days_between('sources_described.latest_record_date', as_of_date()) }}
+                    as {{ dbt.type_string() }}
+                )
+                || ' day(s) before the as-of date'
+        end as detail,
+        sources_described.rows_affected
+    from sources_described
+    left join loads
+        on sources_described.load_id = loads.load_id
+
+),
+
+findings_unioned as (
+
+    select * from rejected_rows_found
+    union all
+    select * from out_of_order_found
+    union all
+    select * from skipped_found
+    union all
+    select * from unknown_consultants_found
+    union all
+    select * from freshness_found
+
+),
+
+findings_labelled as (
+
+    select
+        check_name,
+        case check_name
+            when 'rejected_row' then 'Rejected rows'
+            when 'milestone_out_of_order' then 'Milestone dates out of order'
+            when 'skipped_milestone' then 'Skipped milestones'
+            when 'unknown_consultant' then 'Unknown consultants'
+            when 'source_freshness' then 'Source freshness'
+        end as check_label,
+        source_name,
+        source_file,
+        load_id,
+        source_row,
+        lead_id,
+        consultant,
+        milestone,
+        issue_date,
+        case
+            when check_name = 'source_freshness' and issue_date is not null
+                then {{ days_between('issue_date', as_of_date()) }}
+        end as days_behind_as_of,
+        detail,
+        rows_affected
+    from findings_unioned
+
+)
+
+select * from findings_labelled

@@ -1,0 +1,108 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='call_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+-- Incremental on the raw load: raw is append-only and every load is a new version, so a
+-- run reads only loads newer than the latest here and replaces the versions it supersedes.
+with
+
+source as (
+
+    select * from {{ source('raw', 'calls') }}
+    {% if is_incremental() %}
+        where
+            _load_id > (
+                select coalesce(max(staged.load_id), -1) from {{ this }} as staged
+            )
+    {% endif %}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by call_id
+            order by _load_id desc, _source_row desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        trim(call_id) as call_id,
+        nullif(trim(lead_id), '') as lead_id,
+        trim(consultant) as consultant,
+        called_at,
+        cast(called_at as date) as called_date,
+        nullif(trim(outcome), '') as outcome,
+        lower(trim(outcome)) as outcome_normalised,
+        callback_date,
+        nullif(trim(contact), '') as contact,
+        notes,
+        _load_id as load_id,
+        _source_file as source_file,
+        _source_row as source_row,
+        cast(_loaded_at as date) as loaded_date
+    from latest_versions
+
+),
+
+connection_flagged as (
+
+    select
+        call_id,
+        lead_id,
+        consultant,
+        called_at,
+        called_date,
+        outcome,
+        case
+            when outcome_normalised is null then false
+            when outcome_normalised like '%no answer%'
+                or outcome_normalised like '%not %'
+                or outcome_normalised like '%unanswered%'
+                or outcome_normalised like '%voicemail%'
+                or outcome_normalised like '%left message%'
+                or outcome_normalised like '%busy%'
+                or outcome_normalised like '%missed%'
+                or outcome_normalised like '%no reply%'
+                or outcome_normalised like '%failed%'
+                then false
+            when outcome_normalised like '%connect%'
+                or outcome_normalised like '%spoke%'
+                or outcome_normalised like '%spoken%'
+                or outcome_normalised like '%answered%'
+                or outcome_normalised like '%reached%'
+                or outcome_normalised like '%conversation%'
+                or outcome_normalised like '%talked%'
+                or outcome_normalised like '%meeting%'
+                then true
+            else false
+        end as is_connected,
+        callback_date,
+        contact,
+        notes,
+        load_id,
+        source_file,
+        source_row,
+        loaded_date
+    from renamed
+
+)
+
+select * from connection_flagged

@@ -1,0 +1,69 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='lead_id',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+-- Incremental on the raw load: raw is append-only and every load is a new version, so a
+-- run reads only loads newer than the latest here and replaces the versions it supersedes.
+with
+
+source as (
+
+    select * from {{ source('raw', 'leads') }}
+    {% if is_incremental() %}
+        where
+            _load_id > (
+                select coalesce(max(staged.load_id), -1) from {{ this }} as staged
+            )
+    {% endif %}
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by lead_id
+            order by _load_id desc, _source_row desc
+        ) as version_rank
+    from source
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        trim(lead_id) as lead_id,
+        created_date,
+        trim(consultant) as consultant,
+        nullif(trim(client), '') as client,
+        nullif(trim(contact), '') as contact,
+        nullif(trim(phone), '') as phone,
+        nullif(trim(email), '') as email,
+        nullif(trim(job_title), '') as job_title,
+        cast(salary as {{ dbt.type_numeric() }}) as salary,
+        cast(fee_pct as {{ dbt.type_numeric() }}) as fee_pct,
+        cast(fee as {{ dbt.type_numeric() }}) as fee,
+        nullif(lower(trim(status)), '') as status,
+        nullif(trim(lost_reason), '') as lost_reason,
+        notes,
+        _load_id as load_id,
+        _source_file as source_file,
+        _source_row as source_row,
+        cast(_loaded_at as date) as loaded_date
+    from latest_versions
+
+)
+
+select * from renamed

@@ -1,0 +1,74 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='event_key',
+        incremental_strategy='delete+insert',
+    )
+}}
+
+-- Incremental on the raw load: raw is append-only and every load is a new version, so a
+-- run reads only loads newer than the latest here and replaces the versions it supersedes.
+with
+
+source as (
+
+    select * from {{ source('raw', 'milestone_events') }}
+    {% if is_incremental() %}
+        where
+            _load_id > (
+                select coalesce(max(staged.load_id), -1) from {{ this }} as staged
+            )
+    {% endif %}
+
+),
+
+events_with_a_date_or_tick as (
+
+    -- A cleared cell in a later export never un-reaches a milestone: only rows that say
+    -- something (a date or a tick) compete for the latest version.
+    select * from source
+    where event_date is not null or is_date_unknown
+
+),
+
+versions_ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by lead_id, milestone, coalesce(candidate, '')
+            order by _load_id desc, _source_row desc
+        ) as version_rank
+    from events_with_a_date_or_tick
+
+),
+
+latest_versions as (
+
+    select * from versions_ranked
+    where version_rank = 1
+
+),
+
+renamed as (
+
+    select
+        trim(lead_id)
+        || '|' || lower(trim(milestone))
+        || '|' || coalesce(trim(candidate), '') as event_key,
+        trim(lead_id) as lead_id,
+        lower(trim(milestone)) as milestone,
+        event_date,
+        -- A tick ("Y", "✓"): reached on a date nobody wrote down.
+        event_date is null as is_date_unknown,
+        nullif(trim(candidate), '') as candidate,
+        notes,
+        _load_id as load_id,
+        _source_file as source_file,
+        _source_row as source_row,
+        cast(_loaded_at as date) as loaded_date
+    from latest_versions
+
+)
+
+select * from renamed

@@ -1,0 +1,738 @@
+"""The dbt project against a small hand-made warehouse whose answers were worked out by hand.
+
+The helpers (`load_catalogue`, `insert_rows`, `run_dbt`, `query`) are public so the
+end-to-end test on the demo exports can reuse them: fill raw, build, read the marts.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ingest.schema import create_raw_schema
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE_CSV = PROJECT_ROOT / "seeds" / "milestones.csv"
+AS_OF = "2026-11-23"
+
+D = dt.date.fromisoformat
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def load_catalogue(
+    con: duckdb.DuckDBPyConnection,
+    catalogue: Path = CATALOGUE_CSV,
+    load_id: int = 1,
+    loaded_at: str = "2026-11-01 08:00:00",
+) -> None:
+    """Copy a milestone catalogue CSV into raw.milestone_catalogue as one load."""
+    with catalogue.open(newline="", encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+
+    def as_int(value: str) -> int | None:
+        return int(value) if value.strip() else None
+
+    rows = [
+        {
+            "milestone_order": int(record["milestone_order"]),
+            "milestone": record["milestone"],
+            "label": record["label"],
+            "is_decision_point": record["is_decision_point"].strip().lower() == "true",
+            "aliases": record["aliases"] or None,
+            "quiet_after_days": as_int(record["quiet_after_days"]),
+            "needs_confirmation": record["needs_confirmation"].strip().lower() == "true",
+            "is_filled": record["is_filled"].strip().lower() == "true",
+            "call_on_day": record["call_on_day"] or None,
+            "follow_up_call": record["follow_up_call"] or None,
+            "follow_up_after_days": as_int(record["follow_up_after_days"]),
+        }
+        for record in records
+    ]
+    insert_rows(con, "milestone_catalogue", rows, load_id=load_id, loaded_at=loaded_at)
+
+
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rows: Sequence[Mapping[str, Any]],
+    load_id: int,
+    loaded_at: str = "2026-11-01 08:00:00",
+    source_file: str | None = None,
+) -> None:
+    """Append rows to raw.<table> as one load, with lineage columns filled in."""
+    for source_row, row in enumerate(rows, start=1):
+        record = {
+            **row,
+            "_load_id": load_id,
+            "_source_file": source_file or f"{table}_{load_id}.csv",
+            "_source_row": source_row,
+            "_loaded_at": loaded_at,
+        }
+        columns = ", ".join(record)
+        placeholders = ", ".join("?" for _ in record)
+        con.execute(
+            f"insert into raw.{table} ({columns}) values ({placeholders})", list(record.values())
+        )
+
+
+def run_dbt(
+    args: Iterable[str],
+    warehouse: Path,
+    target_path: Path,
+    as_of: str = AS_OF,
+    monkeypatch: pytest.MonkeyPatch | None = None,
+) -> Any:
+    """Run dbt in-process against the warehouse; returns the dbtRunnerResult."""
+    from dbt.cli.main import dbtRunner
+
+    if monkeypatch is not None:
+        monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(warehouse))
+        monkeypatch.delenv("LEADTRACK_TARGET", raising=False)
+    command = [
+        *args,
+        "--project-dir",
+        str(PROJECT_ROOT),
+        "--profiles-dir",
+        str(PROJECT_ROOT),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(target_path / "logs"),
+        "--vars",
+        json.dumps({"as_of": as_of}),
+    ]
+    return dbtRunner().invoke(command)
+
+
+def query(warehouse: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Rows of a query on the warehouse, as dicts.
+
+    dbt-duckdb may keep its in-process connection to the file open after a run, and DuckDB
+    refuses a second connection with another configuration (read_only) in the same process,
+    so this opens it the way dbt did.
+    """
+    with duckdb.connect(str(warehouse)) as con:
+        cursor = con.execute(sql, list(params))
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# ---------------------------------------------------------------------------------------------
+# the hand-made dataset (as of Monday 23/11/2026)
+
+CONSULTANTS = [
+    {"consultant": "Alice Hart", "team": "North", "manager": "Mo Khan"},
+    {"consultant": "Bob Lane", "team": "South", "manager": "Mo Khan"},
+]
+
+
+def _lead(lead_id: str, created: str, consultant: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "created_date": D(created),
+        "consultant": consultant,
+        "client": f"Client {lead_id}",
+        "contact": f"Contact {lead_id}",
+        "phone": f"0161 000 {lead_id[-3:]}",
+        **fields,
+    }
+
+
+LEADS = [
+    # open at interviews completed, touched 3 days ago: exactly on its threshold, not stale
+    _lead("L001", "2026-10-05", "Alice Hart", salary=50000, fee_pct=20),
+    # resigned, start date 16/11 passed without a connected call since: start unconfirmed
+    _lead("L002", "2026-09-01", "Alice Hart", fee=8000),
+    # started 01/10, confirmed by a connected call the next day; probation due 01/01/2027
+    _lead("L003", "2026-08-03", "Bob Lane", salary=60000, fee_pct=25),
+    # lost after the first decision point
+    _lead(
+        "L004",
+        "2026-07-01",
+        "Bob Lane",
+        salary=40000,
+        fee_pct=20,
+        status="lost",
+        lost_reason="Client hired direct",
+    ),
+    # "thanks but no thanks", last spoken to 12/08: revisit due 10/11 (90 days)
+    _lead("L005", "2026-08-10", "Alice Hart", status="declined", lost_reason="No budget"),
+    # created three weeks ago, never touched
+    _lead("L006", "2026-11-02", "Bob Lane"),
+    # CVs sent, quiet for weeks but a call-back is agreed for 30/11: paused
+    _lead("L007", "2026-10-01", "Bob Lane"),
+    # two candidates' CVs (the first on 14/10), interview scheduled for 26/11
+    _lead("L008", "2026-10-12", "Alice Hart"),
+    # created after the as-of date: not seen
+    _lead("L009", "2026-11-25", "Alice Hart"),
+    # ticked through to probation: completed
+    _lead("L010", "2026-06-01", "Bob Lane", salary=30000, fee_pct=15),
+    # re-exported with the interview columns cleared: never un-reached
+    _lead("L011", "2026-10-01", "Alice Hart", client="Old Co"),
+    # resigned today, start scheduled for 07/12
+    _lead("L012", "2026-09-15", "Bob Lane"),
+    # start on 09/11 confirmed by the consultant marking the lead filled
+    _lead("L013", "2026-09-01", "Alice Hart", status="filled"),
+]
+
+
+def _event(lead_id: str, milestone: str, date: str | None, **fields: Any) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "milestone": milestone,
+        "event_date": D(date) if date else None,
+        "is_date_unknown": date is None,
+        **fields,
+    }
+
+
+EVENTS = [
+    _event("L001", "cvs_received", "2026-10-08"),
+    _event("L001", "interviews_arranged", "2026-10-15"),
+    _event("L001", "interviews_completed", "2026-10-20"),
+    _event("L002", "cvs_received", "2026-09-03"),
+    _event("L002", "resigned", "2026-11-02"),
+    _event("L002", "started", "2026-11-16"),
+    _event("L003", "started", "2026-10-01"),
+    _event("L003", "probation_completed", "2027-01-01"),
+    _event("L004", "cvs_received", "2026-07-05"),
+    _event("L004", "interviews_booked", "2026-07-10"),
+    _event("L004", "contender_confirmed", "2026-07-20"),
+    _event("L007", "cvs_received", "2026-10-05"),
+    _event("L008", "cvs_received", "2026-10-20", candidate="Ann Ray"),
+    _event("L008", "cvs_received", "2026-10-14", candidate="Sam Wood"),
+    _event("L008", "interviews_arranged", "2026-11-26", candidate="Sam Wood"),
+    _event("L010", "cvs_received", "2026-06-05"),
+    _event("L010", "verbal_offer_accepted", None),
+    _event("L010", "started", "2026-09-01"),
+    _event("L011", "cvs_received", "2026-10-03"),
+    _event("L011", "interviews_completed", "2026-10-10"),
+    _event("L012", "cvs_received", "2026-09-20"),
+    _event("L012", "verbal_offer_accepted", "2026-11-01"),
+    _event("L012", "written_offer_accepted", "2026-11-10"),
+    _event("L012", "resigned", "2026-11-23"),
+    _event("L012", "started", "2026-12-07"),
+    _event("L013", "started", "2026-11-09"),
+]
+
+
+def _call(
+    call_id: str, lead_id: str | None, consultant: str, at: str, outcome: str, **fields: Any
+) -> dict[str, Any]:
+    return {
+        "call_id": call_id,
+        "lead_id": lead_id,
+        "consultant": consultant,
+        "called_at": dt.datetime.fromisoformat(at),
+        "outcome": outcome,
+        **fields,
+    }
+
+
+CALLS = [
+    _call("C01", "L001", "Alice Hart", "2026-11-20 10:00", "Connected"),
+    _call("C02", "L002", "Alice Hart", "2026-11-10 09:30", "Connected"),
+    _call("C03", "L002", "Alice Hart", "2026-11-17 09:30", "No answer"),
+    _call("C04", "L003", "Bob Lane", "2026-10-02 11:00", "Spoke to candidate"),
+    _call("C05", "L005", "Alice Hart", "2026-08-12 14:00", "Connected"),
+    _call("C06", "L006", "Bob Lane", "2026-11-24 09:00", "Connected"),  # after the as-of date
+    _call(
+        "C07", "L007", "Bob Lane", "2026-10-20 16:00", "Connected", callback_date=D("2026-11-30")
+    ),
+    _call("C08", "L011", "Alice Hart", "2026-11-22 12:00", "Left message"),
+    _call("C09", None, "Bob Lane", "2026-11-18 15:00", "Voicemail"),
+    _call("C10", "L012", "Bob Lane", "2026-11-23 08:00", "Busy"),
+]
+
+# Load 6: a later tracker export. L011's client changed and its interview cell was cleared
+# (a row with neither date nor tick): the milestone stays reached.
+LEADS_RELOADED = [_lead("L011", "2026-10-01", "Alice Hart", client="New Co")]
+EVENTS_RELOADED = [
+    _event("L011", "cvs_received", "2026-10-03"),
+    {**_event("L011", "interviews_completed", None), "is_date_unknown": False},
+]
+# Load 7, after the as-of date: probation ticked on L010 (reached, on an unknown date).
+EVENTS_TICKED = [_event("L010", "probation_completed", None)]
+
+
+def build_fixture_warehouse(path: Path, later_loads: bool = True) -> Path:
+    """Create a warehouse holding the hand-made raw dataset above (without loads 6 and 7
+    when `later_loads` is false; add them with `add_later_loads`)."""
+    with duckdb.connect(str(path)) as con:
+        create_raw_schema(con)
+        load_catalogue(con, load_id=1)
+        insert_rows(con, "leads", LEADS, load_id=2)
+        insert_rows(con, "milestone_events", EVENTS, load_id=3)
+        insert_rows(con, "calls", CALLS, load_id=4)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=5)
+        if later_loads:
+            add_later_loads(con)
+    return path
+
+
+def add_later_loads(con: duckdb.DuckDBPyConnection) -> None:
+    """Loads 6 (a re-export of L011) and 7 (L010's probation tick, loaded after the as-of)."""
+    insert_rows(con, "leads", LEADS_RELOADED, load_id=6, loaded_at="2026-11-15 08:00:00")
+    insert_rows(
+        con, "milestone_events", EVENTS_RELOADED, load_id=6, loaded_at="2026-11-15 08:00:00"
+    )
+    insert_rows(con, "milestone_events", EVENTS_TICKED, load_id=7, loaded_at="2026-12-01 08:00:00")
+
+
+# ---------------------------------------------------------------------------------------------
+# tests
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fixture warehouse after `dbt build` (models, data and unit tests), built twice:
+    before and after loads 6 and 7, so the incremental staging models take the later loads
+    the way they will in use."""
+    root = tmp_path_factory.mktemp("dbt")
+    warehouse = build_fixture_warehouse(root / "leadtrack.duckdb", later_loads=False)
+    for build in ("first", "incremental"):
+        if build == "incremental":
+            with duckdb.connect(str(warehouse)) as con:
+                add_later_loads(con)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            result = run_dbt(["build"], warehouse, root / "target", monkeypatch=monkeypatch)
+        failures = [
+            f"{node.node.name}: {node.status} {node.message}"
+            for node in (result.result or [])
+            if str(node.status) not in {"success", "pass"}
+        ]
+        assert result.success, f"{build} dbt build failed: {result.exception} {failures}"
+    return warehouse
+
+
+def _by_lead(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {row["lead_id"]: row for row in rows}
+
+
+def test_leads_have_their_status_and_money(built_warehouse: Path) -> None:
+    leads = _by_lead(query(built_warehouse, "select * from marts.leads"))
+    assert sorted(leads) == [f"L0{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13)]
+    assert {lead_id: row["status"] for lead_id, row in leads.items()} == {
+        "L001": "open",
+        "L002": "open",
+        "L003": "filled",
+        "L004": "lost",
+        "L005": "declined",
+        "L006": "open",
+        "L007": "open",
+        "L008": "open",
+        "L010": "completed",
+        "L011": "open",
+        "L012": "open",
+        "L013": "filled",
+    }
+    assert leads["L001"]["expected_fee"] == 10000
+    assert leads["L002"]["expected_fee"] == 8000
+    assert leads["L004"]["fee_lost"] == 8000
+    assert leads["L004"]["lost_at_milestone"] == "contender_confirmed"
+    assert leads["L001"]["fee_lost"] is None
+    assert leads["L011"]["client"] == "New Co"
+    assert leads["L001"]["team"] == "North"
+
+
+def test_furthest_milestones_follow_the_rules(built_warehouse: Path) -> None:
+    leads = _by_lead(query(built_warehouse, "select * from marts.leads"))
+    furthest = {lead_id: row["furthest_milestone"] for lead_id, row in leads.items()}
+    assert furthest == {
+        "L001": "interviews_completed",
+        "L002": "resigned",  # start not confirmed
+        "L003": "started",  # confirmed by a connected call
+        "L004": "contender_confirmed",
+        "L005": None,
+        "L006": None,
+        "L007": "cvs_received",
+        "L008": "cvs_received",  # the interview is scheduled, not reached
+        "L010": "probation_completed",
+        "L011": "interviews_completed",  # a cleared cell never un-reaches
+        "L012": "resigned",  # today counts as reached
+        "L013": "started",  # confirmed by the filled status
+    }
+    assert leads["L002"]["unconfirmed_milestone"] == "started"
+    assert leads["L002"]["unconfirmed_date"] == D("2026-11-16")
+    assert leads["L008"]["next_scheduled_milestone"] == "interviews_arranged"
+    assert leads["L008"]["next_scheduled_date"] == D("2026-11-26")
+
+
+def test_lead_milestones_imply_earlier_ones(built_warehouse: Path) -> None:
+    rows = query(built_warehouse, "select * from marts.lead_milestones")
+    assert len(rows) == 74
+    by_key = {(row["lead_id"], row["milestone"]): row for row in rows}
+    booked = by_key[("L001", "interviews_booked")]
+    assert booked["is_implied"] and booked["reached_date"] == D("2026-10-15")
+    assert by_key[("L008", "cvs_received")]["reached_date"] == D("2026-10-14")
+    assert by_key[("L008", "cvs_received")]["first_candidate"] == "Sam Wood"
+    # a tick takes the date of the earliest later dated milestone ...
+    verbal = by_key[("L010", "verbal_offer_accepted")]
+    assert verbal["reached_date"] == D("2026-09-01")
+    assert verbal["reached_date_source"] == "later_milestone"
+    # ... or, with none, its load date capped at the as-of date
+    probation = by_key[("L010", "probation_completed")]
+    assert probation["reached_date"] == D(AS_OF)
+    assert probation["reached_date_source"] == "load_date"
+    assert by_key[("L001", "interviews_completed")]["days_since_previous"] == 5
+
+
+def test_stale_leads_and_their_reasons(built_warehouse: Path) -> None:
+    stale = _by_lead(query(built_warehouse, "select * from marts.stale_leads"))
+    assert {lead_id: row["reason"] for lead_id, row in stale.items()} == {
+        "L002": "Start date 16/11/2026 passed unconfirmed",
+        "L006": "No touch for 21 days and no milestone yet (threshold 7)",
+        "L008": "No touch for 40 days since CVs received (threshold 7)",
+    }
+    assert stale["L008"]["days_quiet"] == 40
+    leads = _by_lead(query(built_warehouse, "select * from marts.leads"))
+    assert leads["L007"]["is_paused"] and not leads["L007"]["is_stale"]
+    assert leads["L006"]["calls_made"] == 0  # its call is after the as-of date
+
+
+def test_calls_due_with_reasons(built_warehouse: Path) -> None:
+    rows = query(
+        built_warehouse,
+        "select lead_id, due_date, reason_code, reason, is_overdue, phone from marts.calls_due",
+    )
+    got = {(row["lead_id"], row["due_date"].isoformat(), row["reason_code"]) for row in rows}
+    assert got == {
+        ("L002", "2026-11-16", "milestone_unconfirmed"),
+        ("L003", "2027-01-01", "milestone_day"),
+        ("L005", "2026-11-10", "declined_revisit"),
+        ("L007", "2026-11-30", "callback"),
+        ("L008", "2026-11-26", "milestone_day"),
+        ("L008", "2026-11-27", "milestone_follow_up"),
+        ("L012", "2026-11-23", "milestone_day"),
+        ("L012", "2026-11-25", "milestone_follow_up"),
+        ("L012", "2026-12-07", "milestone_day"),
+    }
+    reasons = {(row["lead_id"], row["due_date"].isoformat()): row for row in rows}
+    assert reasons[("L012", "2026-12-07")]["reason"] == "Confirm the candidate started today"
+    assert reasons[("L007", "2026-11-30")]["reason"] == "Call back as agreed on 20/10/2026"
+    assert reasons[("L002", "2026-11-16")]["is_overdue"]
+    assert reasons[("L005", "2026-11-10")]["is_overdue"]
+    assert not reasons[("L012", "2026-11-23")]["is_overdue"]
+    assert reasons[("L008", "2026-11-26")]["phone"] == "0161 000 008"
+    leads = _by_lead(query(built_warehouse, "select * from marts.leads"))
+    assert leads["L008"]["next_due_date"] == D("2026-11-26")
+
+
+def test_funnel_and_cohorts(built_warehouse: Path) -> None:
+    funnel = query(
+        built_warehouse,
+        "select milestone, sum(leads_reached) as reached from marts.funnel_cohort_weekly"
+        " group by milestone",
+    )
+    reached = {row["milestone"]: row["reached"] for row in funnel}
+    assert reached["cvs_received"] == 10
+    assert reached["started"] == 3
+    assert reached["probation_completed"] == 1
+    cohorts = query(
+        built_warehouse,
+        "select * from marts.cohorts_monthly where created_month = date '2026-10-01'"
+        " and consultant = 'Alice Hart'",
+    )
+    assert len(cohorts) == 1
+    assert cohorts[0]["leads_created"] == 3
+    assert cohorts[0]["leads_open"] == 3
+
+
+def test_stage_durations(built_warehouse: Path) -> None:
+    rows = query(
+        built_warehouse,
+        "select consultant, leads, median_days, p80_days from marts.stage_durations"
+        " where milestone = 'cvs_received' order by consultant",
+    )
+    assert [
+        (row["consultant"], row["leads"], float(row["median_days"]), float(row["p80_days"]))
+        for row in rows
+    ] == [
+        ("Alice Hart", 4, 2.0, 2.4),
+        ("All consultants", 8, 3.5, 4.0),
+        ("Bob Lane", 4, 4.0, 4.4),
+    ]
+
+
+def test_consultant_weekly(built_warehouse: Path) -> None:
+    rows = query(
+        built_warehouse,
+        "select * from marts.consultant_weekly where week = date '2026-11-16' order by consultant",
+    )
+    by_consultant = {row["consultant"]: row for row in rows}
+    # Alice: C03 (Tue 17/11, no answer), C01 (Fri 20/11, connected), C08 (Sun 22/11, left
+    # message); Bob: C09 (18/11, voicemail); C10 is Monday 23/11, the next week
+    assert by_consultant["Alice Hart"]["calls_made"] == 3
+    assert by_consultant["Alice Hart"]["calls_connected"] == 1
+    assert by_consultant["Bob Lane"]["calls_made"] == 1
+    assert by_consultant["Bob Lane"]["calls_connected"] == 0
+    now = query(
+        built_warehouse,
+        "select consultant, open_leads, quiet_leads from marts.consultant_weekly"
+        " where is_as_of_week order by consultant",
+    )
+    assert [(row["consultant"], row["open_leads"], row["quiet_leads"]) for row in now] == [
+        ("Alice Hart", 4, 2),
+        ("Bob Lane", 3, 1),
+    ]
+
+
+def test_earlier_as_of_date_replays_the_pipeline(built_warehouse: Path, tmp_path: Path) -> None:
+    """On 01/11 the start of L013 (09/11) was still scheduled and L006 did not exist."""
+    warehouse = tmp_path / "replay.duckdb"
+    warehouse.write_bytes(built_warehouse.read_bytes())
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run_dbt(
+            ["run"],
+            warehouse,
+            tmp_path / "target",
+            as_of="2026-11-01",
+            monkeypatch=monkeypatch,
+        )
+    assert result.success, result.exception
+    leads = _by_lead(query(warehouse, "select * from marts.leads"))
+    assert "L006" not in leads
+    assert leads["L013"]["next_scheduled_milestone"] == "started"
+    assert leads["L012"]["furthest_milestone"] == "verbal_offer_accepted"
+
+
+# ---------------------------------------------------------------------------------------------
+# end to end: the demo agency's exports, loaded by ingest, built by dbt, checked with polars
+
+DEMO_AS_OF = dt.date(2026, 11, 23)
+
+
+def _parse_cell_date(column: str) -> Any:
+    import polars as pl
+
+    return pl.col(column).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+
+
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
+    """The 2,000-lead demo agency loaded by ingest and built by dbt; (warehouse, DemoFiles)."""
+    from ingest.demo import generate_demo
+    from ingest.loader import connect, load_files
+
+    root = tmp_path_factory.mktemp("demo")
+    files = generate_demo(root / "exports", leads=2000, as_of=DEMO_AS_OF)
+    warehouse = root / "leadtrack.duckdb"
+    con = connect(warehouse)
+    try:
+        load_files(
+            con, [files.consultants, files.tracker, files.events, files.calls], CATALOGUE_CSV
+        )
+    finally:
+        con.close()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run_dbt(
+            ["build"],
+            warehouse,
+            root / "target",
+            as_of=DEMO_AS_OF.isoformat(),
+            monkeypatch=monkeypatch,
+        )
+    assert result.success, f"dbt build on the demo failed: {result.exception}"
+    return warehouse, files
+
+
+def _demo_leads(files: Any) -> Any:
+    """The tracker's leads as ingest should keep them: one per Ref, bad rows left out."""
+    import polars as pl
+
+    rejected = {row.ref for row in files.bad_rows if row.kind != "duplicate" and row.ref}
+    tracker = pl.read_excel(files.tracker, infer_schema_length=0)
+    return (
+        tracker.filter(pl.col("Ref").is_not_null() & ~pl.col("Ref").is_in(sorted(rejected)))
+        .unique(subset="Ref", keep="last", maintain_order=True)
+        .with_columns(
+            created_date=_parse_cell_date("Date generated"),
+            status=pl.col("Status").str.to_lowercase(),
+        )
+        .filter(pl.col("created_date") <= DEMO_AS_OF)
+    )
+
+
+def _demo_calls(files: Any) -> Any:
+    import polars as pl
+
+    return (
+        pl.read_csv(files.calls, infer_schema_length=0)
+        .with_columns(
+            called_date=pl.col("Date/Time").str.to_datetime("%d/%m/%Y %H:%M").dt.date(),
+            callback_date=pl.col("Call back on").str.to_date("%d/%m/%Y", strict=False),
+        )
+        .filter(pl.col("called_date") <= DEMO_AS_OF)
+    )
+
+
+@pytest.mark.slow
+def test_demo_statuses_and_cohorts_match_the_tracker(demo_warehouse: tuple[Path, Any]) -> None:
+    import polars as pl
+
+    warehouse, files = demo_warehouse
+    leads = _demo_leads(files)
+    expected_status = dict(leads.group_by("status").len().iter_rows())
+    got_status = {
+        row["status"]: row["n"]
+        for row in query(warehouse, "select status, count(*) as n from marts.leads group by 1")
+    }
+    assert got_status == expected_status
+
+    expected_cohorts = {
+        (month, consultant): count
+        for month, consultant, count in leads.group_by(
+            pl.col("created_date").dt.truncate("1mo").alias("month"), "Consultant"
+        )
+        .len()
+        .iter_rows()
+    }
+    got_cohorts = {
+        (row["created_month"], row["consultant"]): row["leads_created"]
+        for row in query(warehouse, "select * from marts.cohorts_monthly")
+    }
+    assert got_cohorts == expected_cohorts
+
+
+@pytest.mark.slow
+def test_demo_calls_per_week_match_the_call_log(demo_warehouse: tuple[Path, Any]) -> None:
+    import polars as pl
+
+    warehouse, files = demo_warehouse
+    calls = _demo_calls(files)
+    expected = {
+        (week, consultant): (made, connected)
+        for week, consultant, made, connected in calls.group_by(
+            pl.col("called_date").dt.truncate("1w").alias("week"), "Consultant"
+        )
+        .agg(pl.len(), (pl.col("Outcome") == "Connected").sum())
+        .iter_rows()
+    }
+    got = {
+        (row["week"], row["consultant"]): (row["calls_made"], row["calls_connected"])
+        for row in query(
+            warehouse,
+            "select week, consultant, calls_made, calls_connected"
+            " from marts.consultant_weekly where calls_made > 0",
+        )
+    }
+    assert got == expected
+
+
+@pytest.mark.slow
+def test_demo_funnel_matches_the_exports(demo_warehouse: tuple[Path, Any]) -> None:
+    """Leads reaching each milestone, worked out from the tracker, events and call log: a
+    date on or before the as-of date or a tick reaches a milestone and every earlier one; a
+    start needs a connected call on or after it, a later milestone or a filled status."""
+    import polars as pl
+
+    warehouse, files = demo_warehouse
+    catalogue = pl.read_csv(CATALOGUE_CSV)
+    leads = _demo_leads(files)
+    label_to_code = dict(zip(catalogue["label"], catalogue["milestone"], strict=True))
+    order = dict(zip(catalogue["milestone"], catalogue["milestone_order"], strict=True))
+    needs_confirmation = set(catalogue.filter(pl.col("needs_confirmation"))["milestone"].to_list())
+
+    tracker_cells = (
+        leads.unpivot(
+            index=["Ref", "status"],
+            on=list(label_to_code),
+            variable_name="label",
+            value_name="cell",
+        )
+        .filter(pl.col("cell").is_not_null() & (pl.col("cell").str.strip_chars() != ""))
+        .select(
+            lead_id=pl.col("Ref"),
+            milestone=pl.col("label").replace_strict(label_to_code),
+            event_date=_parse_cell_date("cell"),
+        )
+    )
+    events = pl.read_csv(files.events, infer_schema_length=0).select(
+        lead_id=pl.col("Lead ID"),
+        milestone=pl.col("Stage").replace_strict(label_to_code),
+        event_date=pl.col("Date").str.to_date("%Y-%m-%d"),
+    )
+    evidence = (
+        pl.concat([tracker_cells, events])
+        .join(leads.select(lead_id=pl.col("Ref"), status="status"), on="lead_id")
+        .filter(pl.col("event_date").is_null() | (pl.col("event_date") <= DEMO_AS_OF))
+        .with_columns(milestone_order=pl.col("milestone").replace_strict(order))
+        .group_by("lead_id", "milestone", "milestone_order", "status")
+        .agg(
+            is_tick=pl.col("event_date").is_null().any(),
+            event_date=pl.col("event_date").min(),
+        )
+    )
+    self_evident = (
+        evidence.filter(~pl.col("milestone").is_in(needs_confirmation) | pl.col("is_tick"))
+        .group_by("lead_id")
+        .agg(max_self_evident=pl.col("milestone_order").max())
+    )
+    connected = (
+        _demo_calls(files)
+        .filter(pl.col("Outcome") == "Connected")
+        .group_by(lead_id=pl.col("Lead ID"))
+        .agg(last_connected=pl.col("called_date").max())
+    )
+    reached = (
+        evidence.join(self_evident, on="lead_id", how="left")
+        .join(connected, on="lead_id", how="left")
+        .filter(
+            ~pl.col("milestone").is_in(needs_confirmation)
+            | pl.col("is_tick")
+            | pl.col("status").is_in(["filled", "completed"])
+            | (pl.col("last_connected") >= pl.col("event_date")).fill_null(False)
+            | (pl.col("max_self_evident") > pl.col("milestone_order")).fill_null(False)
+        )
+    )
+    furthest = reached.group_by("lead_id").agg(furthest=pl.col("milestone_order").max())
+    expected = {
+        code: furthest.filter(pl.col("furthest") >= position).height
+        for code, position in order.items()
+    }
+    got = {
+        row["milestone"]: row["reached"]
+        for row in query(
+            warehouse,
+            "select milestone, sum(leads_reached) as reached from marts.funnel_cohort_weekly"
+            " group by 1",
+        )
+    }
+    assert got == expected
+    lead_milestones = query(warehouse, "select count(*) as n from marts.lead_milestones")
+    assert lead_milestones[0]["n"] == int(furthest["furthest"].sum())
+
+
+@pytest.mark.slow
+def test_demo_callbacks_are_on_the_call_list(demo_warehouse: tuple[Path, Any]) -> None:
+    import polars as pl
+
+    warehouse, files = demo_warehouse
+    lead_ids = _demo_leads(files)["Ref"].to_list()
+    expected = {
+        (lead_id, due)
+        for lead_id, due in _demo_calls(files)
+        .filter(pl.col("Lead ID").is_in(lead_ids) & (pl.col("callback_date") >= DEMO_AS_OF))
+        .select("Lead ID", "callback_date")
+        .unique()
+        .iter_rows()
+    }
+    got = {
+        (row["lead_id"], row["due_date"])
+        for row in query(
+            warehouse,
+            "select lead_id, due_date from marts.calls_due"
+            " where reason_code = 'callback' and not is_overdue",
+        )
+    }
+    assert got == expected
+    assert got, "the demo promises call-backs on and after the as-of date"
