@@ -371,8 +371,60 @@ def _serve(settings: Settings, port: int, host: str) -> None:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
     try:
         subprocess.run(command, env={**os.environ, **settings.environment()}, check=False)
     except KeyboardInterrupt:
         console.print("Stopped.")
+
+
+class ReportName(StrEnum):
+    weekly = "weekly"
+    consultant = "consultant"
+    quarterly = "quarterly"
+    quality = "quality"
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    name: Annotated[ReportName, typer.Argument(help="Which report.")],
+    out: Annotated[Path, typer.Option(help="The folder to write the HTML file to.")],
+    week: Annotated[
+        str | None, typer.Option(help="weekly: the week's Monday (yyyy-mm-dd).")
+    ] = None,
+    team: Annotated[str | None, typer.Option(help="weekly, quarterly: one team.")] = None,
+    consultant: Annotated[
+        str | None, typer.Option(help="weekly: one consultant; consultant: required.")
+    ] = None,
+    quarter: Annotated[
+        str | None, typer.Option(help="quarterly: the quarter (yyyy-Qn, e.g. 2026-Q3).")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="consultant: the period's first day (yyyy-mm-dd).")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="consultant: the period's last day (yyyy-mm-dd).")
+    ] = None,
+) -> None:
+    """Render a reporting notebook to one self-contained HTML file and print its path."""
+    from leadtrack.report import ReportError, render_report
+
+    settings: Settings = ctx.obj
+    given = {
+        "week": week,
+        "team": team,
+        "consultant": consultant,
+        "quarter": quarter,
+        "start": start,
+        "end": end,
+    }
+    parameters = {key: value for key, value in given.items() if value is not None}
+    try:
+        with console.status(f"Running the {name.value} report"):
+            path = render_report(name.value, parameters, out, settings)
+    except ReportError as error:
+        raise _fail(str(error)) from None
+    console.print(str(path), highlight=False, soft_wrap=True)

@@ -1,0 +1,136 @@
+"""leadtrack's dashboard: the router. It reads the warehouse named by LEADTRACK_WAREHOUSE,
+draws the sidebar filters (kept in the URL so a view can be shared) and runs the chosen page
+from pages/."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from dashboards import queries, ui
+
+PAGES_DIR = Path(__file__).parent / "pages"
+# (file, title, icon, url path). The url paths differ from the file names on purpose: a
+# link straight to /<file name> would make Streamlit run the file from pages/ on its own,
+# without this router (its old pages/-folder convention).
+PAGES = [
+    ("this_week.py", "This week", ":material/today:", "this-week"),
+    ("funnel.py", "Funnel and drop-off", ":material/filter_alt:", "funnel-and-drop-off"),
+    ("consultants.py", "Consultants", ":material/groups:", "consultant-league"),
+    ("gone_quiet.py", "Gone quiet", ":material/notifications_paused:", "gone-quiet"),
+    ("calls_due.py", "Calls due", ":material/call:", "calls-due"),
+    ("history.py", "History", ":material/history:", "cohorts-and-pipeline"),
+    ("lead.py", "Lead", ":material/person_search:", "find-a-lead"),
+]
+ALL = "All"
+
+
+def start_page() -> None:
+    """Shown while the warehouse has no built marts."""
+    st.title("leadtrack")
+    st.write(
+        f"There is nothing to show yet: the warehouse `{ui.warehouse_path()}` has no built"
+        " marts. Load your exports and build the models:"
+    )
+    st.code(
+        "leadtrack load path/to/tracker.xlsx path/to/calls.csv\nleadtrack build\n"
+        "leadtrack dashboard",
+        language="bash",
+    )
+    st.write("Or try it with a demo agency's data (generated, loaded and built in a minute):")
+    st.code("leadtrack demo", language="bash")
+    st.caption(
+        "Set LEADTRACK_WAREHOUSE (or --warehouse) to use another warehouse file; the"
+        " dashboard only reads it."
+    )
+
+
+def _parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _load_filters_from_url(as_of: date) -> None:
+    """Once per session: the URL's filters become the widgets' starting values."""
+    if st.session_state.get("filters_loaded"):
+        return
+    params = st.query_params
+    period = params.get("period", "last_4_weeks")
+    st.session_state["period"] = period if period in queries.PERIODS else "last_4_weeks"
+    start = _parse_day(params.get("from"))
+    end = _parse_day(params.get("to"))
+    default = queries.period_dates("last_4_weeks", as_of)
+    st.session_state["custom_range"] = (start or default[0], end or default[1])
+    st.session_state["team"] = params.get("team", ALL)
+    st.session_state["consultant"] = params.get("consultant", ALL)
+    st.session_state["filters_loaded"] = True
+
+
+def sidebar(as_of: date) -> tuple[str, queries.Scope]:
+    _load_filters_from_url(as_of)
+    with st.sidebar:
+        st.caption(f"As of **{as_of:%A %d %B %Y}** (the date the marts were built for)")
+        period = st.selectbox(
+            "Period", list(queries.PERIODS), format_func=queries.PERIODS.get, key="period"
+        )
+        custom = None
+        if period == "custom":
+            chosen = st.date_input("From – to", key="custom_range", max_value=as_of)
+            if isinstance(chosen, tuple) and len(chosen) == 2:
+                custom = chosen
+            else:
+                custom = (chosen[0], chosen[0]) if isinstance(chosen, tuple) else (chosen, chosen)
+        teams = [ALL, *ui.run("teams")]
+        if st.session_state.get("team") not in teams:
+            st.session_state["team"] = ALL
+        team = st.selectbox("Team", teams, key="team")
+        team_value = None if team == ALL else team
+        consultants = [ALL, *ui.run("consultants", team_value)]
+        if st.session_state.get("consultant") not in consultants:
+            st.session_state["consultant"] = ALL
+        consultant = st.selectbox("Consultant", consultants, key="consultant")
+    start, end = queries.period_dates(period, as_of, custom)
+    scope = queries.Scope(start, end, team_value, None if consultant == ALL else consultant)
+    shared = {"period": period, "team": team, "consultant": consultant}
+    if period == "custom":
+        shared |= {"from": start.isoformat(), "to": end.isoformat()}
+    kept = {
+        name: value
+        for name, value in st.query_params.to_dict().items()
+        if name not in ("period", "team", "consultant", "from", "to")
+    }
+    st.query_params.from_dict(kept | {k: v for k, v in shared.items() if v != ALL})
+    return period, scope
+
+
+def main() -> None:
+    st.set_page_config(page_title="leadtrack", page_icon=":material/track_changes:", layout="wide")
+    path = ui.warehouse_path()
+    try:
+        ready = queries.marts_ready(path)
+    except queries.WarehouseBusy as busy:
+        st.warning(str(busy))
+        st.stop()
+    except queries.WarehouseUnavailable as unavailable:
+        st.warning(str(unavailable))
+        ready = False
+    if not ready:
+        st.navigation([st.Page(start_page, title="Start", icon=":material/home:")]).run()
+        return
+    as_of = ui.run("as_of_date")
+    period, scope = sidebar(as_of)
+    st.session_state["context"] = ui.Context(
+        warehouse=path, as_of=as_of, period=period, scope=scope, catalogue=ui.run("catalogue")
+    )
+    pages = [
+        st.Page(PAGES_DIR / file, title=title, icon=icon, url_path=url, default=index == 0)
+        for index, (file, title, icon, url) in enumerate(PAGES)
+    ]
+    st.navigation(pages).run()
+
+
+main()

@@ -1,0 +1,116 @@
+"""Plotly figures, each built by a small function from a data frame (no Streamlit)."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+STATUS_COLOURS = {
+    "open": "#4C78A8",
+    "filled": "#54A24B",
+    "completed": "#2E7D32",
+    "lost": "#E45756",
+    "declined": "#F58518",
+}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 420}
+
+
+def funnel(frame: pl.DataFrame, title: str) -> go.Figure:
+    """The cohort funnel: columns label, leads_reached, cumulative_conversion."""
+    figure = go.Figure(
+        go.Funnel(
+            y=frame["label"].to_list(),
+            x=frame["leads_reached"].to_list(),
+            textinfo="value+percent initial",
+        )
+    )
+    return figure.update_layout(title=title, **LAYOUT)
+
+
+def dropoff_bars(frame: pl.DataFrame, title: str) -> go.Figure:
+    """Leads lost or declined per stage, stacked by reason, with the fee lost on hover:
+    columns stage_order, stage, lost_reason, leads, fee_lost."""
+    stages = frame.select("stage_order", "stage").unique().sort("stage_order")["stage"].to_list()
+    figure = go.Figure()
+    for reason in sorted(frame["lost_reason"].unique().to_list()):
+        rows = (
+            frame.filter(pl.col("lost_reason") == reason)
+            .group_by("stage")
+            .agg(pl.col("leads").sum(), pl.col("fee_lost").sum())
+        )
+        figure.add_bar(
+            name=reason,
+            x=rows["stage"].to_list(),
+            y=rows["leads"].to_list(),
+            customdata=rows["fee_lost"].to_list(),
+            hovertemplate="%{x}: %{y} leads, £%{customdata:,.0f} fee lost",
+        )
+    figure.update_layout(
+        barmode="stack",
+        title=title,
+        xaxis={"categoryorder": "array", "categoryarray": stages},
+        **LAYOUT,
+    )
+    return figure
+
+
+def bars(frame: pl.DataFrame, x: str, y: str, title: str) -> go.Figure:
+    """One bar per row (e.g. milestones reached per stage)."""
+    figure = go.Figure(go.Bar(x=frame[x].to_list(), y=frame[y].to_list()))
+    return figure.update_layout(title=title, **LAYOUT)
+
+
+def reached_vs_now(frame: pl.DataFrame, title: str) -> go.Figure:
+    """Per stage, leads that reached it next to where they are now, by status: columns
+    label, leads_reached and one column per status."""
+    figure = go.Figure()
+    figure.add_bar(
+        name="reached",
+        x=frame["label"].to_list(),
+        y=frame["leads_reached"].to_list(),
+        marker_color="#BBBBBB",
+        offsetgroup="reached",
+    )
+    for status, colour in STATUS_COLOURS.items():
+        if status in frame.columns:
+            figure.add_bar(
+                name=f"now here: {status}",
+                x=frame["label"].to_list(),
+                y=frame[status].to_list(),
+                marker_color=colour,
+                offsetgroup="now",
+            )
+    return figure.update_layout(barmode="relative", title=title, **LAYOUT)
+
+
+def weekly_trend(frame: pl.DataFrame, measures: list[str], title: str) -> go.Figure:
+    """One line per measure over the weeks: column week plus the measures."""
+    figure = go.Figure()
+    for measure in measures:
+        figure.add_scatter(
+            x=frame["week"].to_list(),
+            y=frame[measure].to_list(),
+            mode="lines+markers",
+            name=measure.replace("_", " "),
+        )
+    return figure.update_layout(title=title, **LAYOUT)
+
+
+def stage_durations(frame: pl.DataFrame, title: str) -> go.Figure:
+    """Median days per stage, the consultant's next to the team's: columns label,
+    median_days, team_median_days."""
+    figure = go.Figure()
+    figure.add_bar(name="consultant", x=frame["label"].to_list(), y=frame["median_days"].to_list())
+    figure.add_bar(name="team", x=frame["label"].to_list(), y=frame["team_median_days"].to_list())
+    return figure.update_layout(barmode="group", title=title, yaxis_title="median days", **LAYOUT)
+
+
+def cohort_outcomes(frame: pl.DataFrame, title: str) -> go.Figure:
+    """Each cohort's leads by their status now, stacked: column cohort (a date) and one
+    column per status."""
+    labels = [str(value) for value in frame["cohort"].to_list()]
+    figure = go.Figure()
+    for status, colour in STATUS_COLOURS.items():
+        if status in frame.columns:
+            figure.add_bar(name=status, x=labels, y=frame[status].to_list(), marker_color=colour)
+    return figure.update_layout(barmode="stack", title=title, xaxis_type="category", **LAYOUT)

@@ -1,0 +1,68 @@
+"""Calls due: today, a chosen day or a week, per consultant; CSV, XLSX and iCalendar."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboards import exports, queries, ui
+
+ctx = ui.context()
+scope = ctx.scope
+st.title("Calls due")
+
+when = (
+    st.segmented_control("When", ["Today", "A day", "A week"], default="Today", key="calls_when")
+    or "Today"
+)
+if when == "Today":
+    first = last = ctx.as_of
+elif when == "A day":
+    first = last = st.date_input("Day", value=ctx.as_of, key="calls_day")
+else:
+    chosen = st.date_input("A day in the week", value=ctx.as_of, key="calls_week")
+    first = queries.week_start(chosen)
+    last = first + timedelta(days=6)
+include_overdue = st.checkbox(
+    "Include overdue calls (due earlier, not yet made)", value=when == "Today", key="overdue"
+)
+st.caption(
+    f"Calls due {first:%a %d %b %Y}"
+    + (f" – {last:%a %d %b %Y}" if last != first else "")
+    + f", keyed on the due date; today is {ctx.as_of:%d %b %Y}. The sidebar's team and "
+    "consultant apply; the period does not."
+)
+
+calls = ui.run("calls_due", first, last, scope.team, scope.consultant, include_overdue)
+st.metric("Calls due", f"{calls.height:,}")
+if calls.height == 0:
+    st.info("No calls due.")
+    st.stop()
+
+columns = [
+    "due_date",
+    "consultant",
+    "lead_id",
+    "client",
+    "contact",
+    "phone",
+    "reason",
+    "days_overdue",
+    "job_title",
+    "email",
+]
+per_consultant = calls.group_by("consultant").len("calls").sort("consultant")
+st.dataframe(per_consultant, hide_index=True)
+for consultant in per_consultant["consultant"].to_list():
+    mine = calls.filter(calls["consultant"] == consultant)
+    with st.expander(f"{consultant}: {mine.height} calls", expanded=scope.consultant is not None):
+        st.dataframe(mine.select(columns), hide_index=True, width="stretch")
+
+name = f"calls-due-{first:%Y%m%d}" + (f"-{last:%Y%m%d}" if last != first else "")
+ui.downloads(calls.select(columns), name, key="calls")
+st.download_button(
+    "Download calendar (.ics)",
+    exports.calls_to_ics(calls),
+    file_name=f"{name}.ics",
+    mime="text/calendar",
+    key="calls-ics",
+)

@@ -1,0 +1,92 @@
+"""Consultants: the league table, and one consultant's funnel, weekly trend, stage durations
+against the team, and leads."""
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, queries, ui
+
+ctx = ui.context()
+scope = ctx.scope
+st.title("Consultants")
+st.caption(
+    f"{ctx.period_label}. Leads created and conversion are keyed on the creation date; calls "
+    "on the week made (whole weeks overlapping the period); starts on the start date; open "
+    f"and quiet leads are as of {ctx.as_of:%d %b %Y}; days per stage are over every measured "
+    "stage to date (keyed on the milestone's date)."
+)
+
+league = ui.run("league_table", scope)
+st.dataframe(
+    league.with_columns((pl.col("conversion") * 100).round(1).alias("conversion %")).drop(
+        "conversion"
+    ),
+    hide_index=True,
+    width="stretch",
+)
+if league.height:
+    ui.downloads(league, "consultants", key="league")
+
+names = league["consultant"].to_list()
+if not names:
+    st.info("No consultants match the sidebar's team and consultant.")
+    st.stop()
+chosen = st.selectbox(
+    "Consultant",
+    names,
+    index=names.index(scope.consultant) if scope.consultant in names else 0,
+    key="drill_consultant",
+)
+own = queries.Scope(scope.start, scope.end, None, chosen)
+st.header(chosen)
+
+row = league.filter(pl.col("consultant") == chosen).row(0, named=True)
+metrics = st.columns(5)
+metrics[0].metric("Leads created", f"{row['leads_created']:,}")
+metrics[1].metric("Calls made", f"{row['calls_made']:,}")
+metrics[2].metric("Conversion", ui.percent(row["conversion"]))
+metrics[3].metric("Starts", f"{row['starts']:,}")
+metrics[4].metric("Quiet leads", f"{row['quiet_leads']:,}")
+
+left, right = st.columns(2)
+funnel = ui.run("cohort_funnel", own)
+left.plotly_chart(
+    charts.funnel(funnel, "Their cohort funnel (keyed on creation date)"), width="stretch"
+)
+last = min(scope.end, ctx.as_of)
+first_week = min(queries.week_start(scope.start), queries.week_start(last) - timedelta(weeks=11))
+trend = ui.run("weekly_trend", chosen, first_week, last)
+right.plotly_chart(
+    charts.weekly_trend(
+        trend,
+        ["leads_created", "calls_connected", "milestones_reached", "starts"],
+        "Weekly trend (each measure keyed on its own date)",
+    ),
+    width="stretch",
+)
+durations = ui.run("stage_durations_against_team", chosen)
+st.plotly_chart(
+    charts.stage_durations(durations, "Median days per stage against the team"),
+    width="stretch",
+)
+st.dataframe(durations.drop("milestone_order", "milestone"), hide_index=True, width="stretch")
+
+ui.drill(
+    "Their leads",
+    {
+        "Created in the period": queries.LeadCriteria.created_in(own),
+        "Filled from the period's leads": queries.LeadCriteria.created_in(own, status="filled"),
+        "Completed from the period's leads": queries.LeadCriteria.created_in(
+            own, status="completed"
+        ),
+        "Started in the period": queries.LeadCriteria(
+            consultant=chosen, reached_from=scope.start, reached_to=scope.end, filled_only=True
+        ),
+        "Open now": queries.LeadCriteria(consultant=chosen, status="open"),
+        "Quiet now": queries.LeadCriteria(consultant=chosen, is_stale=True),
+        "All their leads": queries.LeadCriteria(consultant=chosen),
+    },
+    key="consultant",
+)

@@ -1,0 +1,96 @@
+"""History: cohorts by creation month or quarter against their outcome now, and the pipeline
+as it stood on a past date."""
+
+from datetime import timedelta
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, queries, ui
+
+ctx = ui.context()
+scope = ctx.scope
+st.title("History")
+
+st.subheader("Cohorts against their outcome now")
+st.caption(
+    f"Keyed on the lead's creation date; outcomes as of {ctx.as_of:%d %b %Y}. The sidebar's "
+    "team and consultant apply; the period picks the cohorts to list below the chart."
+)
+last_quarter = queries.quarter_start(queries.quarter_start(ctx.as_of) - timedelta(days=1))
+if st.button("Last quarter", key="last_quarter"):
+    st.session_state["grain"] = "quarter"
+    st.session_state["cohort"] = last_quarter
+grain = st.radio("Cohorts by", ["month", "quarter"], horizontal=True, key="grain")
+cohorts = ui.run("cohort_outcomes", grain, scope.team, scope.consultant)
+if cohorts.height == 0:
+    st.info("No leads.")
+    st.stop()
+st.plotly_chart(
+    charts.cohort_outcomes(cohorts, f"Leads by creation {grain} and status now"),
+    width="stretch",
+)
+table = cohorts.with_columns(
+    ((pl.col("filled") + pl.col("completed")) / pl.col("leads_created") * 100)
+    .round(1)
+    .alias("fill rate %")
+)
+st.dataframe(table.sort("cohort", descending=True), hide_index=True, width="stretch")
+ui.downloads(table, f"cohorts-by-{grain}", key="cohorts")
+
+cohort_starts = cohorts["cohort"].to_list()
+if st.session_state.get("cohort") not in cohort_starts:
+    default = last_quarter if grain == "quarter" else queries.quarter_start(ctx.as_of)
+    st.session_state["cohort"] = default if default in cohort_starts else cohort_starts[-1]
+cohort = st.selectbox(
+    "Cohort",
+    cohort_starts[::-1],
+    key="cohort",
+    format_func=lambda day: (
+        f"{day:%B %Y}" if grain == "month" else f"Q{(day.month + 2) // 3} {day.year}"
+    ),
+)
+months = 3 if grain == "quarter" else 1
+next_start = (pl.Series([cohort]).dt.offset_by(f"{months}mo"))[0]
+chosen = table.filter(pl.col("cohort") == cohort).row(0, named=True)
+columns = st.columns(6)
+for column, status in zip(
+    columns, ["leads_created", "filled", "completed", "lost", "declined", "open"], strict=True
+):
+    column.metric(status.replace("_", " ").capitalize(), f"{chosen[status]:,}")
+cohort_scope = queries.Scope(cohort, next_start - timedelta(days=1), scope.team, scope.consultant)
+ui.drill(
+    "The leads behind this cohort",
+    {
+        "All": queries.LeadCriteria.created_in(cohort_scope),
+        **{
+            status.title(): queries.LeadCriteria.created_in(cohort_scope, status=status)
+            for status in ("filled", "completed", "lost", "declined", "open")
+        },
+    },
+    key="cohort",
+)
+
+st.subheader("The pipeline as it stood on a past date")
+on = st.date_input(
+    "On", value=ctx.as_of - timedelta(days=90), max_value=ctx.as_of, key="pipeline_on"
+)
+st.caption(
+    f"Leads created by {on:%d %b %Y}, by the furthest milestone reached by then (keyed on the "
+    "milestone's reached date). Lost and declined leads carry no date in the marts, so leads "
+    "that had already died by then still count at their stage."
+)
+pipeline = ui.run("pipeline_on", on, scope.team, scope.consultant)
+st.metric("Leads created by then", f"{int(pipeline['leads'].sum()):,}")
+st.plotly_chart(
+    charts.bars(pipeline, "label", "leads", f"Pipeline on {on:%d %b %Y}"), width="stretch"
+)
+stage = st.selectbox(
+    "Leads at stage",
+    pipeline["milestone_order"].to_list(),
+    format_func=dict(zip(pipeline["milestone_order"], pipeline["label"], strict=True)).get,
+    key="pipeline_stage",
+)
+with st.expander("The leads behind this stage"):
+    leads = ui.run("pipeline_leads", on, stage, scope.team, scope.consultant)
+    ui.lead_table(leads, f"pipeline-{on:%Y%m%d}", key="pipeline")

@@ -1,0 +1,79 @@
+"""Lead: find a lead by id, client or contact; its milestone timeline and calls."""
+
+import polars as pl
+import streamlit as st
+
+from dashboards import ui
+
+st.title("Lead")
+text = st.text_input(
+    "Lead id, client or contact", value=st.query_params.get("lead", ""), key="lead_search"
+)
+if not text.strip():
+    st.info("Type part of a lead id, a client's name or a contact's name.")
+    st.stop()
+
+found = ui.run("find_leads", text)
+if found.height == 0:
+    st.warning(f"No lead matches {text!r}.")
+    st.stop()
+st.caption(f"{found.height} match{'es' if found.height != 1 else ''} (at most 50 shown)")
+labels = {
+    row[
+        "lead_id"
+    ]: f"{row['lead_id']} · {row['client']} · {row['contact'] or '–'} ({row['status']})"
+    for row in found.iter_rows(named=True)
+}
+lead_id = st.selectbox("Lead", list(labels), format_func=labels.get, key="lead_choice")
+st.query_params["lead"] = lead_id
+
+lead = ui.run("lead_detail", lead_id).row(0, named=True)
+st.header(f"{lead['lead_id']}: {lead['job_title'] or 'role'} at {lead['client']}")
+columns = st.columns(4)
+columns[0].metric("Status", lead["status"])
+columns[1].metric("Furthest milestone", lead["furthest_milestone_label"] or "none yet")
+columns[2].metric("Days quiet", lead["days_quiet"])
+columns[3].metric("Expected fee", f"£{lead['expected_fee'] or 0:,.0f}")
+st.write(
+    f"**Owner** {lead['consultant']} ({lead['team'] or 'no team'}) · **Contact** "
+    f"{lead['contact'] or '–'}, {lead['phone'] or 'no phone'}, {lead['email'] or 'no email'} · "
+    f"**Created** {lead['created_date']:%d %b %Y}"
+)
+if lead["is_stale"]:
+    st.warning(f"Gone quiet: {lead['stale_reason']}")
+if lead["lost_reason"]:
+    st.write(f"**Reason lost/declined:** {lead['lost_reason']}")
+if lead["notes"]:
+    st.write(f"**Notes:** {lead['notes']}")
+
+st.subheader("Milestone timeline")
+st.caption("Keyed on the day each milestone was reached; implied: a later milestone implies it.")
+timeline = ui.run("lead_timeline", lead_id)
+st.dataframe(timeline.drop("milestone_order", "milestone"), hide_index=True, width="stretch")
+if lead["next_scheduled_date"]:
+    st.write(
+        f"Scheduled: {lead['next_scheduled_milestone_label']} on "
+        f"{lead['next_scheduled_date']:%d %b %Y}"
+    )
+
+st.subheader("Calls")
+st.caption(
+    "The marts hold no call-level table, so the call log is shown as the lead's call summary "
+    "from marts.leads, with the calls now due from marts.calls_due."
+)
+summary = pl.DataFrame(
+    {
+        "calls made": [lead["calls_made"]],
+        "calls connected": [lead["calls_connected"]],
+        "last call": [lead["last_call_date"]],
+        "last connected call": [lead["last_connected_call_date"]],
+        "agreed call-back": [lead["next_callback_date"]],
+        "last touch": [lead["last_touch_date"]],
+    }
+)
+st.dataframe(summary, hide_index=True, width="stretch")
+due = ui.run("lead_calls_due", lead_id)
+if due.height:
+    st.dataframe(due, hide_index=True, width="stretch")
+else:
+    st.caption("No calls due on this lead.")

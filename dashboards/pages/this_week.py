@@ -1,0 +1,85 @@
+"""This week: the week's counts against the week before, and milestones reached by stage."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from dashboards import charts, queries, ui
+
+ctx = ui.context()
+scope = ctx.scope
+st.title("This week")
+
+as_of_week = queries.week_start(ctx.as_of)
+weeks = [as_of_week - timedelta(weeks=back) for back in range(12)]
+week = st.selectbox(
+    "Week",
+    weeks,
+    format_func=lambda day: (
+        f"Week of {day:%d %b %Y}" + (" (this week)" if day == as_of_week else "")
+    ),
+    key="week",
+)
+previous = week - timedelta(weeks=1)
+week_end = min(week + timedelta(days=6), ctx.as_of)
+st.caption(
+    f"{week:%a %d %b} – {week_end:%a %d %b %Y}, against the week of {previous:%d %b}. "
+    "Leads count in their creation week, calls in the week made, milestones and starts in "
+    "the week reached. Open and quiet leads are as of "
+    f"{ctx.as_of:%d %b %Y}. Team and consultant from the sidebar apply; the period does not."
+)
+
+counts = ui.run("weekly_counts", [week, previous], scope.team, scope.consultant)
+this, before = counts.row(0, named=True), counts.row(1, named=True)
+now = ui.run("open_and_quiet_now", scope.team, scope.consultant)
+
+columns = st.columns(7)
+for column, (label, measure) in zip(
+    columns,
+    [
+        ("Leads created", "leads_created"),
+        ("Calls made", "calls_made"),
+        ("Calls connected", "calls_connected"),
+        ("Milestones reached", "milestones_reached"),
+        ("Starts", "starts"),
+    ],
+    strict=False,
+):
+    column.metric(label, f"{this[measure]:,}", delta=this[measure] - before[measure])
+columns[5].metric("Open leads", f"{now['open_leads']:,}", help="Now; no weekly history.")
+columns[6].metric("Quiet leads", f"{now['quiet_leads']:,}", help="Now; no weekly history.")
+
+by_stage = ui.run("milestones_by_stage", week, scope.team, scope.consultant)
+st.plotly_chart(
+    charts.bars(by_stage, "label", "milestones_reached", "Milestones reached this week by stage"),
+    width="stretch",
+)
+st.caption("Keyed on the day each milestone was reached.")
+
+own = {"team": scope.team, "consultant": scope.consultant}
+stage_options = {
+    f"Reached {row['label']} this week": queries.LeadCriteria(
+        reached_from=week, reached_to=week_end, reached_milestone=row["milestone"], **own
+    )
+    for row in by_stage.iter_rows(named=True)
+}
+ui.drill(
+    "The leads behind these numbers",
+    {
+        "Created this week": queries.LeadCriteria(created_from=week, created_to=week_end, **own),
+        "Reached any milestone this week": queries.LeadCriteria(
+            reached_from=week, reached_to=week_end, **own
+        ),
+        "Started this week": queries.LeadCriteria(
+            reached_from=week, reached_to=week_end, filled_only=True, **own
+        ),
+        "Open now": queries.LeadCriteria(status="open", **own),
+        "Quiet now": queries.LeadCriteria(is_stale=True, **own),
+        **stage_options,
+    },
+    key="this-week",
+)
+with st.expander("Calls this week, per consultant"):
+    st.caption("There is no call-level mart, so calls drill down to consultants.")
+    calls = ui.run("calls_by_consultant", week, scope.team, scope.consultant)
+    st.dataframe(calls, hide_index=True, width="stretch")

@@ -1,0 +1,990 @@
+"""Every SQL statement the dashboard (and the notebooks) run, on the marts only.
+
+Each public function takes a *source* (the warehouse path, or an open DuckDB connection) and
+plain parameters, and returns a polars data frame; none needs Streamlit. With a path, each
+query opens its own read-only connection and closes it at once: a DuckDB writer
+(`leadtrack load`, `leadtrack build`) needs the file to itself, so a reader that held a
+connection open would block the build, and a build in progress makes readers wait. A query
+that meets the writer's lock retries for a moment, then raises `WarehouseBusy`.
+
+User values always travel as bound parameters (`$name`), never inside the SQL text. The only
+non-mart relation read is the milestone catalogue model (order, labels, decision points).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+Source = str | Path | duckdb.DuckDBPyConnection
+
+CATALOGUE = "staging.stg_milestone_catalogue"
+LOCK_ATTEMPTS = 10
+LOCK_WAIT_SECONDS = 0.2
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse cannot answer; the message is for the person looking at the page."""
+
+
+class WarehouseMissing(WarehouseUnavailable):
+    """No warehouse file, or no marts in it yet."""
+
+
+class WarehouseBusy(WarehouseUnavailable):
+    """A load or build holds the warehouse's write lock."""
+
+
+class QueryFailed(WarehouseUnavailable):
+    """A query failed for another reason (a mart changed shape, a bad value)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the sidebar chose: a period (inclusive dates) and optionally a team and a
+    consultant."""
+
+    start: date
+    end: date
+    team: str | None = None
+    consultant: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LeadCriteria:
+    """Which leads a drill-down lists; every field left as None does not filter."""
+
+    created_from: date | None = None
+    created_to: date | None = None
+    team: str | None = None
+    consultant: str | None = None
+    status: str | None = None
+    furthest_order: int | None = None  # 0: no milestone reached
+    lost_reason: str | None = None
+    is_stale: bool | None = None
+    reached_from: date | None = None  # with reached_to: reached a milestone in that window
+    reached_to: date | None = None
+    reached_milestone: str | None = None  # that milestone (any window when no dates given)
+    filled_only: bool = False  # the milestone reached in the window is the filled one
+
+    @classmethod
+    def created_in(cls, scope: Scope, **more: Any) -> LeadCriteria:
+        return cls(
+            created_from=scope.start,
+            created_to=scope.end,
+            team=scope.team,
+            consultant=scope.consultant,
+            **more,
+        )
+
+
+# Filters on a table alias that has `team` and `consultant` (leads, calls_due, stale_leads),
+# and on one that has only `consultant` (the weekly and monthly marts).
+LEADS_SCOPE = """
+    ($team is null or leads.team = $team)
+    and ($consultant is null or leads.consultant = $consultant)
+"""
+CONSULTANT_SCOPE = """
+    ($team is null or scoped.consultant in (
+        select team_leads.consultant from marts.leads as team_leads
+        where team_leads.team = $team
+    ))
+    and ($consultant is null or scoped.consultant = $consultant)
+"""
+CREATED_IN_PERIOD = "leads.created_date between $start and $end"
+
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+@contextmanager
+def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse file, closed on leaving; waits briefly for a
+    writer to finish."""
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseMissing(f"There is no warehouse at {path}.")
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.Error as error:
+            if "different configuration" in str(error):
+                # This process already has the file open read-write (a notebook that just
+                # built it, a test): share that database rather than fail; only reads run.
+                con = duckdb.connect(str(path))
+                break
+            if "lock" not in str(error).lower():
+                raise QueryFailed(f"The warehouse {path} could not be opened: {error}") from None
+            time.sleep(LOCK_WAIT_SECONDS * (attempt + 1) / 2)
+    else:
+        raise WarehouseBusy(
+            "The warehouse is being rebuilt (a load or build is writing to it). "
+            "Refresh in a moment."
+        )
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def fetch(source: Source, sql: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Run one parameterised statement and return its rows. Only the parameters the
+    statement names are bound."""
+    wanted = set(_PARAMETER.findall(sql))
+    bound = {name: value for name, value in (params or {}).items() if name in wanted}
+    missing = wanted - bound.keys()
+    if missing:
+        raise ValueError(f"parameters not given: {sorted(missing)}")
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        return _run(source, sql, bound)
+    with read_only(source) as con:
+        return _run(con, sql, bound)
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pl.DataFrame:
+    try:
+        return con.sql(sql, params=params or None).pl()
+    except duckdb.CatalogException as error:
+        raise WarehouseMissing(f"The marts are not built yet ({error}).".split("\n")[0]) from None
+    except duckdb.Error as error:
+        raise QueryFailed(f"A query failed: {str(error).splitlines()[0]}") from None
+
+
+# --- the warehouse itself ---------------------------------------------------------------
+
+
+def marts_ready(source: Source) -> bool:
+    """True when the warehouse has a built `marts.leads` with at least one lead."""
+    try:
+        tables = fetch(
+            source,
+            "select count(*) as tables from information_schema.tables"
+            " where table_schema = 'marts' and table_name = 'leads'",
+        )
+        if tables["tables"][0] == 0:
+            return False
+        return fetch(source, "select count(*) as leads from marts.leads")["leads"][0] > 0
+    except WarehouseMissing:
+        return False
+
+
+def as_of_date(source: Source) -> date:
+    """The date the marts were built for. `marts.leads` holds, for every lead, its last
+    touch and the days since then as of that date, so their sum is the as-of date; an
+    `as_of_date` column, if the marts grow one, wins."""
+    columns = fetch(
+        source,
+        "select column_name from information_schema.columns"
+        " where table_schema = 'marts' and table_name = 'leads'",
+    )["column_name"].to_list()
+    if "as_of_date" in columns:
+        sql = "select max(as_of_date) as as_of_date from marts.leads"
+    else:
+        sql = (
+            "select max(last_touch_date + cast(days_quiet as integer)) as as_of_date"
+            " from marts.leads"
+        )
+    value = fetch(source, sql)["as_of_date"][0]
+    if value is None:
+        raise WarehouseMissing("The marts hold no leads yet.")
+    return value
+
+
+def catalogue(source: Source) -> pl.DataFrame:
+    """The milestone catalogue in order: milestone_order, milestone, label,
+    is_decision_point, is_filled."""
+    return fetch(
+        source,
+        f"""
+        select milestone_order, milestone, label, is_decision_point, is_filled
+        from {CATALOGUE}
+        order by milestone_order
+        """,
+    )
+
+
+def teams(source: Source) -> list[str]:
+    frame = fetch(
+        source,
+        "select distinct team from marts.leads where team is not null order by team",
+    )
+    return frame["team"].to_list()
+
+
+def consultants(source: Source, team: str | None = None) -> list[str]:
+    frame = fetch(
+        source,
+        """
+        select distinct leads.consultant from marts.leads as leads
+        where $team is null or leads.team = $team
+        order by leads.consultant
+        """,
+        {"team": team},
+    )
+    return frame["consultant"].to_list()
+
+
+# --- This week ---------------------------------------------------------------------------
+
+
+def weekly_counts(
+    source: Source, weeks: list[date], team: str | None, consultant: str | None
+) -> pl.DataFrame:
+    """Per week asked for (Mondays): leads created, calls made and connected, milestones
+    reached and starts, from `marts.consultant_weekly`; weeks without activity give zeros."""
+    frame = fetch(
+        source,
+        f"""
+        select
+            scoped.week,
+            cast(sum(scoped.leads_created) as bigint) as leads_created,
+            cast(sum(scoped.calls_made) as bigint) as calls_made,
+            cast(sum(scoped.calls_connected) as bigint) as calls_connected,
+            cast(sum(scoped.milestones_reached) as bigint) as milestones_reached,
+            cast(sum(scoped.starts) as bigint) as starts
+        from marts.consultant_weekly as scoped
+        where list_contains($weeks, scoped.week) and {CONSULTANT_SCOPE}
+        group by scoped.week
+        """,
+        {"weeks": weeks, "team": team, "consultant": consultant},
+    )
+    every_week = pl.DataFrame({"week": weeks}, schema={"week": pl.Date})
+    return every_week.join(frame, on="week", how="left").fill_null(0)
+
+
+def open_and_quiet_now(source: Source, team: str | None, consultant: str | None) -> dict[str, int]:
+    """Open leads and open leads gone quiet at the as-of date (a snapshot: lost and declined
+    leads carry no date, so the week before cannot be rebuilt)."""
+    frame = fetch(
+        source,
+        f"""
+        select
+            count(*) filter (where leads.status = 'open') as open_leads,
+            count(*) filter (where leads.is_stale) as quiet_leads
+        from marts.leads as leads
+        where {LEADS_SCOPE}
+        """,
+        {"team": team, "consultant": consultant},
+    )
+    return frame.row(0, named=True)
+
+
+def milestones_by_stage(
+    source: Source, week: date, team: str | None, consultant: str | None
+) -> pl.DataFrame:
+    """Milestones reached during one week (keyed on the reached date), per catalogue stage,
+    every stage listed."""
+    return fetch(
+        source,
+        f"""
+        with reached as (
+            select scoped.milestone, sum(scoped.milestones_reached) as milestones_reached
+            from marts.activity_weekly as scoped
+            where scoped.week = $week and {CONSULTANT_SCOPE}
+            group by scoped.milestone
+        )
+        select
+            catalogue.milestone_order,
+            catalogue.milestone,
+            catalogue.label,
+            cast(coalesce(reached.milestones_reached, 0) as bigint) as milestones_reached
+        from {CATALOGUE} as catalogue
+        left join reached on catalogue.milestone = reached.milestone
+        order by catalogue.milestone_order
+        """,
+        {"week": week, "team": team, "consultant": consultant},
+    )
+
+
+def calls_by_consultant(
+    source: Source, week: date, team: str | None, consultant: str | None
+) -> pl.DataFrame:
+    """Calls made and connected during one week, per consultant (there is no call-level
+    mart, so calls drill down to consultants, not to single calls)."""
+    return fetch(
+        source,
+        f"""
+        select
+            scoped.consultant,
+            cast(sum(scoped.calls_made) as bigint) as calls_made,
+            cast(sum(scoped.calls_connected) as bigint) as calls_connected
+        from marts.consultant_weekly as scoped
+        where scoped.week = $week and {CONSULTANT_SCOPE}
+        group by scoped.consultant
+        having sum(scoped.calls_made) > 0
+        order by calls_made desc, scoped.consultant
+        """,
+        {"week": week, "team": team, "consultant": consultant},
+    )
+
+
+# --- Funnel and drop-off ------------------------------------------------------------------
+
+
+def cohort_funnel(source: Source, scope: Scope) -> pl.DataFrame:
+    """The cohort funnel, keyed on the creation date: of the leads created in the period, how
+    many have reached each catalogue milestone by the as-of date, with stage-to-stage and
+    cumulative conversion."""
+    frame = fetch(
+        source,
+        f"""
+        with cohort as (
+            select leads.lead_id from marts.leads as leads
+            where {CREATED_IN_PERIOD} and {LEADS_SCOPE}
+        ),
+        reached as (
+            select lead_milestones.milestone, count(*) as leads_reached
+            from marts.lead_milestones as lead_milestones
+            inner join cohort on lead_milestones.lead_id = cohort.lead_id
+            group by lead_milestones.milestone
+        )
+        select
+            catalogue.milestone_order,
+            catalogue.milestone,
+            catalogue.label,
+            catalogue.is_decision_point,
+            coalesce(reached.leads_reached, 0) as leads_reached,
+            (select count(*) from cohort) as leads_created
+        from {CATALOGUE} as catalogue
+        left join reached on catalogue.milestone = reached.milestone
+        order by catalogue.milestone_order
+        """,
+        scope.params(),
+    )
+    return with_conversion(frame)
+
+
+def with_conversion(funnel: pl.DataFrame) -> pl.DataFrame:
+    """Add stage-to-stage conversion (of those at the previous stage, the first stage against
+    the leads created) and cumulative conversion (against the leads created)."""
+    previous = funnel["leads_reached"].shift(1).fill_null(funnel["leads_created"])
+    created = funnel["leads_created"]
+    return funnel.with_columns(
+        stage_conversion=pl.when(previous > 0).then(funnel["leads_reached"] / previous),
+        cumulative_conversion=pl.when(created > 0).then(funnel["leads_reached"] / created),
+    )
+
+
+def decision_gates(source: Source, scope: Scope) -> pl.DataFrame:
+    """Each decision point as a gate, for the leads created in the period: leads that reached
+    the stage before it, passed it, failed there (lost or declined) or are pending (open),
+    and the pass rate passed / (passed + failed) — the rule of `marts.decision_points`."""
+    return fetch(
+        source,
+        f"""
+        with cohort as (
+            select leads.lead_id, coalesce(leads.furthest_milestone_order, 0) as furthest,
+                leads.status
+            from marts.leads as leads
+            where {CREATED_IN_PERIOD} and {LEADS_SCOPE}
+        ),
+        gates as (
+            select
+                catalogue.milestone_order,
+                catalogue.milestone,
+                catalogue.label,
+                count(cohort.lead_id) filter (
+                    where cohort.furthest >= catalogue.milestone_order - 1
+                ) as leads_at_gate,
+                count(cohort.lead_id) filter (
+                    where cohort.furthest >= catalogue.milestone_order
+                ) as leads_passed,
+                count(cohort.lead_id) filter (
+                    where cohort.furthest = catalogue.milestone_order - 1
+                    and cohort.status in ('lost', 'declined')
+                ) as leads_failed,
+                count(cohort.lead_id) filter (
+                    where cohort.furthest = catalogue.milestone_order - 1
+                    and cohort.status = 'open'
+                ) as leads_pending
+            from {CATALOGUE} as catalogue
+            cross join cohort
+            where catalogue.is_decision_point
+            group by catalogue.milestone_order, catalogue.milestone, catalogue.label
+        )
+        select
+            *,
+            case
+                when leads_passed + leads_failed > 0
+                    then leads_passed / (leads_passed + leads_failed)
+            end as pass_rate
+        from gates
+        order by milestone_order
+        """,
+        scope.params(),
+    )
+
+
+def dropoff(source: Source, scope: Scope) -> pl.DataFrame:
+    """Lost and declined leads created in the period, by the stage they died at (their
+    furthest milestone; order 0 before the first), status and reason, with the expected fee
+    that went with them."""
+    return fetch(
+        source,
+        f"""
+        select
+            coalesce(leads.furthest_milestone_order, 0) as stage_order,
+            coalesce(
+                leads.furthest_milestone_label,
+                'Before ' || (select first.label from {CATALOGUE} as first
+                              order by first.milestone_order limit 1)
+            ) as stage,
+            leads.status,
+            coalesce(leads.lost_reason, 'No reason given') as lost_reason,
+            count(*) as leads,
+            coalesce(sum(leads.expected_fee), 0) as fee_lost
+        from marts.leads as leads
+        where leads.status in ('lost', 'declined') and {CREATED_IN_PERIOD} and {LEADS_SCOPE}
+        group by all
+        order by stage_order, leads.status, leads desc, lost_reason
+        """,
+        scope.params(),
+    )
+
+
+def where_now(source: Source, scope: Scope) -> pl.DataFrame:
+    """Leads created in the period by their furthest milestone now (order 0: none yet) and
+    status."""
+    return fetch(
+        source,
+        f"""
+        select
+            coalesce(leads.furthest_milestone_order, 0) as stage_order,
+            leads.status,
+            count(*) as leads
+        from marts.leads as leads
+        where {CREATED_IN_PERIOD} and {LEADS_SCOPE}
+        group by all
+        order by stage_order, leads.status
+        """,
+        scope.params(),
+    )
+
+
+# --- Consultants --------------------------------------------------------------------------
+
+
+def league_table(source: Source, scope: Scope) -> pl.DataFrame:
+    """One row per consultant: leads created in the period and how many of those are filled
+    (conversion), calls in the weeks of the period, starts in the period (keyed on the start
+    date), open and quiet leads now, and the median days per stage (all measured stages to
+    date) against their team's."""
+    return fetch(
+        source,
+        f"""
+        with scoped_leads as (
+            select * from marts.leads as leads where {LEADS_SCOPE}
+        ),
+        per_consultant as (
+            select
+                leads.consultant,
+                any_value(leads.team) as team,
+                count(*) filter (where {CREATED_IN_PERIOD}) as leads_created,
+                count(*) filter (
+                    where {CREATED_IN_PERIOD} and leads.status in ('filled', 'completed')
+                ) as leads_filled,
+                count(*) filter (where leads.status = 'open') as open_leads,
+                count(*) filter (where leads.is_stale) as quiet_leads
+            from scoped_leads as leads
+            group by leads.consultant
+        ),
+        calls as (
+            select
+                scoped.consultant,
+                cast(sum(scoped.calls_made) as bigint) as calls_made,
+                cast(sum(scoped.calls_connected) as bigint) as calls_connected
+            from marts.consultant_weekly as scoped
+            where scoped.week between date_trunc('week', cast($start as date)) and $end
+                and {CONSULTANT_SCOPE}
+            group by scoped.consultant
+        ),
+        starts as (
+            select lead_milestones.consultant, count(*) as starts
+            from marts.lead_milestones as lead_milestones
+            where lead_milestones.is_filled
+                and lead_milestones.reached_date between $start and $end
+            group by lead_milestones.consultant
+        ),
+        durations as (
+            select
+                lead_milestones.consultant,
+                median(lead_milestones.days_since_previous) as median_days_per_stage
+            from marts.lead_milestones as lead_milestones
+            where lead_milestones.is_duration_measured
+            group by lead_milestones.consultant
+        ),
+        team_durations as (
+            select
+                leads.team,
+                median(lead_milestones.days_since_previous) as team_median_days_per_stage
+            from marts.lead_milestones as lead_milestones
+            inner join marts.leads as leads on lead_milestones.lead_id = leads.lead_id
+            where lead_milestones.is_duration_measured
+            group by leads.team
+        )
+        select
+            per_consultant.consultant,
+            per_consultant.team,
+            per_consultant.leads_created,
+            coalesce(calls.calls_made, 0) as calls_made,
+            coalesce(calls.calls_connected, 0) as calls_connected,
+            per_consultant.leads_filled,
+            case
+                when per_consultant.leads_created > 0
+                    then per_consultant.leads_filled / per_consultant.leads_created
+            end as conversion,
+            coalesce(starts.starts, 0) as starts,
+            per_consultant.open_leads,
+            per_consultant.quiet_leads,
+            durations.median_days_per_stage,
+            team_durations.team_median_days_per_stage
+        from per_consultant
+        left join calls on per_consultant.consultant = calls.consultant
+        left join starts on per_consultant.consultant = starts.consultant
+        left join durations on per_consultant.consultant = durations.consultant
+        left join team_durations on per_consultant.team = team_durations.team
+        order by per_consultant.leads_created desc, per_consultant.consultant
+        """,
+        scope.params(),
+    )
+
+
+def weekly_trend(source: Source, consultant: str, first_week: date, last: date) -> pl.DataFrame:
+    """One consultant's weeks: leads created, calls, milestones reached, starts."""
+    return fetch(
+        source,
+        """
+        select
+            scoped.week,
+            cast(scoped.leads_created as bigint) as leads_created,
+            cast(scoped.calls_made as bigint) as calls_made,
+            cast(scoped.calls_connected as bigint) as calls_connected,
+            cast(scoped.milestones_reached as bigint) as milestones_reached,
+            cast(scoped.starts as bigint) as starts
+        from marts.consultant_weekly as scoped
+        where scoped.consultant = $consultant and scoped.week between $first_week and $last
+        order by scoped.week
+        """,
+        {"consultant": consultant, "first_week": first_week, "last": last},
+    )
+
+
+def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFrame:
+    """Median and 80th percentile days per stage for one consultant (as in
+    `marts.stage_durations`) and for their team, from measured durations only."""
+    return fetch(
+        source,
+        f"""
+        with own_team as (
+            select any_value(leads.team) as team from marts.leads as leads
+            where leads.consultant = $consultant
+        ),
+        measured as (
+            select lead_milestones.milestone, lead_milestones.consultant,
+                lead_milestones.days_since_previous
+            from marts.lead_milestones as lead_milestones
+            inner join marts.leads as leads on lead_milestones.lead_id = leads.lead_id
+            where lead_milestones.is_duration_measured
+                and leads.team is not distinct from (select own_team.team from own_team)
+        ),
+        consultant_stages as (
+            select measured.milestone, count(*) as leads,
+                median(measured.days_since_previous) as median_days,
+                quantile_cont(measured.days_since_previous, 0.8) as p80_days
+            from measured where measured.consultant = $consultant
+            group by measured.milestone
+        ),
+        team_stages as (
+            select measured.milestone, count(*) as team_leads,
+                median(measured.days_since_previous) as team_median_days,
+                quantile_cont(measured.days_since_previous, 0.8) as team_p80_days
+            from measured
+            group by measured.milestone
+        )
+        select
+            catalogue.milestone_order,
+            catalogue.milestone,
+            catalogue.label,
+            coalesce(consultant_stages.leads, 0) as leads,
+            round(consultant_stages.median_days, 1) as median_days,
+            round(consultant_stages.p80_days, 1) as p80_days,
+            coalesce(team_stages.team_leads, 0) as team_leads,
+            round(team_stages.team_median_days, 1) as team_median_days,
+            round(team_stages.team_p80_days, 1) as team_p80_days
+        from {CATALOGUE} as catalogue
+        left join consultant_stages on catalogue.milestone = consultant_stages.milestone
+        left join team_stages on catalogue.milestone = team_stages.milestone
+        order by catalogue.milestone_order
+        """,
+        {"consultant": consultant},
+    )
+
+
+# --- Gone quiet, calls due ----------------------------------------------------------------
+
+
+def stale_leads(source: Source, team: str | None, consultant: str | None) -> pl.DataFrame:
+    """Open leads gone quiet at the as-of date, quietest first."""
+    return fetch(
+        source,
+        f"""
+        select
+            leads.lead_id, leads.consultant, leads.team, leads.client, leads.contact,
+            leads.phone, leads.email, leads.job_title, leads.furthest_milestone_label,
+            leads.last_touch_date, leads.last_call_date, leads.days_quiet,
+            leads.quiet_threshold_days, leads.reason, leads.expected_fee
+        from marts.stale_leads as leads
+        where {LEADS_SCOPE}
+        order by leads.days_quiet desc, leads.lead_id
+        """,
+        {"team": team, "consultant": consultant},
+    )
+
+
+def calls_due(
+    source: Source,
+    first_day: date,
+    last_day: date,
+    team: str | None,
+    consultant: str | None,
+    include_overdue: bool = False,
+) -> pl.DataFrame:
+    """Calls due between two days (inclusive), and optionally every call still overdue, per
+    consultant and day."""
+    return fetch(
+        source,
+        f"""
+        select
+            leads.due_date, leads.consultant, leads.team, leads.lead_id, leads.client,
+            leads.contact, leads.phone, leads.email, leads.job_title, leads.reason,
+            leads.reason_code, leads.is_overdue, leads.days_overdue, leads.status
+        from marts.calls_due as leads
+        where (leads.due_date between $first_day and $last_day
+               or ($include_overdue and leads.is_overdue))
+            and {LEADS_SCOPE}
+        order by leads.consultant, leads.due_date, leads.lead_id, leads.reason
+        """,
+        {
+            "first_day": first_day,
+            "last_day": last_day,
+            "include_overdue": include_overdue,
+            "team": team,
+            "consultant": consultant,
+        },
+    )
+
+
+# --- History ------------------------------------------------------------------------------
+
+
+def cohort_outcomes(
+    source: Source, grain: str, team: str | None, consultant: str | None
+) -> pl.DataFrame:
+    """Cohorts by creation month or quarter (`grain`), keyed on the creation date, against
+    their status now."""
+    if grain not in ("month", "quarter"):
+        raise ValueError(f"grain must be month or quarter, not {grain!r}")
+    return fetch(
+        source,
+        f"""
+        select
+            case when $grain = 'quarter'
+                then cast(date_trunc('quarter', scoped.created_month) as date)
+                else scoped.created_month
+            end as cohort,
+            cast(sum(scoped.leads_created) as bigint) as leads_created,
+            cast(sum(scoped.leads_filled) as bigint) as filled,
+            cast(sum(scoped.leads_completed) as bigint) as completed,
+            cast(sum(scoped.leads_lost) as bigint) as lost,
+            cast(sum(scoped.leads_declined) as bigint) as declined,
+            cast(sum(scoped.leads_open) as bigint) as open,
+            sum(scoped.fee_won) as fee_won,
+            sum(scoped.fee_lost) as fee_lost
+        from marts.cohorts_monthly as scoped
+        where {CONSULTANT_SCOPE}
+        group by all
+        order by cohort
+        """,
+        {"grain": grain, "team": team, "consultant": consultant},
+    )
+
+
+def pipeline_on(source: Source, on: date, team: str | None, consultant: str | None) -> pl.DataFrame:
+    """The pipeline as it stood on a past date: leads created by then, by the furthest
+    milestone they had reached by then (order 0: none yet)."""
+    return fetch(
+        source,
+        f"""
+        with created as (
+            select leads.lead_id from marts.leads as leads
+            where leads.created_date <= $on and {LEADS_SCOPE}
+        ),
+        furthest as (
+            select created.lead_id, coalesce(max(lead_milestones.milestone_order), 0) as stage
+            from created
+            left join marts.lead_milestones as lead_milestones
+                on created.lead_id = lead_milestones.lead_id
+                and lead_milestones.reached_date <= $on
+            group by created.lead_id
+        ),
+        stages as (
+            select 0 as milestone_order, 'No milestone yet' as label
+            union all
+            select catalogue.milestone_order, catalogue.label from {CATALOGUE} as catalogue
+        )
+        select stages.milestone_order, stages.label, count(furthest.lead_id) as leads
+        from stages
+        left join furthest on stages.milestone_order = furthest.stage
+        group by stages.milestone_order, stages.label
+        order by stages.milestone_order
+        """,
+        {"on": on, "team": team, "consultant": consultant},
+    )
+
+
+def pipeline_leads(
+    source: Source, on: date, stage: int, team: str | None, consultant: str | None
+) -> pl.DataFrame:
+    """The leads behind one stage of `pipeline_on`, with their status now."""
+    return fetch(
+        source,
+        f"""
+        with furthest as (
+            select leads.lead_id,
+                coalesce(max(lead_milestones.milestone_order), 0) as stage
+            from marts.leads as leads
+            left join marts.lead_milestones as lead_milestones
+                on leads.lead_id = lead_milestones.lead_id
+                and lead_milestones.reached_date <= $on
+            where leads.created_date <= $on and {LEADS_SCOPE}
+            group by leads.lead_id
+        )
+        select {LEAD_COLUMNS}
+        from marts.leads as leads
+        inner join furthest on leads.lead_id = furthest.lead_id
+        where furthest.stage = $stage
+        order by leads.created_date desc, leads.lead_id
+        """,
+        {"on": on, "stage": stage, "team": team, "consultant": consultant},
+    )
+
+
+# --- Leads --------------------------------------------------------------------------------
+
+LEAD_COLUMNS = """
+    leads.lead_id, leads.consultant, leads.team, leads.client, leads.contact, leads.phone,
+    leads.job_title, leads.created_date, leads.status, leads.furthest_milestone_label,
+    leads.furthest_milestone_date, leads.last_touch_date, leads.days_quiet,
+    leads.expected_fee, leads.lost_reason, leads.next_due_date, leads.next_due_reason
+"""
+
+
+def lead_list(source: Source, criteria: LeadCriteria) -> pl.DataFrame:
+    """The leads behind a number: every count on the dashboard lists its leads through this."""
+    return fetch(
+        source,
+        f"""
+        select {LEAD_COLUMNS}
+        from marts.leads as leads
+        where ($created_from is null or leads.created_date >= $created_from)
+            and ($created_to is null or leads.created_date <= $created_to)
+            and {LEADS_SCOPE}
+            and ($status is null or leads.status = $status)
+            and ($furthest_order is null
+                 or coalesce(leads.furthest_milestone_order, 0) = $furthest_order)
+            and ($lost_reason is null
+                 or coalesce(leads.lost_reason, 'No reason given') = $lost_reason)
+            and ($is_stale is null or leads.is_stale = $is_stale)
+            and (
+                ($reached_from is null and $reached_milestone is null)
+                or exists (
+                    select 1 from marts.lead_milestones as reached
+                    where reached.lead_id = leads.lead_id
+                        and ($reached_milestone is null
+                             or reached.milestone = $reached_milestone)
+                        and ($reached_from is null or reached.reached_date >= $reached_from)
+                        and ($reached_to is null or reached.reached_date <= $reached_to)
+                        and (not $filled_only or reached.is_filled)
+                )
+            )
+        order by leads.created_date desc, leads.lead_id
+        """,
+        asdict(criteria),
+    )
+
+
+def find_leads(source: Source, text: str, limit: int = 50) -> pl.DataFrame:
+    """Leads whose id, client or contact contains the text (any case)."""
+    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return fetch(
+        source,
+        """
+        select leads.lead_id, leads.client, leads.contact, leads.consultant, leads.status,
+            leads.created_date, leads.furthest_milestone_label
+        from marts.leads as leads
+        where leads.lead_id ilike $pattern escape '\\'
+            or leads.client ilike $pattern escape '\\'
+            or leads.contact ilike $pattern escape '\\'
+        order by leads.lead_id = $text desc, leads.created_date desc, leads.lead_id
+        limit $limit
+        """,
+        {"pattern": f"%{escaped}%", "text": text.strip(), "limit": limit},
+    )
+
+
+def lead_detail(source: Source, lead_id: str) -> pl.DataFrame:
+    """Everything `marts.leads` holds on one lead (one row, or none)."""
+    return fetch(
+        source,
+        "select * from marts.leads as leads where leads.lead_id = $lead_id",
+        {"lead_id": lead_id},
+    )
+
+
+def lead_timeline(source: Source, lead_id: str) -> pl.DataFrame:
+    """Every catalogue milestone with the day the lead reached it (null: not yet)."""
+    return fetch(
+        source,
+        f"""
+        select
+            catalogue.milestone_order,
+            catalogue.milestone,
+            catalogue.label,
+            catalogue.is_decision_point,
+            lead_milestones.reached_date,
+            lead_milestones.reached_date_source,
+            lead_milestones.is_implied,
+            lead_milestones.days_since_previous,
+            lead_milestones.first_candidate
+        from {CATALOGUE} as catalogue
+        left join marts.lead_milestones as lead_milestones
+            on catalogue.milestone = lead_milestones.milestone
+            and lead_milestones.lead_id = $lead_id
+        order by catalogue.milestone_order
+        """,
+        {"lead_id": lead_id},
+    )
+
+
+def lead_calls_due(source: Source, lead_id: str) -> pl.DataFrame:
+    """The calls due on one lead."""
+    return fetch(
+        source,
+        """
+        select calls.due_date, calls.reason, calls.is_overdue, calls.days_overdue,
+            calls.consultant, calls.phone
+        from marts.calls_due as calls
+        where calls.lead_id = $lead_id
+        order by calls.due_date
+        """,
+        {"lead_id": lead_id},
+    )
+
+
+# --- Periods ------------------------------------------------------------------------------
+
+PERIODS = {
+    "this_week": "This week",
+    "last_4_weeks": "Last 4 weeks",
+    "this_quarter": "This quarter",
+    "last_quarter": "Last quarter",
+    "custom": "Custom",
+}
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def quarter_start(day: date) -> date:
+    return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+def period_dates(
+    period: str, as_of: date, custom: tuple[date, date] | None = None
+) -> tuple[date, date]:
+    """The inclusive dates a period covers, relative to the as-of date."""
+    if period == "this_week":
+        return week_start(as_of), as_of
+    if period == "last_4_weeks":
+        return week_start(as_of) - timedelta(weeks=3), as_of
+    if period == "this_quarter":
+        return quarter_start(as_of), as_of
+    if period == "last_quarter":
+        end = quarter_start(as_of) - timedelta(days=1)
+        return quarter_start(end), end
+    if period == "custom" and custom:
+        return min(custom), max(custom)
+    raise ValueError(f"unknown period {period!r}")
+
+
+# --- Reports (notebooks) ------------------------------------------------------------------
+
+
+def stage_durations_reached_between(
+    source: Source, start: date, end: date, team: str | None, consultant: str | None
+) -> pl.DataFrame:
+    """Per catalogue stage, the measured days from the previous milestone for milestones
+    reached between two days (inclusive; keyed on the reached date): leads, median and 80th
+    percentile, as in `marts.stage_durations` but for one period."""
+    return fetch(
+        source,
+        f"""
+        with measured as (
+            select lead_milestones.milestone, lead_milestones.days_since_previous
+            from marts.lead_milestones as lead_milestones
+            inner join marts.leads as leads on lead_milestones.lead_id = leads.lead_id
+            where lead_milestones.is_duration_measured
+                and lead_milestones.reached_date between $start and $end
+                and {LEADS_SCOPE}
+        ),
+        stages as (
+            select measured.milestone, count(*) as leads,
+                median(measured.days_since_previous) as median_days,
+                quantile_cont(measured.days_since_previous, 0.8) as p80_days
+            from measured
+            group by measured.milestone
+        )
+        select
+            catalogue.milestone_order,
+            catalogue.milestone,
+            catalogue.label,
+            coalesce(stages.leads, 0) as leads,
+            round(stages.median_days, 1) as median_days,
+            round(stages.p80_days, 1) as p80_days
+        from {CATALOGUE} as catalogue
+        left join stages on catalogue.milestone = stages.milestone
+        order by catalogue.milestone_order
+        """,
+        {"start": start, "end": end, "team": team, "consultant": consultant},
+    )
+
+
+def data_quality_issues(source: Source) -> pl.DataFrame:
+    """Every finding of `marts.data_quality_issues` (rejected rows, milestone dates out of
+    order, skipped milestones, unknown consultants, source freshness), by check."""
+    return fetch(
+        source,
+        """
+        select
+            issues.check_name, issues.check_label, issues.source_name, issues.source_file,
+            issues.load_id, issues.source_row, issues.lead_id, issues.consultant,
+            issues.milestone, issues.issue_date, issues.days_behind_as_of, issues.detail,
+            issues.rows_affected
+        from marts.data_quality_issues as issues
+        order by issues.check_name, issues.source_name, issues.source_file,
+            issues.source_row, issues.lead_id, issues.milestone, issues.consultant
+        """,
+    )

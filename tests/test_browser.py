@@ -1,0 +1,166 @@
+"""The dashboard in a real browser: `leadtrack dashboard` serves the demo warehouse, headless
+Chromium (Debian's, driven by Playwright) opens every page, checks that a Plotly chart
+renders and no exception is shown, downloads a CSV export, and saves a screenshot of each
+page to docs/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+# url path, screenshot name, whether the page draws a Plotly chart
+PAGES = [
+    ("this-week", "this-week", True),
+    ("funnel-and-drop-off", "funnel", True),
+    ("consultant-league", "consultants", True),
+    ("gone-quiet", "gone-quiet", False),
+    ("calls-due", "calls-due", False),
+    ("cohorts-and-pipeline", "history", True),
+    ("find-a-lead", "lead", False),
+]
+
+pytestmark = pytest.mark.slow
+
+if not CHROMIUM.exists() and os.environ.get("CI") != "true":
+    pytest.skip(
+        "Debian's chromium is not installed (apt-get install chromium chromium-driver)",
+        allow_module_level=True,
+    )
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(demo_warehouse, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """`leadtrack dashboard` on a free port, serving a copy of the demo warehouse (dbt, run
+    in the test process, keeps the original open)."""
+    original = Path(demo_warehouse.settings.warehouse)
+    warehouse = tmp_path_factory.mktemp("browser") / original.name
+    for suffix in ("", ".wal"):
+        source = original.with_name(original.name + suffix)
+        if source.exists():
+            shutil.copy(source, warehouse.with_name(warehouse.name + suffix))
+    port = _free_port()
+    log = (tmp_path_factory.getbasetemp() / "dashboard.log").open("w")
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "leadtrack"),
+            "--warehouse",
+            str(warehouse),
+            "dashboard",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        os.killpg(process.pid, signal.SIGKILL)
+        pytest.fail("the dashboard did not start within 60 s")
+    yield url, warehouse
+    # `leadtrack dashboard` runs Streamlit as its child: stop the whole process group.
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        context = browser.new_context(
+            viewport={"width": 1280, "height": 900}, accept_downloads=True
+        )
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def _open(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')",
+        timeout=60_000,
+    )
+    page.wait_for_selector("h1", timeout=60_000)
+
+
+@pytest.mark.parametrize(("path", "name", "has_chart"), PAGES)
+def test_page_renders(server, page, path, name, has_chart):
+    url, _ = server
+    _open(page, f"{url}/{path}?period=this_quarter")
+    if path == "find-a-lead":
+        page.get_by_label("Lead id, client or contact").fill("L0001")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("text=Milestone timeline", timeout=60_000)
+    if has_chart:
+        page.wait_for_selector(".js-plotly-plot", timeout=60_000)
+        assert page.locator(".js-plotly-plot").count() >= 1
+    page.wait_for_timeout(500)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.locator("[data-testid='stSidebar'] >> text=Period").count() >= 1
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), type="png")
+
+
+def test_gone_quiet_csv_download(server, page, tmp_path):
+    url, warehouse = server
+    _open(page, f"{url}/gone-quiet")
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Download CSV").first.click()
+    download = download_info.value
+    target = tmp_path / download.suggested_filename
+    download.save_as(target)
+    assert target.name == "gone-quiet.csv"
+    text = target.read_text(encoding="utf-8-sig")
+    header, *lines = text.strip().splitlines()
+    assert header.startswith("lead_id,consultant,")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stale = {row[0] for row in con.execute("select lead_id from marts.stale_leads").fetchall()}
+    assert {line.split(",")[0] for line in lines} == stale

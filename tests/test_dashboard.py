@@ -1,0 +1,390 @@
+"""The dashboard on the demo warehouse: every page runs without an exception and shows the
+marts' figures (queried here independently with duckdb); the start page on an empty
+warehouse; the exports (formula neutralising, iCalendar)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboards import exports, queries
+
+APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+PAGES = [
+    "this_week",
+    "funnel",
+    "consultants",
+    "gone_quiet",
+    "calls_due",
+    "history",
+    "lead",
+]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_warehouse, tmp_path_factory) -> Path:
+    """A copy of the demo warehouse: dbt, run in this process, keeps the original open with
+    another configuration, and DuckDB refuses a read-only connection beside it."""
+    original = Path(demo_warehouse.settings.warehouse)
+    copy = tmp_path_factory.mktemp("dashboard") / original.name
+    for suffix in ("", ".wal"):
+        source = original.with_name(original.name + suffix)
+        if source.exists():
+            shutil.copy(source, copy.with_name(copy.name + suffix))
+    return copy
+
+
+def scalar(warehouse: Path, sql: str, params: list | None = None):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchone()[0]
+
+
+def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def number(text: str) -> int:
+    return int(text.replace(",", "").replace("£", ""))
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def app(monkeypatch: pytest.MonkeyPatch, warehouse: Path, **params: str) -> AppTest:
+    monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(warehouse))
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    for name, value in params.items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [exception.value for exception in at.exception]
+    assert not at.error, [error.value for error in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs(monkeypatch, warehouse, page):
+    at = app(monkeypatch, warehouse)
+    at.switch_page(f"pages/{page}.py").run()
+    assert_clean(at)
+    assert at.title[0].value
+
+
+def test_as_of_date_is_the_build_date(warehouse, demo_warehouse):
+    assert queries.as_of_date(warehouse) == demo_warehouse.as_of
+
+
+def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_warehouse):
+    at = app(monkeypatch, warehouse)
+    assert_clean(at)
+    week = queries.week_start(demo_warehouse.as_of)
+    shown = {metric.label: metric for metric in at.metric}
+    for label, column in [
+        ("Leads created", "leads_created"),
+        ("Calls made", "calls_made"),
+        ("Calls connected", "calls_connected"),
+        ("Milestones reached", "milestones_reached"),
+        ("Starts", "starts"),
+    ]:
+        now, before = (
+            scalar(
+                warehouse,
+                f"select coalesce(sum({column}), 0) from marts.consultant_weekly where week = ?",
+                [day],
+            )
+            for day in (week, week - timedelta(days=7))
+        )
+        assert number(shown[label].value) == now, label
+        assert number(str(shown[label].delta)) == now - before, label
+    open_now, quiet_now = rows(
+        warehouse,
+        "select sum(open_leads), sum(quiet_leads) from marts.consultant_weekly where is_as_of_week",
+    )[0]
+    assert number(shown["Open leads"].value) == open_now
+    assert number(shown["Quiet leads"].value) == quiet_now
+
+    at.selectbox(key="this-week-choice").select("Quiet now").run()
+    assert_clean(at)
+    assert f"{quiet_now:,} leads" in [caption.value for caption in at.caption]
+
+
+def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse):
+    at = app(
+        monkeypatch,
+        warehouse,
+        period="custom",
+        **{"from": "2020-01-01", "to": demo_warehouse.as_of.isoformat()},
+    )
+    at.switch_page("pages/funnel.py").run()
+    assert_clean(at)
+    total = scalar(warehouse, "select count(*) from marts.leads")
+    assert number(metrics(at)["Leads created in the period"]) == total
+    funnel = at.dataframe[0].value
+    expected = rows(
+        warehouse,
+        "select milestone, sum(leads_reached) from marts.funnel_cohort_weekly"
+        " group by milestone order by any_value(milestone_order)",
+    )
+    assert funnel["leads_reached"].tolist() == [reached for _, reached in expected]
+    gates = at.dataframe[1].value
+    expected_gates = rows(
+        warehouse,
+        "select leads_at_gate, leads_passed, leads_failed, leads_pending from"
+        " marts.decision_points where consultant = 'All consultants' order by milestone_order",
+    )
+    shown_gates = gates[["leads_at_gate", "leads_passed", "leads_failed", "leads_pending"]]
+    assert [tuple(int(v) for v in row) for row in shown_gates.itertuples(index=False)] == [
+        tuple(int(v) for v in row) for row in expected_gates
+    ]
+    by_stage = at.dataframe[2].value
+    assert by_stage["leads"].sum() == scalar(warehouse, "select sum(leads) from marts.dropoff")
+    assert by_stage["fee_lost"].sum() == pytest.approx(
+        scalar(warehouse, "select sum(fee_lost) from marts.dropoff")
+    )
+
+
+def test_funnel_for_last_quarter(monkeypatch, warehouse):
+    at = app(monkeypatch, warehouse, period="last_quarter")
+    at.switch_page("pages/funnel.py").run()
+    assert_clean(at)
+    created = scalar(
+        warehouse,
+        "select count(*) from marts.leads where created_date between ? and ?",
+        [date(2026, 7, 1), date(2026, 9, 30)],
+    )
+    assert number(metrics(at)["Leads created in the period"]) == created
+    first_stage = at.dataframe[0].value["leads_reached"].iloc[0]
+    assert first_stage == scalar(
+        warehouse,
+        "select count(*) from marts.lead_milestones join marts.leads using (lead_id)"
+        " where lead_milestones.milestone_order = 1"
+        " and leads.created_date between ? and ?",
+        [date(2026, 7, 1), date(2026, 9, 30)],
+    )
+
+
+def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
+    at = app(monkeypatch, warehouse, period="this_quarter")
+    at.switch_page("pages/consultants.py").run()
+    assert_clean(at)
+    league = at.dataframe[0].value.set_index("consultant")
+    expected = dict(
+        rows(
+            warehouse,
+            "select consultant, count(*) filter (where created_date >= ?) from marts.leads"
+            " group by consultant",
+            [date(2026, 10, 1)],
+        )
+    )
+    assert league["leads_created"].to_dict() == expected
+    quiet = dict(rows(warehouse, "select consultant, count(*) from marts.stale_leads group by 1"))
+    assert {name: q for name, q in league["quiet_leads"].to_dict().items() if q} == quiet
+    durations = at.dataframe[1].value
+    chosen = at.selectbox(key="drill_consultant").value
+    mart = dict(
+        rows(
+            warehouse,
+            "select milestone_label, median_days from marts.stage_durations where consultant = ?",
+            [chosen],
+        )
+    )
+    for label, median in zip(durations["label"], durations["median_days"], strict=True):
+        if label in mart:
+            assert median == pytest.approx(mart[label]), label
+
+
+def test_gone_quiet_lists_the_stale_leads(monkeypatch, warehouse):
+    at = app(monkeypatch, warehouse, team="Technology")
+    at.switch_page("pages/gone_quiet.py").run()
+    assert_clean(at)
+    expected = scalar(warehouse, "select count(*) from marts.stale_leads where team = 'Technology'")
+    assert number(metrics(at)["Leads gone quiet"]) == expected
+    assert len(at.dataframe[0].value) == expected
+    assert at.query_params["team"] in ("Technology", ["Technology"])
+
+
+def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
+    at = app(monkeypatch, warehouse)
+    at.switch_page("pages/calls_due.py").run()
+    assert_clean(at)
+    today = scalar(
+        warehouse,
+        "select count(*) from marts.calls_due where due_date = ? or is_overdue",
+        [demo_warehouse.as_of],
+    )
+    assert number(metrics(at)["Calls due"]) == today
+    at.segmented_control(key="calls_when").set_value("A week").run()
+    at.checkbox(key="overdue").uncheck().run()
+    assert_clean(at)
+    week = queries.week_start(demo_warehouse.as_of)
+    in_week = scalar(
+        warehouse,
+        "select count(*) from marts.calls_due where due_date between ? and ? + 6",
+        [week, week],
+    )
+    assert number(metrics(at)["Calls due"]) == in_week
+
+
+def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
+    at = app(monkeypatch, warehouse)
+    at.switch_page("pages/history.py").run()
+    assert_clean(at)
+    months = scalar(warehouse, "select count(distinct created_month) from marts.cohorts_monthly")
+    assert len(at.dataframe[0].value) == months
+    at.button(key="last_quarter").click().run()
+    assert_clean(at)
+    expected = rows(
+        warehouse,
+        "select sum(leads_created), sum(leads_filled), sum(leads_lost), sum(leads_open)"
+        " from marts.cohorts_monthly where created_month between ? and ?",
+        [date(2026, 7, 1), date(2026, 9, 1)],
+    )[0]
+    shown = metrics(at)
+    assert [number(shown[label]) for label in ("Leads created", "Filled", "Lost", "Open")] == [
+        int(value) for value in expected
+    ]
+    on = at.date_input(key="pipeline_on").value
+    assert number(shown["Leads created by then"]) == scalar(
+        warehouse, "select count(*) from marts.leads where created_date <= ?", [on]
+    )
+
+
+def test_lead_page_finds_a_lead(monkeypatch, warehouse):
+    lead_id, status, client = rows(
+        warehouse, "select lead_id, status, client from marts.leads order by lead_id limit 1"
+    )[0]
+    at = app(monkeypatch, warehouse)
+    at.switch_page("pages/lead.py").run()
+    at.text_input(key="lead_search").input(lead_id).run()
+    assert_clean(at)
+    assert metrics(at)["Status"] == status
+    timeline = at.dataframe[0].value
+    reached = scalar(
+        warehouse, "select count(*) from marts.lead_milestones where lead_id = ?", [lead_id]
+    )
+    assert timeline["reached_date"].notna().sum() == reached
+    at.text_input(key="lead_search").input(client[:6]).run()
+    assert_clean(at)
+
+
+def test_empty_warehouse_shows_the_start_page(monkeypatch, tmp_path):
+    at = app(monkeypatch, tmp_path / "nothing.duckdb")
+    assert_clean(at)
+    assert any("leadtrack demo" in code.value for code in at.code)
+    empty = tmp_path / "empty.duckdb"
+    duckdb.connect(str(empty)).close()
+    at = app(monkeypatch, empty)
+    assert_clean(at)
+    assert any("leadtrack demo" in code.value for code in at.code)
+
+
+def test_a_build_in_progress_shows_a_message(monkeypatch, warehouse, tmp_path):
+    copy = tmp_path / "busy.duckdb"
+    shutil.copy(warehouse, copy)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]);"
+            " print('locked', flush=True); time.sleep(60)",
+            str(copy),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout.readline().strip() == "locked"
+        monkeypatch.setattr(queries, "LOCK_ATTEMPTS", 2)
+        started = time.monotonic()
+        with pytest.raises(queries.WarehouseBusy):
+            queries.stale_leads(copy, None, None)
+        assert time.monotonic() - started < 5
+        at = app(monkeypatch, copy)
+        assert not at.exception
+        assert any("being rebuilt" in warning.value for warning in at.warning)
+    finally:
+        writer.kill()
+        writer.wait()
+
+
+def test_neutralise_prefixes_formula_cells():
+    frame = pl.DataFrame(
+        {
+            "text": ["=SUM(A1)", "+44 20 7946", "-1", "@cmd", "plain", None, "a=b"],
+            "number": [-1, 2, 3, 4, 5, 6, 7],
+        }
+    )
+    safe = exports.neutralise(frame)
+    assert safe["text"].to_list() == [
+        "'=SUM(A1)",
+        "'+44 20 7946",
+        "'-1",
+        "'@cmd",
+        "plain",
+        None,
+        "a=b",
+    ]
+    assert safe["number"].to_list() == frame["number"].to_list()
+    assert b"'=SUM(A1)" in exports.to_csv(frame)
+    workbook = pl.read_excel(exports.to_xlsx(frame))
+    assert workbook["text"][0] == "'=SUM(A1)"
+
+
+def test_calls_to_ics_is_valid_icalendar():
+    calls = pl.DataFrame(
+        {
+            "due_date": [date(2026, 11, 23), date(2026, 11, 24)],
+            "lead_id": ["L1", "L2"],
+            "reason": ["Call back; as agreed, on 13/11", "Confirm the start\nand the salary " * 4],
+            "contact": ["Ann Lee", None],
+            "client": ["Acme, Ltd", "Beta"],
+            "phone": ["020 7946 0001", None],
+            "consultant": ["Zoe", "Zoe"],
+        }
+    )
+    text = exports.calls_to_ics(calls, stamp=datetime(2026, 11, 23, 8, 0, tzinfo=UTC)).decode()
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", "")
+    physical = text.split("\r\n")[:-1]
+    assert all(len(line.encode()) <= 75 for line in physical)
+    unfolded = text.replace("\r\n ", "").split("\r\n")[:-1]
+    assert unfolded[0] == "BEGIN:VCALENDAR" and unfolded[-1] == "END:VCALENDAR"
+    assert "VERSION:2.0" in unfolded and any(line.startswith("PRODID:") for line in unfolded)
+    assert unfolded.count("BEGIN:VEVENT") == 2 == unfolded.count("END:VEVENT")
+    assert "DTSTART;VALUE=DATE:20261123" in unfolded
+    assert "DTSTART;VALUE=DATE:20261124" in unfolded
+    assert unfolded.count("DTSTAMP:20261123T080000Z") == 2
+    uids = [line for line in unfolded if line.startswith("UID:")]
+    assert len(set(uids)) == 2
+    assert "SUMMARY:Call Ann Lee at Acme\\, Ltd (L1)" in unfolded
+    description = next(line for line in unfolded if line.startswith("DESCRIPTION:Call back"))
+    assert "Call back\\; as agreed\\, on 13/11\\nPhone: 020 7946 0001" in description
+    again = exports.calls_to_ics(calls, stamp=datetime(2026, 11, 24, tzinfo=UTC)).decode()
+    assert [
+        line for line in again.replace("\r\n ", "").split("\r\n") if line.startswith("UID")
+    ] == uids
+
+
+def test_query_functions_run_without_streamlit(warehouse, demo_warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        scope = queries.Scope(date(2026, 10, 1), demo_warehouse.as_of)
+        frame = queries.cohort_funnel(con, scope)
+    assert frame["leads_created"][0] == scalar(
+        warehouse, "select count(*) from marts.leads where created_date >= ?", [date(2026, 10, 1)]
+    )
+    found = queries.find_leads(warehouse, "100%_")
+    assert found.height == 0
