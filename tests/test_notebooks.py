@@ -1,0 +1,309 @@
+"""The reporting notebooks: each runs on the demo warehouse and its HTML holds the marts'
+numbers; the HTML is self-contained; bad parameters fail before anything runs; the
+committed notebooks carry no outputs."""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import nbformat
+import pytest
+from typer.testing import CliRunner
+
+from leadtrack.cli import app
+from leadtrack.report import (
+    NOTEBOOKS,
+    REPORTS,
+    ReportError,
+    render_report,
+    resolve_parameters,
+)
+from leadtrack.settings import Settings
+
+WEEK = date(2026, 11, 16)
+PERIOD = (date(2026, 9, 1), date(2026, 11, 22))
+QUARTER = "2026-Q3"
+
+
+# --- the committed notebooks ---------------------------------------------------------------
+
+
+def test_every_report_has_its_notebook() -> None:
+    committed = {path.stem for path in NOTEBOOKS.glob("*.ipynb")}
+    assert committed == {report.notebook for report in REPORTS.values()}
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda path: path.stem)
+def test_committed_notebooks_are_stripped(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: a code cell has outputs"
+            assert cell.execution_count is None, f"{path.name}: a cell has an execution count"
+    assert "papermill" not in notebook.metadata, f"{path.name}: papermill metadata left in"
+    parameters = [cell for cell in notebook.cells if "parameters" in cell.metadata.get("tags", [])]
+    assert len(parameters) == 1, f"{path.name}: one cell tagged parameters"
+    assert "LEADTRACK_WAREHOUSE" in parameters[0].source
+
+
+# --- rendering on the demo warehouse -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo(demo_warehouse, tmp_path_factory) -> Settings:
+    """Settings for a copy of the demo warehouse: dbt, run in this process, keeps the original
+    open with another configuration, and DuckDB refuses a read-only connection beside it."""
+    original = Path(demo_warehouse.settings.warehouse)
+    copy = tmp_path_factory.mktemp("notebooks") / original.name
+    for suffix in ("", ".wal"):
+        source = original.with_name(original.name + suffix)
+        if source.exists():
+            shutil.copy(source, copy.with_name(copy.name + suffix))
+    return replace(demo_warehouse.settings, warehouse=copy)
+
+
+@pytest.fixture(scope="module")
+def rendered(demo: Settings, tmp_path_factory) -> dict[str, str]:
+    """Each report rendered once on the demo warehouse: report name -> its HTML."""
+    out_dir = tmp_path_factory.mktemp("reports")
+    team = _one(demo, "select min(team) from marts.leads")
+    consultant = _one(demo, "select min(consultant) from marts.leads")
+    parameters = {
+        "weekly": {"week": WEEK.isoformat(), "team": team},
+        "consultant": {
+            "consultant": consultant,
+            "start": PERIOD[0].isoformat(),
+            "end": PERIOD[1].isoformat(),
+        },
+        "quarterly": {"quarter": QUARTER},
+        "quality": {},
+    }
+    pages = {}
+    for name, given in parameters.items():
+        path = render_report(name, given, out_dir, demo)
+        assert path.parent == out_dir and path.suffix == ".html"
+        pages[name] = path.read_text(encoding="utf-8")
+    pages["weekly_team"] = team
+    pages["consultant_name"] = consultant
+    return pages
+
+
+def _one(settings: Settings, sql: str, params: list | None = None):
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchone()[0]
+
+
+def metric(page: str, label: str) -> str:
+    """The value shown under a headline label."""
+    found = re.search(
+        r'<span class="lt-label">' + re.escape(html.escape(label)) + r"</span>"
+        r'<span class="lt-value">([^<]*)</span>',
+        page,
+    )
+    assert found, f"no headline {label!r} in the report"
+    return found[1]
+
+
+@pytest.mark.slow
+def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None:
+    page, team = rendered["weekly"], rendered["weekly_team"]
+    team_consultants = "select distinct consultant from marts.leads where team = ?"
+    leads_created = _one(
+        demo,
+        "select coalesce(sum(leads_created), 0) from marts.consultant_weekly"
+        f" where week = ? and consultant in ({team_consultants})",
+        [WEEK, team],
+    )
+    last_week = _one(
+        demo,
+        "select coalesce(sum(leads_created), 0) from marts.consultant_weekly"
+        f" where week = ? and consultant in ({team_consultants})",
+        [WEEK - timedelta(weeks=1), team],
+    )
+    quiet = _one(demo, "select count(*) from marts.stale_leads where team = ?", [team])
+    due_next_week = _one(
+        demo,
+        "select count(*) from marts.calls_due where team = ? and due_date between ? and ?",
+        [team, WEEK + timedelta(weeks=1), WEEK + timedelta(days=13)],
+    )
+    assert leads_created > 0
+    assert metric(page, "Leads created") == f"{leads_created:,}"
+    assert f"last week: {last_week:,}" in page
+    assert metric(page, "Quiet leads") == f"{quiet:,}"
+    assert metric(page, "Calls due next week") == f"{due_next_week:,}"
+    assert f"{team}: week of {WEEK}" in html.unescape(page)
+    consultants = _one(
+        demo, "select count(distinct consultant) from marts.leads where team = ?", [team]
+    )
+    per_consultant_table = page.split("Per consultant")[-1]
+    assert per_consultant_table.count("<tr>") == consultants + 1  # with the header row
+
+
+@pytest.mark.slow
+def test_consultant_review_shows_their_period(rendered, demo: Settings) -> None:
+    page, consultant = rendered["consultant"], rendered["consultant_name"]
+    starts = _one(
+        demo,
+        "select count(*) from marts.lead_milestones"
+        " where consultant = ? and is_filled and reached_date between ? and ?",
+        [consultant, *PERIOD],
+    )
+    created = _one(
+        demo,
+        "select count(*) from marts.leads where consultant = ? and created_date between ? and ?",
+        [consultant, *PERIOD],
+    )
+    quiet = _one(demo, "select count(*) from marts.stale_leads where consultant = ?", [consultant])
+    assert created > 0
+    assert metric(page, "Leads created") == f"{created:,}"
+    assert metric(page, "Starts") == f"{starts:,}"
+    assert metric(page, "Quiet leads") == f"{quiet:,}"
+    assert f"{html.escape(consultant)} (" in page
+
+
+@pytest.mark.slow
+def test_quarterly_history_shows_the_quarters_cohort(rendered, demo: Settings) -> None:
+    page = rendered["quarterly"]
+    quarter = "created_month between '2026-07-01' and '2026-09-30'"
+    created, filled, lost = (
+        _one(demo, f"select sum({column}) from marts.cohorts_monthly where {quarter}")
+        for column in ("leads_created", "leads_filled", "leads_lost")
+    )
+    assert filled > 0
+    assert metric(page, "Leads created") == f"{created:,}"
+    assert metric(page, "Filled") == f"{filled:,}"
+    assert metric(page, "Lost") == f"{lost:,}"
+    assert "2026-Q3 (2026-07-01 to 2026-09-30)" in page
+
+
+@pytest.mark.slow
+def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None:
+    page = rendered["quality"]
+    rejected = _one(demo, "select count(*) from raw.rejected_rows")
+    assert rejected > 0  # the demo tracker carries deliberately bad rows
+    assert metric(page, "Rejected rows") == f"{rejected:,}"
+    reason = _one(demo, "select min(reason) from raw.rejected_rows")
+    assert html.escape(reason) in page
+    for section in ("Milestone dates out of order", "Skipped milestones", "Unknown consultants"):
+        assert section in page
+    assert "How fresh each source is" in page
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_html_is_self_contained(rendered, name: str) -> None:
+    page = rendered[name]
+    assert len(re.findall(r"plotly\.js v\d", page)) == 1, "plotly.js embedded exactly once"
+    assert 'class="plotly-graph-div"' in page
+    assert not re.search(r"<script[^>]*\bsrc=", page), "no script loaded from elsewhere"
+    assert not re.search(r"<link[^>]*href=[\"']https?:", page), "no stylesheet from the web"
+    assert "from '" + "https:" not in page  # no ES module imports from a CDN
+    # No code: inputs are excluded, so neither the notebook's code nor an editor shows.
+    assert "resolve_parameters" not in page
+    assert '<div class="jp-InputArea jp-Cell-inputArea">\n<div class="jp-InputPrompt' not in page
+    assert "jp-InputArea-editor" not in re.sub(r"<style.*?</style>", "", page, flags=re.DOTALL)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs the chromium package")
+def test_html_charts_draw_without_a_network(rendered, tmp_path) -> None:
+    page = tmp_path / "quality.html"
+    page.write_text(rendered["quality"], encoding="utf-8")
+    dom = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--proxy-server=127.0.0.1:9",  # every network request fails
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    ).stdout
+    assert 'class="main-svg"' in dom, "Plotly drew the chart from the embedded library"
+
+
+# --- parameters ---------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_week_defaults_to_the_week_of_the_as_of_date(demo: Settings, demo_warehouse) -> None:
+    resolved = resolve_parameters("weekly", {}, demo.warehouse)
+    as_of = demo_warehouse.as_of
+    assert resolved["week"] == as_of - timedelta(days=as_of.weekday())
+    assert resolved["as_of"] == as_of
+    quarterly = resolve_parameters("quarterly", {}, demo.warehouse)
+    assert quarterly["quarter"] == "2026-Q3"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "parameters", "message"),
+    [
+        (
+            "consultant",
+            {"consultant": "Nobody Here"},
+            r"unknown consultant 'Nobody Here'; valid consultants: \w",
+        ),
+        ("weekly", {"team": "Nowhere"}, r"unknown team 'Nowhere'; valid teams: \w"),
+        ("weekly", {"week": "16/11/2026"}, r"week '16/11/2026' is not a date: .*yyyy-mm-dd"),
+        ("weekly", {"week": "2026-11-18"}, r"Wednesday: give the week's Monday .*2026-11-16"),
+        ("quarterly", {"quarter": "Q3 2026"}, r"not a quarter: write it as yyyy-Qn"),
+        ("consultant", {"consultant": "Anyone", "start": "2026-13-01"}, r"start .*yyyy-mm-dd"),
+        ("consultant", {}, r"needs a consultant; one of: \w"),
+        ("quality", {"week": "2026-11-16"}, r"takes no week"),
+        ("monthly", {}, r"no 'monthly' report; one of: weekly"),
+    ],
+)
+def test_bad_parameters_fail_before_running(
+    demo: Settings, tmp_path, name: str, parameters: dict, message: str
+) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ReportError, match=message):
+        render_report(name, parameters, tmp_path / "out", demo)
+    assert time.perf_counter() - started < 5, "failed fast, without starting a kernel"
+    assert not (tmp_path / "out").exists()
+
+
+def test_malformed_week_fails_without_a_warehouse(tmp_path) -> None:
+    with pytest.raises(ReportError, match="yyyy-mm-dd"):
+        resolve_parameters("weekly", {"week": "next monday"}, tmp_path / "none.duckdb")
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(ReportError, match="no warehouse"):
+        resolve_parameters("weekly", {}, tmp_path / "none.duckdb")
+
+
+@pytest.mark.slow
+def test_cli_report_rejects_an_unknown_consultant(demo: Settings, tmp_path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "--warehouse",
+            str(demo.warehouse),
+            "report",
+            "weekly",
+            "--consultant",
+            "Nobody Here",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert "unknown consultant 'Nobody Here'" in re.sub(r"\s+", " ", result.output)
+    assert not (tmp_path / "out").exists()
