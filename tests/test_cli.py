@@ -1,0 +1,215 @@
+"""Each `leadtrack` command end to end, against a warehouse of the test's own."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from leadtrack.cli import app
+from leadtrack.settings import Settings
+
+runner = CliRunner()
+
+LEADS = "Ref,Date generated,Consultant,Client\nL-1,01/10/2026,Tom Reid,Acme\nL-2,,Tom Reid,Acme\n"
+TRACKER = (
+    "Ref,Date generated,Consultant,Client,Status,CVs received,1st interview,Start date\n"
+    "T-1,01/09/2026,Priya Shah,Acme,Open,05/09/2026,12/09/2026,\n"
+    "T-2,03/09/2026,Tom Reid,Calder,Filled,07/09/2026,14/09/2026,01/10/2026\n"
+    "T-3,10/09/2026,Tom Reid,Brightwater,Declined,,,\n"
+)
+CALLS = (
+    "Date/Time,Caller,Ref,Outcome,Call me on\n"
+    "15/09/2026 09:15,Priya Shah,T-1,Connected,20/09/2026\n"
+    "02/10/2026 10:00,Tom Reid,T-2,Connected,\n"
+)
+CONSULTANTS = "Name,Team,Manager\nPriya Shah,Finance,Jo Bloggs\nTom Reid,Finance,Jo Bloggs\n"
+
+
+class Run:
+    """A command's exit code and its output, with rich's line wrapping undone."""
+
+    def __init__(self, settings: Settings, args: tuple[str, ...]) -> None:
+        result = runner.invoke(app, ["--warehouse", str(settings.warehouse), *args])
+        self.exit_code = result.exit_code
+        self.output = result.output
+        self._squeezed = re.sub(r"\s+", "", result.output)
+
+    def says(self, text: str) -> bool:
+        """Whether the output holds `text`, however rich wrapped it."""
+        return re.sub(r"\s+", "", text) in self._squeezed
+
+    def finds(self, pattern: str) -> bool:
+        """Whether the output, its whitespace removed, matches `pattern` (written without)."""
+        return re.search(pattern, self._squeezed) is not None
+
+
+def marts_rows(settings: Settings, sql: str) -> int:
+    """One number from the warehouse. dbt-duckdb may keep its in-process connection to the
+    file open after a run, and DuckDB refuses a second connection in this process with another
+    configuration, so this one uses the default (read-write) configuration too."""
+    with duckdb.connect(str(settings.warehouse)) as con:
+        return con.execute(sql).fetchone()[0]
+
+
+def invoke(settings: Settings, *args: str) -> Run:
+    return Run(settings, args)
+
+
+def test_load_prints_counts_and_the_rejects_hint(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(LEADS)
+    result = invoke(settings, "load", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.says("leads, 2 rows read, 1 loaded, 1 rejected"), result.output
+    assert result.says("(see them: leadtrack rejects --load 2)"), result.output
+    assert settings.warehouse.exists()
+    again = invoke(settings, "load", str(path))
+    assert again.exit_code == 0
+    assert again.says("already loaded (load 2, same content); skipped"), again.output
+
+
+def test_load_a_folder_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "consultants.csv").write_text(CONSULTANTS)
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "tracker.csv").write_text(TRACKER)
+    result = invoke(settings, "load", str(folder))
+    assert result.exit_code == 1
+    assert result.says("empty.csv: the file is empty (0 bytes)"), result.output
+    assert result.says("1 of 3 file(s) could not be loaded"), result.output
+    assert result.says("tracker, 3 rows read, 3 loaded, 0 rejected"), result.output
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.leads").fetchone() == (3,)
+        assert con.execute("select count(*) from raw.consultants").fetchone() == (2,)
+
+
+def test_load_with_options(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text("Ref;Date;Consultant\nL-1;03/11/2026;Tom Reid\n")
+    result = invoke(settings, "load", "--kind", "leads", "--monthfirst", str(path))
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select cast(created_date as varchar) from raw.leads").fetchone() == (
+            "2026-03-11",
+        )
+
+
+def test_load_with_a_preset_mapping(settings: Settings) -> None:
+    sample = (
+        Path(__file__).parent
+        / "fixtures"
+        / "crm"
+        / "opencats"
+        / "candidate_joborder_status_history.csv"
+    )
+    result = invoke(settings, "load", "--mapping", "opencats_pipeline_history", str(sample))
+    assert result.exit_code == 0, result.output
+    assert result.says("events, 8 rows read, 5 loaded, 0 rejected, 3 skipped by the mapping"), (
+        result.output
+    )
+
+
+def test_load_with_an_unknown_mapping(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(LEADS)
+    result = invoke(settings, "load", "--mapping", "no_such_crm", str(path))
+    assert result.exit_code == 1
+    assert result.says("no such mapping file or preset"), result.output
+
+
+def test_status_and_rejects(settings: Settings, tmp_path: Path) -> None:
+    missing = invoke(settings, "status")
+    assert missing.exit_code == 1
+    assert missing.says("no warehouse at"), missing.output
+    path = tmp_path / "leads.csv"
+    path.write_text(LEADS)
+    assert invoke(settings, "load", str(path)).exit_code == 0
+    status = invoke(settings, "status")
+    assert status.exit_code == 0, status.output
+    assert status.says("leads.csv"), status.output
+    assert re.search(r"│\s*leads\s*│\s*1\s*│", status.output), status.output
+    assert status.says("Rejected rows in all: 1 (leadtrack rejects)"), status.output
+    rejects = invoke(settings, "rejects", "--load", "2")
+    assert rejects.exit_code == 0, rejects.output
+    assert rejects.says("Date generated is empty"), rejects.output
+    assert rejects.says("leads.csv"), rejects.output
+    none = invoke(settings, "rejects", "--load", "1")
+    assert none.says("No rejected rows in load 1."), none.output
+
+
+def test_template_writes_a_workbook_that_loads_back(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "tracker.xlsx"
+    result = invoke(settings, "template", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.says(f"leadtrack load {path}"), result.output
+    workbook = openpyxl.load_workbook(path)
+    sheet = workbook["Leads"]
+    assert sheet.freeze_panes == "B2"
+    headers = [cell.value for cell in sheet[1]]
+    sheet.cell(row=2, column=headers.index("Ref") + 1, value="R-1")
+    sheet.cell(row=2, column=headers.index("Date generated") + 1, value="01/10/2026")
+    sheet.cell(row=2, column=headers.index("Consultant") + 1, value="Tom Reid")
+    sheet.cell(row=2, column=headers.index("CVs received") + 1, value="Y")
+    workbook.save(path)
+    loaded = invoke(settings, "load", str(path))
+    assert loaded.says("tracker, 1 rows read, 1 loaded, 0 rejected"), loaded.output
+    wrong = invoke(settings, "template", str(tmp_path / "tracker.csv"))
+    assert wrong.exit_code == 1
+    assert wrong.says("name it .xlsx"), wrong.output
+
+
+@pytest.mark.slow
+def test_build_on_a_small_loaded_dataset(settings: Settings, tmp_path: Path) -> None:
+    for name, text in {
+        "consultants.csv": CONSULTANTS,
+        "tracker.csv": TRACKER,
+        "calls.csv": CALLS,
+    }.items():
+        (tmp_path / name).write_text(text)
+    loaded = invoke(
+        settings,
+        "load",
+        str(tmp_path / "consultants.csv"),
+        str(tmp_path / "tracker.csv"),
+        str(tmp_path / "calls.csv"),
+    )
+    assert loaded.exit_code == 0, loaded.output
+    result = invoke(settings, "build", "--as-of", "2026-10-05")
+    assert result.exit_code == 0, result.output
+    assert result.finds(r"built\d+modelsandpassed\d+tests"), result.output
+    assert marts_rows(settings, "select count(*) from marts.leads") == 3
+
+
+def test_build_rejects_a_bad_as_of_date(settings: Settings) -> None:
+    result = invoke(settings, "build", "--as-of", "05/10/2026")
+    assert result.exit_code == 1
+    assert result.says("--as-of '05/10/2026' is not a date: write it as yyyy-mm-dd"), result.output
+
+
+@pytest.mark.slow
+def test_demo_without_serving(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "exports"
+    result = invoke(
+        settings,
+        "demo",
+        "--no-serve",
+        "--leads",
+        "300",
+        "--as-of",
+        "2026-11-23",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(path.suffix for path in out.iterdir()).count(".csv") >= 2
+    assert result.finds(r"tracker,[\d,]+rowsread"), result.output
+    assert result.finds(r"built\d+modelsandpassed\d+tests"), result.output
+    leads = marts_rows(settings, "select count(distinct lead_id) from raw.leads")
+    assert 250 <= leads <= 300
+    assert marts_rows(settings, "select count(*) from marts.leads") == leads
