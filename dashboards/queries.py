@@ -893,6 +893,21 @@ def lead_calls_due(source: Source, lead_id: str) -> pl.DataFrame:
     )
 
 
+def lead_calls(source: Source, lead_id: str) -> pl.DataFrame:
+    """The call log of one lead, newest first."""
+    return fetch(
+        source,
+        """
+        select calls.called_at, calls.consultant, calls.contact, calls.outcome,
+            calls.is_connected, calls.callback_date, calls.notes
+        from marts.calls as calls
+        where calls.lead_id = $lead_id
+        order by calls.called_at desc
+        """,
+        {"lead_id": lead_id},
+    )
+
+
 # --- Periods ------------------------------------------------------------------------------
 
 PERIODS = {

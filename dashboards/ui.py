@@ -13,8 +13,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards import exports, queries
+from leadtrack.settings import DEFAULT_WAREHOUSE, marts_path
 
-DEFAULT_WAREHOUSE = "warehouse/leadtrack.duckdb"
 CACHE_SECONDS = 300
 
 
@@ -46,7 +46,8 @@ class Context:
 
 
 def warehouse_path() -> str:
-    return os.environ.get("LEADTRACK_WAREHOUSE") or DEFAULT_WAREHOUSE
+    """The published marts of the warehouse every stage uses (see `leadtrack.publish`)."""
+    return str(marts_path(os.environ.get("LEADTRACK_WAREHOUSE") or DEFAULT_WAREHOUSE))
 
 
 @st.cache_resource

@@ -261,6 +261,7 @@ def build(
 def _build(settings: Settings, as_of: date | None) -> bool:
     from ingest.loader import connect, sync_catalogue
     from leadtrack.dbt import run_dbt
+    from leadtrack.publish import publish
 
     con = connect(settings.warehouse)
     sync_catalogue(con, settings.catalogue)
@@ -281,8 +282,9 @@ def _build(settings: Settings, as_of: date | None) -> bool:
             f"[green]✓[/] built {models} models and passed {tests} tests"
             f" ({seconds:.1f} s in dbt nodes)" + (f", as of {as_of}" if as_of else "")
         )
+        console.print(f"[green]✓[/] published the marts to {publish(settings.warehouse)}")
         return True
-    errors.print("[bold red]The build failed.[/]")
+    errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
     for node in result.failures:
         errors.print(
             f"  [red]✗[/] {node.resource_type} {node.name}: {node.status}"

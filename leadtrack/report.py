@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from leadtrack.settings import PROJECT_ROOT, Settings
+from leadtrack.settings import PROJECT_ROOT, Settings, marts_path
 
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 KERNEL_NAME = "python3"  # jupyter_client's built-in spec: the running interpreter's ipykernel
@@ -81,11 +81,12 @@ def resolve_parameters(
     if start is not None and end is not None and start > end:
         raise ReportError(f"start {start} is after end {end}: the period runs start to end")
 
-    path = Path(warehouse)
+    path = marts_path(warehouse)
     if not path.exists():
         raise ReportError(
-            f"there is no warehouse at {path}: load exports and run leadtrack build"
-            " (or leadtrack demo), or point LEADTRACK_WAREHOUSE / --warehouse at one"
+            f"there is no built warehouse at {warehouse} (no published marts at {path}): load"
+            " exports and run leadtrack build (or leadtrack demo), or point"
+            " LEADTRACK_WAREHOUSE / --warehouse at one"
         )
     try:
         ready = queries.marts_ready(path)

@@ -22,6 +22,11 @@ class Settings:
     warehouse: Path = DEFAULT_WAREHOUSE
     catalogue: Path = DEFAULT_CATALOGUE
 
+    @property
+    def marts(self) -> Path:
+        """The published marts the dashboard and reports read (see `marts_path`)."""
+        return marts_path(self.warehouse)
+
     def environment(self) -> dict[str, str]:
         """The environment variables that hand these settings to a child process (dbt, a
         Streamlit server, a notebook)."""
@@ -42,3 +47,14 @@ def load_settings(
         warehouse=Path(warehouse or env_warehouse or DEFAULT_WAREHOUSE),
         catalogue=Path(catalogue or env_catalogue or DEFAULT_CATALOGUE),
     )
+
+
+def marts_path(warehouse: Path | str) -> Path:
+    """The published copy of a warehouse's marts, which the dashboard and the reports read.
+
+    `leadtrack build` writes it next to the warehouse after every successful build and swaps
+    it in atomically (see `leadtrack.publish`), so readers never wait for, or see half of, a
+    load or a build.
+    """
+    warehouse = Path(warehouse)
+    return warehouse.with_name(f"{warehouse.stem}.marts{warehouse.suffix or '.duckdb'}")

@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import exports, queries
+from leadtrack.settings import marts_path
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 PAGES = [
@@ -33,16 +34,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def warehouse(demo_warehouse, tmp_path_factory) -> Path:
-    """A copy of the demo warehouse: dbt, run in this process, keeps the original open with
-    another configuration, and DuckDB refuses a read-only connection beside it."""
-    original = Path(demo_warehouse.settings.warehouse)
-    copy = tmp_path_factory.mktemp("dashboard") / original.name
-    for suffix in ("", ".wal"):
-        source = original.with_name(original.name + suffix)
-        if source.exists():
-            shutil.copy(source, copy.with_name(copy.name + suffix))
-    return copy
+def warehouse(demo_copy) -> Path:
+    """A copy of the demo warehouse and its published marts (see `demo_copy`)."""
+    return demo_copy
 
 
 def scalar(warehouse: Path, sql: str, params: list | None = None):
@@ -264,8 +258,10 @@ def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
 
 
 def test_lead_page_finds_a_lead(monkeypatch, warehouse):
+    # The lead with the most calls, so the call log has rows to compare.
     lead_id, status, client = rows(
-        warehouse, "select lead_id, status, client from marts.leads order by lead_id limit 1"
+        warehouse,
+        "select lead_id, status, client from marts.leads order by calls_made desc, lead_id limit 1",
     )[0]
     at = app(monkeypatch, warehouse)
     at.switch_page("pages/lead.py").run()
@@ -277,6 +273,14 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
         warehouse, "select count(*) from marts.lead_milestones where lead_id = ?", [lead_id]
     )
     assert timeline["reached_date"].notna().sum() == reached
+    calls = at.dataframe[1].value
+    logged = rows(
+        warehouse,
+        "select count(*), count(*) filter (is_connected) from marts.calls where lead_id = ?",
+        [lead_id],
+    )[0]
+    assert (len(calls), int(calls["is_connected"].sum())) == logged
+    assert logged[0] > 0
     at.text_input(key="lead_search").input(client[:6]).run()
     assert_clean(at)
 
@@ -293,15 +297,17 @@ def test_empty_warehouse_shows_the_start_page(monkeypatch, tmp_path):
 
 
 def test_a_build_in_progress_shows_a_message(monkeypatch, warehouse, tmp_path):
+    # The dashboard reads the published marts; a process holding them for writing (as a
+    # publish in another process would for a moment) must become a message.
     copy = tmp_path / "busy.duckdb"
-    shutil.copy(warehouse, copy)
+    shutil.copy(marts_path(warehouse), marts_path(copy))
     writer = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]);"
             " print('locked', flush=True); time.sleep(60)",
-            str(copy),
+            str(marts_path(copy)),
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -311,7 +317,7 @@ def test_a_build_in_progress_shows_a_message(monkeypatch, warehouse, tmp_path):
         monkeypatch.setattr(queries, "LOCK_ATTEMPTS", 2)
         started = time.monotonic()
         with pytest.raises(queries.WarehouseBusy):
-            queries.stale_leads(copy, None, None)
+            queries.stale_leads(marts_path(copy), None, None)
         assert time.monotonic() - started < 5
         at = app(monkeypatch, copy)
         assert not at.exception

@@ -59,15 +59,9 @@ def test_committed_notebooks_are_stripped(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(demo_warehouse, tmp_path_factory) -> Settings:
-    """Settings for a copy of the demo warehouse: dbt, run in this process, keeps the original
-    open with another configuration, and DuckDB refuses a read-only connection beside it."""
-    original = Path(demo_warehouse.settings.warehouse)
-    copy = tmp_path_factory.mktemp("notebooks") / original.name
-    for suffix in ("", ".wal"):
-        source = original.with_name(original.name + suffix)
-        if source.exists():
-            shutil.copy(source, copy.with_name(copy.name + suffix))
+def demo(demo_warehouse, demo_copy) -> Settings:
+    """Settings for a copy of the demo warehouse and its published marts."""
+    copy = demo_copy
     return replace(demo_warehouse.settings, warehouse=copy)
 
 
@@ -285,7 +279,7 @@ def test_malformed_week_fails_without_a_warehouse(tmp_path) -> None:
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path) -> None:
-    with pytest.raises(ReportError, match="no warehouse"):
+    with pytest.raises(ReportError, match="no built warehouse"):
         resolve_parameters("weekly", {}, tmp_path / "none.duckdb")
 
 

@@ -1,6 +1,5 @@
 """Lead: find a lead by id, client or contact; its milestone timeline and calls."""
 
-import polars as pl
 import streamlit as st
 
 from dashboards import ui
@@ -57,21 +56,21 @@ if lead["next_scheduled_date"]:
     )
 
 st.subheader("Calls")
-st.caption(
-    "The marts hold no call-level table, so the call log is shown as the lead's call summary "
-    "from marts.leads, with the calls now due from marts.calls_due."
+st.caption("Keyed on the day each call was made, newest first; then the calls due on the lead.")
+calls = ui.run("lead_calls", lead_id)
+st.write(
+    f"{lead['calls_made']:,} calls made, {lead['calls_connected']:,} connected"
+    + (
+        f"; call-back agreed for {lead['next_callback_date']:%d %b %Y}"
+        if lead["next_callback_date"]
+        else ""
+    )
 )
-summary = pl.DataFrame(
-    {
-        "calls made": [lead["calls_made"]],
-        "calls connected": [lead["calls_connected"]],
-        "last call": [lead["last_call_date"]],
-        "last connected call": [lead["last_connected_call_date"]],
-        "agreed call-back": [lead["next_callback_date"]],
-        "last touch": [lead["last_touch_date"]],
-    }
-)
-st.dataframe(summary, hide_index=True, width="stretch")
+if calls.height:
+    st.dataframe(calls, hide_index=True, width="stretch")
+    ui.downloads(calls, f"calls-{lead_id}", key="lead_calls")
+else:
+    st.caption("No calls logged on this lead.")
 due = ui.run("lead_calls_due", lead_id)
 if due.height:
     st.dataframe(due, hide_index=True, width="stretch")

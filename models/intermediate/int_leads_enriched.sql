@@ -369,7 +369,8 @@ final as (
             when status = 'declined'
                 then {{ add_days('last_touch_date', var('revisit_declined_after_days')) }}
         end as revisit_due_date,
-        notes
+        notes,
+        as_of_date
     from stale_reasons_written
 
 )
