@@ -12,32 +12,13 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'calls') }}
-    {% if is_incremental() %}
-        where
-            _load_id > (
-                select coalesce(max(staged.load_id), -1) from {{ this }} as staged
-            )
-    {% endif %}
-
-),
-
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by call_id
-            order by _load_id desc, _source_row desc
-        ) as version_rank
-    from source
+    {{ raw_loads_since_last_run('calls') }}
 
 ),
 
 latest_versions as (
 
-    select * from versions_ranked
-    where version_rank = 1
+    {{ latest_versions('source', 'call_id') }}
 
 ),
 

@@ -6,22 +6,9 @@ source as (
 
 ),
 
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by trim(consultant)
-            order by _load_id desc, _source_row desc
-        ) as version_rank
-    from source
-
-),
-
 latest_versions as (
 
-    select * from versions_ranked
-    where version_rank = 1
+    {{ latest_versions('source', 'trim(consultant)') }}
 
 ),
 

@@ -12,32 +12,13 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'leads') }}
-    {% if is_incremental() %}
-        where
-            _load_id > (
-                select coalesce(max(staged.load_id), -1) from {{ this }} as staged
-            )
-    {% endif %}
-
-),
-
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by lead_id
-            order by _load_id desc, _source_row desc
-        ) as version_rank
-    from source
+    {{ raw_loads_since_last_run('leads') }}
 
 ),
 
 latest_versions as (
 
-    select * from versions_ranked
-    where version_rank = 1
+    {{ latest_versions('source', 'lead_id') }}
 
 ),
 

@@ -12,13 +12,7 @@ with
 
 source as (
 
-    select * from {{ source('raw', 'milestone_events') }}
-    {% if is_incremental() %}
-        where
-            _load_id > (
-                select coalesce(max(staged.load_id), -1) from {{ this }} as staged
-            )
-    {% endif %}
+    {{ raw_loads_since_last_run('milestone_events') }}
 
 ),
 
@@ -31,22 +25,12 @@ events_with_a_date_or_tick as (
 
 ),
 
-versions_ranked as (
-
-    select
-        *,
-        row_number() over (
-            partition by lead_id, milestone, coalesce(candidate, '')
-            order by _load_id desc, _source_row desc
-        ) as version_rank
-    from events_with_a_date_or_tick
-
-),
-
 latest_versions as (
 
-    select * from versions_ranked
-    where version_rank = 1
+    {{ latest_versions(
+        'events_with_a_date_or_tick',
+        "lead_id, milestone, coalesce(candidate, '')",
+    ) }}
 
 ),
 
