@@ -1,13 +1,12 @@
 -- What a person should look at in the exports, one row per finding, in five checks:
 -- rows a load rejected, milestone dates out of catalogue order, skipped milestones (implied
 -- by a later one), consultants missing from the consultants list, and how fresh each source
--- is. Rejected rows exist only in raw (no model keeps them), so this mart reads that source
--- directly; everything else comes from staging and the marts.
+-- is.
 with
 
 rejected_rows as (
 
-    select * from {{ source('raw', 'rejected_rows') }}
+    select * from {{ ref('stg_rejected_rows') }}
 
 ),
 
