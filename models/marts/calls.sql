@@ -1,3 +1,7 @@
+-- A view: the call log is as large as the calls themselves, and every column but the as-of
+-- filter is stg_calls', so a table would copy it at every build for nothing.
+{{ config(materialized='view') }}
+
 with
 
 calls as (
