@@ -1,0 +1,1210 @@
+"""leadtrack's benchmarks, side by side with what a team would use instead (`make bench`).
+
+    uv run python -m bench.run [--sizes 10000,100000,1000000]
+        [--steps ingest,xlsx,build,week,dashboard] [--reps 20]
+
+Writes `bench/results.md` (the figures, the machine, the commands) and `bench/growth.png`.
+
+Every measured step runs in a child process of its own (`python -m bench.run --child ...`), so
+its peak memory is that process's `ru_maxrss` (read with `os.wait4`) and no step inherits
+another's caches. A child reports the seconds of the work itself (after its imports); the
+parent also records the child's wall time. The demo data lives in `bench/data/` (git-ignored)
+and is generated once per size with seed 7 and as-of date 2026-11-23.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import math
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+DATA = BENCH / "data"
+SCRATCH = DATA / "scratch"
+RESULTS = BENCH / "results.md"
+PLOT = BENCH / "growth.png"
+SEED = 7
+AS_OF = date(2026, 11, 23)
+SIZES = (10_000, 100_000, 1_000_000)
+STEPS = ("ingest", "xlsx", "build", "week", "dashboard")
+XLSX_LEADS = 100_000
+DBT_THREADS = 2  # profiles.yml
+MARKER = "BENCH-RESULT "
+
+
+# --- the children: one measured thing each ----------------------------------------------------
+
+
+def child_bare_csv(csv: str, db: str) -> dict[str, Any]:
+    from bench.ingest_csv import bare_load
+
+    return {"seconds": bare_load(Path(csv), Path(db))}
+
+
+def child_leadtrack_csv(csv: str, db: str, kind: str = "calls") -> dict[str, Any]:
+    from ingest.loader import connect, load_files
+    from leadtrack.settings import DEFAULT_CATALOGUE
+
+    started = time.perf_counter()
+    con = connect(Path(db))
+    (result,) = load_files(con, [Path(csv)], DEFAULT_CATALOGUE, kind=kind)
+    con.close()
+    seconds = time.perf_counter() - started
+    assert result.rows_loaded > 0, result
+    return {"seconds": seconds, "rows_loaded": result.rows_loaded, "rejected": result.rows_rejected}
+
+
+def child_pandas_sqlite(csv: str, db: str) -> dict[str, Any]:
+    import sqlite3
+
+    import pandas as pd
+
+    started = time.perf_counter()
+    con = sqlite3.connect(db)
+    rows = 0
+    for chunk in pd.read_csv(csv, chunksize=1_000_000):
+        chunk.to_sql("calls", con, if_exists="append", index=False, chunksize=100_000)
+        rows += len(chunk)
+    con.commit()
+    con.close()
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def child_openpyxl(xlsx: str) -> dict[str, Any]:
+    import openpyxl
+
+    started = time.perf_counter()
+    book = openpyxl.load_workbook(xlsx, read_only=True)
+    rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    book.close()
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "rows": len(rows), "cells": sum(map(len, rows))}
+
+
+def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
+    """What `leadtrack build --as-of` does (sync the catalogue, `dbt build`, publish the marts
+    when this checkout publishes), in-process with a private dbt target path, so that the
+    benchmark never races another session's `target/`."""
+    from ingest.loader import connect, sync_catalogue
+    from leadtrack.dbt import run_dbt
+    from leadtrack.settings import DEFAULT_CATALOGUE, Settings
+
+    settings = Settings(warehouse=Path(warehouse), catalogue=DEFAULT_CATALOGUE)
+    started = time.perf_counter()
+    con = connect(settings.warehouse)
+    sync_catalogue(con, settings.catalogue)
+    con.close()
+    dbt_started = time.perf_counter()
+    result = run_dbt(settings, ["build"], as_of=date.fromisoformat(as_of), target_path=Path(target))
+    dbt_seconds = time.perf_counter() - dbt_started
+    assert result.ok, (result.error, result.failures)
+    publish_seconds = None
+    try:
+        from leadtrack.publish import publish
+    except ImportError:
+        pass
+    else:
+        publish_started = time.perf_counter()
+        publish(settings.warehouse)
+        publish_seconds = time.perf_counter() - publish_started
+    nodes: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for node in result.nodes:
+        kind = node.resource_type.split(".")[-1].lower()
+        nodes[kind] = nodes.get(kind, 0.0) + node.seconds
+        counts[kind] = counts.get(kind, 0) + 1
+    slowest = sorted(
+        ((node.name, node.seconds) for node in result.nodes if "model" in node.resource_type),
+        key=lambda item: -item[1],
+    )[:5]
+    return {
+        "seconds": time.perf_counter() - started,
+        "dbt_seconds": dbt_seconds,
+        "publish_seconds": publish_seconds,
+        "node_seconds": nodes,
+        "node_counts": counts,
+        "slowest_models": slowest,
+    }
+
+
+def child_parse(target: str) -> dict[str, Any]:
+    from leadtrack.dbt import run_dbt
+    from leadtrack.settings import DEFAULT_CATALOGUE, Settings
+
+    settings = Settings(warehouse=Path(target) / "parse.duckdb", catalogue=DEFAULT_CATALOGUE)
+    started = time.perf_counter()
+    result = run_dbt(settings, ["parse", "--no-partial-parse"], target_path=Path(target))
+    full = time.perf_counter() - started
+    started = time.perf_counter()
+    result = run_dbt(settings, ["parse"], target_path=Path(target))
+    partial = time.perf_counter() - started
+    assert result.error is None, result.error
+    return {"seconds": full, "partial_seconds": partial}
+
+
+def child_dashboard(source: str, reps: int) -> dict[str, Any]:
+    from bench.pages import page_calls
+    from dashboards import queries
+
+    begun = time.perf_counter()
+    as_of = queries.as_of_date(source)
+    out = []
+    for page, label, call in page_calls(source, as_of):
+        started = time.perf_counter()
+        frame = call()  # warm-up: the first call, not counted
+        first = time.perf_counter() - started
+        times, cpu = [], []
+        runs = reps if first < 2 else max(3, reps // 4)
+        for _ in range(runs):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
+        rows = frame.height if hasattr(frame, "height") else 1
+        out.append(
+            {
+                "page": page,
+                "query": label,
+                "rows": rows,
+                "runs": runs,
+                "p50_ms": statistics.median(times),
+                "p95_ms": percentile(times, 0.95),
+                "max_ms": max(times),
+                "cpu_p50_ms": statistics.median(cpu),
+            }
+        )
+    return {"as_of": as_of.isoformat(), "queries": out, "seconds": time.perf_counter() - begun}
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+# --- the parent: runs children, keeps the figures ---------------------------------------------
+
+
+@dataclass
+class Run:
+    """One child process: what it measured, its wall time and peak memory."""
+
+    label: str
+    wall: float
+    max_rss_mb: float
+    load_before: float
+    load_after: float
+    result: dict[str, Any] = field(default_factory=dict)
+    cpu: float | None = None  # user + system seconds of the process (all its threads)
+
+    @property
+    def seconds(self) -> float:
+        return self.result.get("seconds", self.wall)
+
+
+COMMANDS: list[str] = []
+
+
+def spawn(label: str, argv: list[str], *, parse: bool = True) -> Run:
+    """Run one child process, reap it with `os.wait4` (its own `ru_maxrss`, kB on Linux) and
+    return its figures."""
+    COMMANDS.append(" ".join(argv))
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{label} failed ({process.returncode}):\n{stderr[-4000:]}")
+    result: dict[str, Any] = {}
+    if parse:
+        for line in stdout.splitlines():
+            if line.startswith(MARKER):
+                result = json.loads(line[len(MARKER) :])
+    run = Run(
+        label,
+        wall,
+        usage.ru_maxrss / 1024,
+        load_before,
+        os.getloadavg()[0],
+        result,
+        usage.ru_utime + usage.ru_stime,
+    )
+    print(
+        f"  {label}: {run.seconds:.2f} s (wall {wall:.2f} s, CPU {run.cpu:.1f} s,"
+        f" peak {run.max_rss_mb:,.0f} MB,"
+        f" load {load_before:.2f}->{run.load_after:.2f})",
+        flush=True,
+    )
+    return run
+
+
+def python_child(label: str, name: str, **kwargs: Any) -> Run:
+    argv = [sys.executable, "-m", "bench.run", "--child", name, "--args", json.dumps(kwargs)]
+    return spawn(label, argv)
+
+
+def leadtrack_cli(label: str, *arguments: str) -> Run:
+    executable = str(Path(sys.executable).parent / "leadtrack")
+    return spawn(label, [executable, *arguments], parse=False)
+
+
+def fresh(path: Path) -> Path:
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    marts = path.with_name(f"{path.stem}.marts{path.suffix}")
+    marts.unlink(missing_ok=True)
+    return path
+
+
+def demo(leads: int) -> list[Path]:
+    """The demo exports at `leads` leads, generated (in a child process, so the parent stays
+    small: Linux keeps a process's peak RSS across `exec`, so a large parent would inflate
+    every child's figure) when missing."""
+    folder = DATA / f"demo-{leads}"
+    tracker = folder / ("tracker.xlsx" if leads <= XLSX_LEADS else "tracker.csv")
+    files = [tracker, folder / "events.csv", folder / "calls.csv", folder / "consultants.csv"]
+    if not all(path.exists() for path in files):
+        python_child(
+            f"generate {leads:,} leads",
+            "generate",
+            folder=str(folder),
+            leads=leads,
+            as_of=str(AS_OF),
+        )
+    return files
+
+
+def child_generate(folder: str, leads: int, as_of: str) -> dict[str, Any]:
+    from ingest.demo import generate_demo
+
+    started = time.perf_counter()
+    generate_demo(Path(folder), leads=leads, seed=SEED, as_of=date.fromisoformat(as_of))
+    return {"seconds": time.perf_counter() - started}
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 24), b"")) - 1
+
+
+def child_week_delta(leads: int) -> dict[str, Any]:
+    """A week's exports at `leads` leads: the rows of the next week's export (same seed, as-of
+    one week later) dated in that new week, with new leads and calls given ids of their own.
+
+    The generator is deterministic per seed and as-of date, and its next-week export is the
+    whole agency again, shifted by a week (every call id and lead id reappears): a full
+    re-export, not a week's worth. So this keeps from it what a week adds: the calls made and
+    the milestone events dated in the new week, the tracker rows of the leads created that
+    week (renamed W<id>, so they are new leads) and of the older leads that reached a
+    milestone that week (a later version of an existing lead, as a real re-export has)."""
+    import polars as pl
+
+    from ingest.demo import generate_demo
+
+    new_as_of = AS_OF + timedelta(days=7)
+    later = DATA / f"demo-{leads}-{new_as_of:%Y%m%d}"
+    out = DATA / f"week-{leads}-{new_as_of:%Y%m%d}"
+    if not (later / "calls.csv").exists():
+        generate_demo(later, leads=leads, seed=SEED, as_of=new_as_of)
+    suffix = "xlsx" if leads <= XLSX_LEADS else "csv"
+    paths = [out / f"tracker.{suffix}", out / "events.csv", out / "calls.csv"]
+    counts_file = out / "counts.json"
+    if all(path.exists() for path in paths) and counts_file.exists():
+        return {"paths": list(map(str, paths)), "counts": json.loads(counts_file.read_text())}
+    out.mkdir(parents=True, exist_ok=True)
+
+    def day(column: str) -> pl.Expr:
+        text = pl.col(column).str.slice(0, 10)
+        return pl.coalesce(
+            text.str.to_date("%d/%m/%Y", strict=False), text.str.to_date("%Y-%m-%d", strict=False)
+        )
+
+    in_week = lambda column: day(column).is_between(  # noqa: E731
+        AS_OF + timedelta(days=1), new_as_of
+    )
+    tracker = pl.read_csv(later / "tracker.csv", infer_schema_length=0) if suffix == "csv" else None
+    assert tracker is not None, "week deltas are written for CSV trackers (above 100,000 leads)"
+    new_leads = set(tracker.filter(in_week("Date generated"))["Ref"].to_list())
+    rename = pl.when(pl.col("Lead ID").is_in(new_leads)).then("W" + pl.col("Lead ID"))
+    events = pl.read_csv(later / "events.csv", infer_schema_length=0).filter(in_week("Date"))
+    events = events.with_columns(rename.otherwise(pl.col("Lead ID")).alias("Lead ID"))
+    calls = pl.read_csv(later / "calls.csv", infer_schema_length=0).filter(in_week("Date/Time"))
+    calls = calls.with_columns(
+        ("W" + pl.col("Call ID")).alias("Call ID"),
+        rename.otherwise(pl.col("Lead ID")).alias("Lead ID"),
+    )
+    milestone_columns = tracker.columns[13:]
+    changed = tracker.filter(pl.any_horizontal(*(in_week(column) for column in milestone_columns)))
+    rows = pl.concat(
+        [
+            tracker.filter(pl.col("Ref").is_in(new_leads)),
+            changed.filter(~pl.col("Ref").is_in(new_leads)),
+        ]
+    ).with_columns(
+        pl.when(pl.col("Ref").is_in(new_leads))
+        .then("W" + pl.col("Ref"))
+        .otherwise(pl.col("Ref"))
+        .alias("Ref")
+    )
+    rows.write_csv(paths[0])
+    events.write_csv(paths[1])
+    calls.write_csv(paths[2])
+    counts = {
+        "new_leads": len(new_leads),
+        "changed_leads": rows.height - len(new_leads),
+        "events": events.height,
+        "calls": calls.height,
+    }
+    counts_file.write_text(json.dumps(counts))
+    return {"paths": list(map(str, paths)), "counts": counts}
+
+
+# --- the steps --------------------------------------------------------------------------------
+
+
+def bench_ingest(size: int, figures: dict[str, Any]) -> None:
+    _, _, calls, _ = demo(size)
+    rows = count_rows(calls)
+    repeat = 2 if size >= 1_000_000 else 3
+    runs: dict[str, list[Run]] = {"bare": [], "leadtrack": [], "pandas": []}
+    for attempt in range(repeat):
+        for method, child in (
+            ("bare", "bare_csv"),
+            ("leadtrack", "leadtrack_csv"),
+            ("pandas", "pandas_sqlite"),
+        ):
+            suffix = "sqlite" if method == "pandas" else "duckdb"
+            db = fresh(SCRATCH / f"ingest-{method}.{suffix}")
+            runs[method].append(
+                python_child(f"{size:,} {method} #{attempt + 1}", child, csv=str(calls), db=str(db))
+            )
+            db.unlink(missing_ok=True)
+    figures.setdefault("ingest", {})[size] = {
+        "rows": rows,
+        "mb": calls.stat().st_size / 1e6,
+        **{method: summarise(method_runs) for method, method_runs in runs.items()},
+    }
+
+
+def summarise(runs: list[Run]) -> dict[str, Any]:
+    best = min(runs, key=lambda run: run.seconds)
+    return {
+        "best": best.seconds,
+        "runs": [run.seconds for run in runs],
+        "walls": [run.wall for run in runs],
+        "max_rss_mb": max(run.max_rss_mb for run in runs),
+        "load": [run.load_before for run in runs],
+    }
+
+
+def bench_xlsx(figures: dict[str, Any]) -> None:
+    tracker = demo(XLSX_LEADS)[0]
+    runs: dict[str, list[Run]] = {"leadtrack": [], "openpyxl": []}
+    for attempt in range(2):
+        db = fresh(SCRATCH / "xlsx.duckdb")
+        runs["leadtrack"].append(
+            python_child(
+                f"xlsx leadtrack #{attempt + 1}",
+                "leadtrack_csv",
+                csv=str(tracker),
+                db=str(db),
+                kind="tracker",
+            )
+        )
+        runs["openpyxl"].append(
+            python_child(f"xlsx openpyxl #{attempt + 1}", "openpyxl", xlsx=str(tracker))
+        )
+    figures["xlsx"] = {
+        "file": str(tracker.relative_to(ROOT)),
+        "mb": tracker.stat().st_size / 1e6,
+        "cells": runs["openpyxl"][0].result.get("cells"),
+        **{method: summarise(method_runs) for method, method_runs in runs.items()},
+    }
+
+
+def warehouse_for(size: int) -> Path:
+    return SCRATCH / f"warehouse-{size}.duckdb"
+
+
+def bench_build(size: int, figures: dict[str, Any]) -> None:
+    files = demo(size)
+    warehouse = fresh(warehouse_for(size))
+    load = leadtrack_cli(
+        f"{size:,} leadtrack load (4 files)",
+        "--warehouse",
+        str(warehouse),
+        "load",
+        *map(str, files),
+    )
+    build = python_child(
+        f"{size:,} leadtrack build",
+        "build",
+        warehouse=str(warehouse),
+        as_of=AS_OF.isoformat(),
+        target=str(SCRATCH / f"target-{size}"),
+    )
+    if size in figures.get("build", {}):
+        figures.setdefault("build_history", []).append({"size": size, **figures["build"][size]})
+    figures.setdefault("build", {})[size] = {
+        "load": vars(load),
+        "build": vars(build),
+        "calls": count_rows(files[2]),
+        "warehouse_mb": warehouse.stat().st_size / 1e6,
+    }
+
+
+def bench_fixed_overhead(figures: dict[str, Any]) -> None:
+    parse = python_child("dbt parse (full, then partial)", "parse", target=str(SCRATCH / "parse"))
+    files = demo(200)
+    warehouse = fresh(warehouse_for(200))
+    leadtrack_cli("200 leadtrack load", "--warehouse", str(warehouse), "load", *map(str, files))
+    target = SCRATCH / "target-200"
+    shutil.rmtree(target, ignore_errors=True)
+    builds = {}
+    for key, label, as_of in (
+        ("tiny_build", "200-lead build (fresh target: full parse)", AS_OF),
+        ("tiny_build_again", "200-lead build again (same vars: partial parse)", AS_OF),
+        ("tiny_build_next_day", "200-lead build, as-of a day later", AS_OF + timedelta(days=1)),
+    ):
+        builds[key] = vars(
+            python_child(
+                label,
+                "build",
+                warehouse=str(warehouse),
+                as_of=as_of.isoformat(),
+                target=str(target),
+            )
+        )
+    log = target / "dbt.log"
+    reparses = (
+        log.read_text(errors="replace").count("Unable to do partial parsing")
+        if log.exists()
+        else None
+    )
+    figures["overhead"] = {"parse": vars(parse), **builds, "full_reparses_logged": reparses}
+
+
+def bench_week(size: int, figures: dict[str, Any]) -> None:
+    base = warehouse_for(size)
+    if not base.exists():
+        bench_build(size, figures)
+    delta = python_child(f"{size:,} cut a week's exports", "week_delta", leads=size).result
+    paths, counts = [Path(path) for path in delta["paths"]], delta["counts"]
+    warehouse = fresh(SCRATCH / f"week-{size}.duckdb")
+    shutil.copyfile(base, warehouse)
+    marts = base.with_name(f"{base.stem}.marts{base.suffix}")
+    if marts.exists():
+        shutil.copyfile(marts, warehouse.with_name(f"{warehouse.stem}.marts{warehouse.suffix}"))
+    new_as_of = AS_OF + timedelta(days=7)
+    load = leadtrack_cli(
+        f"{size:,} week: leadtrack load", "--warehouse", str(warehouse), "load", *map(str, paths)
+    )
+    build = python_child(
+        f"{size:,} week: leadtrack build --as-of {new_as_of}",
+        "build",
+        warehouse=str(warehouse),
+        as_of=new_as_of.isoformat(),
+        # The target of the build before it, as the project's own target/ would be.
+        target=str(SCRATCH / f"target-{size}"),
+    )
+    if "week" in figures:
+        figures.setdefault("week_history", []).append(figures["week"])
+    figures["week"] = {"size": size, "counts": counts, "load": vars(load), "build": vars(build)}
+    for path in (warehouse, warehouse.with_name(f"{warehouse.stem}.marts{warehouse.suffix}")):
+        path.unlink(missing_ok=True)
+
+
+def bench_dashboard(size: int, reps: int, figures: dict[str, Any]) -> None:
+    base = warehouse_for(size)
+    if not base.exists():
+        bench_build(size, figures)
+    marts = base.with_name(f"{base.stem}.marts{base.suffix}")
+    source = marts if marts.exists() else base
+    run = python_child(
+        f"{size:,} dashboard queries x{reps}", "dashboard", source=str(source), reps=reps
+    )
+    if "dashboard" in figures:
+        figures.setdefault("dashboard_history", []).append(figures["dashboard"])
+    figures["dashboard"] = {"size": size, "source": source.name, **vars(run)}
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, str]:
+    from importlib.metadata import version
+
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    memory = "unknown"
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal"):
+            memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
+    return {
+        "CPU": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": memory,
+        "OS": platform.platform(),
+        "Python": platform.python_version(),
+        "DuckDB": version("duckdb"),
+        "polars": version("polars"),
+        "dbt-core": version("dbt-core"),
+        "dbt-duckdb": version("dbt-duckdb"),
+        "pandas": version("pandas"),
+        "openpyxl": version("openpyxl"),
+        "date": datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "code": git_state(),
+        "peak memory": "ru_maxrss of each step's own process (os.wait4); a Python process that"
+        " imports duckdb and polars starts at ~150-200 MB",
+    }
+
+
+def git_state() -> str:
+    """The commit measured, and the files changed on top of it (others edit the working tree
+    while the benchmark runs)."""
+
+    def git(*arguments: str) -> str:
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.rstrip()
+
+    changed = [
+        line[3:]
+        for line in git("status", "--porcelain").splitlines()
+        if not line[3:].startswith("bench/")
+    ]
+    head = git("rev-parse", "--short", "HEAD")
+    if not changed:
+        return f"git {head}"
+    return f"git {head} + uncommitted changes to {len(changed)} files: {', '.join(changed)}"
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}" if b else "–"
+
+
+def growth(values: dict[int, float]) -> str:
+    """Ratio per tenfold step of leads: 10k->100k, 100k->1M."""
+    sizes = sorted(values)
+    steps = [
+        f"×{values[big] / values[small]:.1f}"
+        for small, big in itertools.pairwise(sizes)
+        if values[small]
+    ]
+    return " / ".join(steps) or "–"
+
+
+def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
+    lines = ["# Benchmarks", ""]
+    lines += [
+        "Written by `make bench` (`uv run python -m bench.run`); re-run it to refresh. Every"
+        " figure is a measurement on this machine by one of the runs listed under Commands"
+        " (a run with `--merge` replaces the steps it re-ran and keeps the others, and the"
+        " figures it replaced are shown as earlier runs). Other engineers used the machine"
+        " at the same time (their tests and builds): the load average shown per step is the"
+        " 1-minute load average when the step started, which includes the benchmark's own"
+        " previous step. 2 cores, so a load above 2 means the benchmark shared its CPUs.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    lines += [f"| {key} | {value} |" for key, value in figures["machine"].items()]
+    lines += [""]
+
+    if "ingest" in figures:
+        lines += [
+            "## CSV ingest: the same call log, three ways",
+            "",
+            "Best of N runs (N = 2 at 1,000,000 leads, 3 below), each in a fresh process into"
+            " a fresh file. *leadtrack load*: `ingest.loader.load_files(kind='calls')`, what"
+            " `leadtrack load calls.csv` runs (sniffing, validation of every row, rejects,"
+            " lineage columns, the load record). *bare DuckDB*: `create table calls as select"
+            " * from read_csv(...)`. *pandas + SQLite*: `pandas.read_csv(chunksize=1_000_000)`"
+            " and `DataFrame.to_sql(chunksize=100_000)` into a SQLite file.",
+            "",
+            "| leads | call rows | CSV MB | bare DuckDB s | leadtrack s | pandas+SQLite s |"
+            " leadtrack / bare | pandas / leadtrack | peak MB (bare / leadtrack / pandas) |"
+            " load avg |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        ]
+        for size, row in sorted(figures["ingest"].items()):
+            bare, ours, pandas = row["bare"], row["leadtrack"], row["pandas"]
+            loads = ", ".join(f"{value:.1f}" for value in ours["load"] + pandas["load"])
+            lines.append(
+                f"| {size:,} | {row['rows']:,} | {row['mb']:,.0f} | {bare['best']:.2f} |"
+                f" {ours['best']:.2f} | {pandas['best']:.2f} |"
+                f" {ratio(ours['best'], bare['best'])} | {ratio(pandas['best'], ours['best'])} |"
+                f" {bare['max_rss_mb']:,.0f} / {ours['max_rss_mb']:,.0f} /"
+                f" {pandas['max_rss_mb']:,.0f} | {loads} |"
+            )
+        lines.append("")
+        lines.append(
+            "All runs (s): "
+            + "; ".join(
+                f"{size:,}: bare {fmt(row['bare']['runs'])}, leadtrack"
+                f" {fmt(row['leadtrack']['runs'])}, pandas {fmt(row['pandas']['runs'])}"
+                for size, row in sorted(figures["ingest"].items())
+            )
+        )
+        lines.append("")
+
+    if "xlsx" in figures:
+        x = figures["xlsx"]
+        ours, theirs = x["leadtrack"], x["openpyxl"]
+        lines += [
+            "## XLSX ingest: the 100,000-lead tracker",
+            "",
+            f"`{x['file']}` ({x['mb']:.1f} MB, {x['cells'] or 0:,} cells). *leadtrack load*:"
+            " `load_files(kind='tracker')` (fastexcel/calamine read, header matching, the"
+            " row checks, the insert). *openpyxl*: `load_workbook(read_only=True)` and every"
+            " row's values into a list (reading only: no validation, no database). Best of 2.",
+            "",
+            "| | best s | runs s | peak MB | load avg |",
+            "|---|---:|---|---:|---|",
+            f"| leadtrack load | {ours['best']:.2f} | {fmt(ours['runs'])} |"
+            f" {ours['max_rss_mb']:,.0f} | {fmt(ours['load'], 1)} |",
+            f"| openpyxl read | {theirs['best']:.2f} | {fmt(theirs['runs'])} |"
+            f" {theirs['max_rss_mb']:,.0f} | {fmt(theirs['load'], 1)} |",
+            "",
+            f"leadtrack is **{ratio(theirs['best'], ours['best'])}×** faster than openpyxl"
+            " (target ≥ 5×).",
+            "",
+        ]
+
+    if "build" in figures:
+        lines += [
+            "## Load and build",
+            "",
+            "*load*: `leadtrack --warehouse W load tracker events calls consultants` (the"
+            " command line, in its own process: wall time including start-up). *build*: what"
+            " `leadtrack --warehouse W build --as-of 2026-11-23` runs (sync the catalogue,"
+            " `dbt build` = seeds + models + tests, then publish the marts when the checkout"
+            " has `leadtrack.publish`), in its own process with a private dbt `--target-path`;"
+            " the time is measured inside the process (dbt's import, ~2 s, excluded; it is in"
+            " the wall column). *models Σ*: the sum of the models' own execution times as dbt"
+            " reports them; *tests Σ* likewise. *dbt overhead* = dbt's wall time − (Σ of all"
+            f" node times) / {DBT_THREADS} threads: the time dbt spends outside nodes (parsing,"
+            " the DAG, connections, adapter metadata queries, writing artifacts), assuming"
+            " the two threads stay busy while nodes run (they do not always, so it is an upper"
+            " bound of the true fixed cost).",
+            "",
+            "| leads | calls | load s (wall) | load peak MB | build s | build wall s |"
+            " models Σ s | tests Σ s | publish s | dbt overhead s | build peak MB |"
+            " load + build s | warehouse MB | load avg (load / build) |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for size, row in sorted(figures["build"].items()):
+            load, build = row["load"], row["build"]
+            result = build["result"]
+            nodes = result["node_seconds"]
+            models = sum(v for k, v in nodes.items() if "model" in k)
+            tests = sum(v for k, v in nodes.items() if "test" in k)
+            overhead = result["dbt_seconds"] - sum(nodes.values()) / DBT_THREADS
+            publish = result.get("publish_seconds")
+            lines.append(
+                f"| {size:,} | {row['calls']:,} | {load['wall']:.1f} | {load['max_rss_mb']:,.0f}"
+                f" | {result['seconds']:.1f} | {build['wall']:.1f} | {models:.1f} | {tests:.1f}"
+                f" | {'–' if publish is None else f'{publish:.1f}'} | {overhead:.1f} |"
+                f" {build['max_rss_mb']:,.0f} | {load['wall'] + build['wall']:.1f} |"
+                f" {row['warehouse_mb']:,.0f} | {load['load_before']:.1f} /"
+                f" {build['load_before']:.1f} |"
+            )
+        lines.append("")
+        cpu_rows = [
+            f"{size:,}: load {row['load']['cpu']:.0f} s, build {row['build']['cpu']:.0f} s"
+            for size, row in sorted(figures["build"].items())
+            if row["load"].get("cpu") is not None
+        ]
+        if cpu_rows:
+            lines.append(
+                "CPU time of those processes (user + system, both cores; what the work costs"
+                " whatever else runs on the machine): " + "; ".join(cpu_rows) + "."
+            )
+            lines.append("")
+        for old in figures.get("build_history", []):
+            lines.append(
+                f"An earlier run at {old['size']:,} leads: load {old['load']['wall']:.1f} s +"
+                f" build {old['build']['wall']:.1f} s = "
+                f"{old['load']['wall'] + old['build']['wall']:.1f} s, peak"
+                f" {max(old['load']['max_rss_mb'], old['build']['max_rss_mb']):,.0f} MB (load"
+                f" average {old['load']['load_before']:.1f} / {old['build']['load_before']:.1f})."
+            )
+            lines.append("")
+        biggest = max(figures["build"])
+        slow = figures["build"][biggest]["build"]["result"]["slowest_models"]
+        lines.append(
+            f"Slowest models at {biggest:,} leads: "
+            + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in slow)
+            + "."
+        )
+        lines.append("")
+    if "overhead" in figures:
+        parse = figures["overhead"]["parse"]["result"]
+        tiny = figures["overhead"]["tiny_build"]["result"]
+        lines += [
+            "dbt's fixed overhead, measured directly: `dbt parse --no-partial-parse`"
+            f" {parse['seconds']:.1f} s, `dbt parse` (partial parse) {parse['partial_seconds']:.1f}"
+            f" s; a whole build of a 200-lead warehouse {tiny['seconds']:.1f} s, of which"
+            f" {sum(tiny['node_seconds'].values()):.1f} s in nodes"
+            f" ({tiny['node_counts']} nodes by type). The 200-lead build is the floor every"
+            " build pays whatever the data.",
+            "",
+        ]
+
+    if "week" in figures:
+        w = figures["week"]
+        c = w["counts"]
+        load, build = w["load"], w["build"]
+        total = load["wall"] + build["wall"]
+        lines += [
+            f"## One more week at {w['size']:,} leads",
+            "",
+            "The demo generator is deterministic per seed and as-of date, and its export one"
+            " week later is the whole agency again, shifted by a week (the same lead and call"
+            " ids, other dates): a full re-export. So the week's exports are cut from it"
+            " (`bench.run.child_week_delta`): the calls and milestone events dated in the new week,"
+            " the tracker rows of the leads created that week (renamed so they are new leads)"
+            " and of older leads that reached a milestone that week:"
+            f" {c['new_leads']:,} new leads, {c['changed_leads']:,} changed leads,"
+            f" {c['events']:,} events, {c['calls']:,} calls. Loaded into a copy of the built"
+            f" {w['size']:,}-lead warehouse, then built as of"
+            f" {AS_OF + timedelta(days=7)}.",
+            "",
+            "| | s (wall) | in-process s | peak MB | load avg |",
+            "|---|---:|---:|---:|---:|",
+            f"| load the week's 3 files | {load['wall']:.1f} | – | {load['max_rss_mb']:,.0f} |"
+            f" {load['load_before']:.1f} |",
+            f"| build --as-of | {build['wall']:.1f} | {build['result']['seconds']:.1f} |"
+            f" {build['max_rss_mb']:,.0f} | {build['load_before']:.1f} |",
+            f"| **total** | **{total:.1f}** | | | |",
+            "",
+        ]
+        if build.get("cpu") is not None:
+            node_seconds = build["result"]["node_seconds"].items()
+            models = sum(seconds for kind, seconds in node_seconds if "model" in kind)
+            tests = sum(seconds for kind, seconds in node_seconds if "test" in kind)
+            lines += [
+                f"CPU time: load {load['cpu']:.1f} s, build {build['cpu']:.1f} s. Build nodes:"
+                f" models Σ {models:.1f} s, tests Σ {tests:.1f} s;"
+                " slowest models "
+                + ", ".join(f"{n} {t:.1f} s" for n, t in build["result"]["slowest_models"])
+                + ".",
+                "",
+            ]
+        for old in figures.get("week_history", []):
+            lines += [
+                f"An earlier run: load {old['load']['wall']:.1f} s + build"
+                f" {old['build']['wall']:.1f} s (load average {old['load']['load_before']:.1f}).",
+                "",
+            ]
+
+    if "dashboard" in figures:
+        d = figures["dashboard"]
+        queries = d["result"]["queries"]
+        lines += [
+            f"## Dashboard queries at {d['size']:,} leads",
+            "",
+            f"Each query behind each page, through the path source as the app calls it (every"
+            f" call opens a read-only connection to `{d['source']}`, runs, closes), with the"
+            " parameters a first visit uses (the default period, last 4 weeks; no team or"
+            " consultant, then one of each where the page takes them). One warm-up call, then"
+            " 20 timed calls (5 when a call takes over 2 s). The app caches answers for 5"
+            " minutes, so these are the figures of the first visitor after a build. Streamlit"
+            " runs an expander's body even when it is closed, so the drill-down lists run on"
+            f" every page view and are listed too. Peak memory of the process:"
+            f" {d['max_rss_mb']:,.0f} MB; 1-minute load average {d['load_before']:.1f} at the"
+            f" start, {d['load_after']:.1f} at the end. *CPU p50*: the process's CPU time per"
+            " call (all its threads; DuckDB uses both cores), which other people's work on the"
+            " machine does not inflate the way it inflates wall time.",
+            "",
+        ]
+        history = figures.get("dashboard_history", [])
+        earlier = {q["query"]: q for q in (history[-1]["result"]["queries"] if history else [])}
+        head = "| page | query | rows | p50 ms | p95 ms | max ms | CPU p50 ms | < 100 ms p95 |"
+        rule = "|---|---|---:|---:|---:|---:|---:|---|"
+        if earlier:
+            previous = history[-1]
+            head += (
+                f" earlier run p50 / p95 ms (load {previous['load_before']:.1f} →"
+                f" {previous.get('load_after', float('nan')):.1f}) |"
+            )
+            rule += "---|"
+        lines += [head, rule]
+        for q in queries:
+            ok = "yes" if q["p95_ms"] < 100 else f"**no** ({q['p95_ms'] / 100:.1f}×)"
+            cpu = q.get("cpu_p50_ms")
+            line = (
+                f"| {q['page']} | `{q['query']}` | {q['rows']:,} | {q['p50_ms']:.0f} |"
+                f" {q['p95_ms']:.0f} | {q['max_ms']:.0f} |"
+                f" {'–' if cpu is None else f'{cpu:.0f}'} | {ok} |"
+            )
+            if earlier:
+                old = earlier.get(q["query"])
+                line += f" {old['p50_ms']:.0f} / {old['p95_ms']:.0f} |" if old else " – |"
+            lines.append(line)
+        lines.append("")
+
+    lines += growth_section(figures)
+    lines += targets_section(figures)
+    lines += kept_analysis(output)
+    lines += ["## Commands", "", "```"]
+    for invocation, wall, *code in figures["runs"]:
+        lines.append(f"{invocation}   # bench wall time {wall}")
+        if code:
+            lines.append(f"#   code: {code[0]}")
+    lines += [
+        "# Each step, in its own process (S = leads; N runs where stated):",
+        'python -m bench.run --child generate --args \'{"folder": "bench/data/demo-S",'
+        ' "leads": S, "as_of": "2026-11-23"}\'   # only when the data is missing',
+        'python -m bench.run --child bare_csv --args \'{"csv": "bench/data/demo-S/calls.csv",'
+        ' "db": "bench/data/scratch/ingest-bare.duckdb"}\'   # xN',
+        'python -m bench.run --child leadtrack_csv --args \'{"csv": ..., "db": ...}\'   # xN',
+        'python -m bench.run --child pandas_sqlite --args \'{"csv": ..., "db":'
+        ' "bench/data/scratch/ingest-pandas.sqlite"}\'   # xN',
+        'python -m bench.run --child leadtrack_csv --args \'{"csv":'
+        ' "bench/data/demo-100000/tracker.xlsx", "db": ..., "kind": "tracker"}\'   # x2',
+        'python -m bench.run --child openpyxl --args \'{"xlsx":'
+        ' "bench/data/demo-100000/tracker.xlsx"}\'   # x2',
+        'python -m bench.run --child parse --args \'{"target": "bench/data/scratch/parse"}\'',
+        "leadtrack --warehouse bench/data/scratch/warehouse-S.duckdb load"
+        " bench/data/demo-S/{tracker.xlsx or tracker.csv,events.csv,calls.csv,consultants.csv}",
+        'python -m bench.run --child build --args \'{"warehouse":'
+        ' "bench/data/scratch/warehouse-S.duckdb", "as_of": "2026-11-23", "target":'
+        ' "bench/data/scratch/target-S"}\'',
+        'python -m bench.run --child dashboard --args \'{"source":'
+        ' "bench/data/scratch/warehouse-1000000.marts.duckdb", "reps": 20}\'',
+        "python -m bench.run --child week_delta --args '{\"leads\": 1000000}'",
+        "cp warehouse-1000000.duckdb (and .marts.duckdb) week-1000000.duckdb  # not timed",
+        "leadtrack --warehouse bench/data/scratch/week-1000000.duckdb load"
+        " bench/data/week-1000000-20261130/{tracker.csv,events.csv,calls.csv}",
+        'python -m bench.run --child build --args \'{"warehouse":'
+        ' "bench/data/scratch/week-1000000.duckdb", "as_of": "2026-11-30", "target":'
+        ' "bench/data/scratch/target-1000000"}\'',
+    ]
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def targets_section(figures: dict[str, Any]) -> list[str]:
+    """Issue 6's targets against this run's figures."""
+    rows = []
+    ingest = figures.get("ingest", {}).get(max(figures.get("ingest", {0: None})), None)
+    if ingest:
+        bare, ours, pandas = (ingest[key]["best"] for key in ("bare", "leadtrack", "pandas"))
+        rows.append(
+            (
+                f"CSV ingest ≤ 1.5× bare DuckDB ({ingest['rows']:,} rows)",
+                f"{ours / bare:.2f}×",
+                ours / bare <= 1.5,
+            )
+        )
+        rows.append(
+            (
+                "CSV ingest ≥ 6× faster than pandas + SQLite",
+                f"{pandas / ours:.2f}×",
+                pandas / ours >= 6,
+            )
+        )
+    if "xlsx" in figures:
+        x = figures["xlsx"]["openpyxl"]["best"] / figures["xlsx"]["leadtrack"]["best"]
+        rows.append(("XLSX ingest ≥ 5× faster than openpyxl", f"{x:.2f}×", x >= 5))
+    build = figures.get("build", {}).get(1_000_000)
+    if build:
+        total = build["load"]["wall"] + build["build"]["wall"]
+        peak = max(build["load"]["max_rss_mb"], build["build"]["max_rss_mb"])
+        rows.append(("load + build at 1,000,000 leads ≤ 60 s", f"{total:.0f} s", total <= 60))
+        rows.append(("… peak memory ≤ 4 GB", f"{peak / 1024:.1f} GB", peak <= 4096))
+    if "week" in figures:
+        week = figures["week"]["load"]["wall"] + figures["week"]["build"]["wall"]
+        rows.append(("one more week loaded and rebuilt ≤ 10 s", f"{week:.0f} s", week <= 10))
+    if "dashboard" in figures:
+        queries = figures["dashboard"]["result"]["queries"]
+        missed = [q for q in queries if q["p95_ms"] >= 100]
+        worst = max(queries, key=lambda q: q["p95_ms"])
+        rows.append(
+            (
+                "every page's queries < 100 ms p95",
+                f"{len(missed)} of {len(queries)} miss; worst {worst['query']}"
+                f" {worst['p95_ms']:.0f} ms",
+                not missed,
+            )
+        )
+    for name, values in series(figures).items():
+        sizes = sorted(values)
+        if len(sizes) > 1 and sizes[0] > 0 and values[sizes[0]] > 0:
+            exponent = math.log(values[sizes[-1]] / values[sizes[0]]) / math.log(
+                sizes[-1] / sizes[0]
+            )
+            rows.append(
+                (
+                    f"near-linear growth: {name}",
+                    f"time ∝ leads^{exponent:.2f}",
+                    exponent <= 1.1,
+                )
+            )
+    if not rows:
+        return []
+    lines = [
+        "## Targets (issue 6)",
+        "",
+        "Growth exponent: log(cost at the largest size / cost at the smallest) / log(size"
+        " ratio); 1 is linear, below 1 means fixed costs still dominate the small sizes.",
+        "",
+        "| target | this run | met |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {name} | {value} | {'yes' if ok else '**no**'} |" for name, value, ok in rows]
+    lines.append("")
+    return lines
+
+
+def kept_analysis(path: Path) -> list[str]:
+    """The hand-written `## Analysis` section of the previous results, kept across runs."""
+    if not path.exists():
+        return []
+    text = path.read_text()
+    start = text.find("\n## Analysis")
+    if start < 0:
+        return []
+    end = text.find("\n## ", start + 1)
+    return [*text[start + 1 : end if end >= 0 else len(text)].rstrip().splitlines(), ""]
+
+
+def fmt(values: list[float], digits: int = 2) -> str:
+    return ", ".join(f"{value:.{digits}f}" for value in values)
+
+
+def shorten(command: str) -> str:
+    bin_dir = str(Path(sys.executable).parent) + "/"
+    command = command.replace(sys.executable, "python").replace(bin_dir, "")
+    return command.replace(str(ROOT) + "/", "")
+
+
+def series(figures: dict[str, Any]) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {}
+    for size, row in figures.get("ingest", {}).items():
+        for method, name in (
+            ("bare", "CSV ingest: bare DuckDB"),
+            ("leadtrack", "CSV ingest: leadtrack load"),
+            ("pandas", "CSV ingest: pandas + SQLite"),
+        ):
+            out.setdefault(name, {})[size] = row[method]["best"]
+    for size, row in figures.get("build", {}).items():
+        out.setdefault("leadtrack load (4 files, wall)", {})[size] = row["load"]["wall"]
+        out.setdefault("leadtrack build (in-process)", {})[size] = row["build"]["result"]["seconds"]
+        out.setdefault("build: models Σ", {})[size] = sum(
+            v for k, v in row["build"]["result"]["node_seconds"].items() if "model" in k
+        )
+    return out
+
+
+def memory_series(figures: dict[str, Any]) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {}
+    for size, row in figures.get("ingest", {}).items():
+        for method in ("bare", "leadtrack", "pandas"):
+            out.setdefault(f"CSV ingest: {method}", {})[size] = row[method]["max_rss_mb"]
+    for size, row in figures.get("build", {}).items():
+        out.setdefault("load", {})[size] = row["load"]["max_rss_mb"]
+        out.setdefault("build", {})[size] = row["build"]["max_rss_mb"]
+    return out
+
+
+def growth_section(figures: dict[str, Any]) -> list[str]:
+    time_series, memory = series(figures), memory_series(figures)
+    if not any(len(values) > 1 for values in time_series.values()):
+        return []
+    lines = [
+        "## Growth from 10,000 to 1,000,000 leads",
+        "",
+        "Cost ratio per tenfold step of leads (10k → 100k / 100k → 1M); linear growth is ×10"
+        " per step, and fixed costs (process start, dbt's parse and DAG) make the first step"
+        f" smaller. Plot: `{PLOT.relative_to(ROOT)}` (log-log).",
+        "",
+        "| cost | seconds (per size) | time growth per 10× | peak MB growth per 10× |",
+        "|---|---|---|---|",
+    ]
+    memory_names = {
+        "CSV ingest: bare DuckDB": "CSV ingest: bare",
+        "CSV ingest: leadtrack load": "CSV ingest: leadtrack",
+        "CSV ingest: pandas + SQLite": "CSV ingest: pandas",
+        "leadtrack load (4 files, wall)": "load",
+        "leadtrack build (in-process)": "build",
+    }
+    for name, values in time_series.items():
+        seconds = " / ".join(f"{values[size]:.2f}" for size in sorted(values))
+        mem = memory.get(memory_names.get(name, ""), {})
+        lines.append(f"| {name} | {seconds} | {growth(values)} | {growth(mem) if mem else '–'} |")
+    lines.append("")
+    return lines
+
+
+def plot(figures: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    time_series = series(figures)
+    if not any(len(values) > 1 for values in time_series.values()):
+        return
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 5))
+    for name, values in time_series.items():
+        sizes = sorted(values)
+        left.plot(sizes, [values[size] for size in sizes], marker="o", label=name)
+    reference = time_series.get("CSV ingest: bare DuckDB") or next(iter(time_series.values()))
+    smallest = min(reference)
+    sizes = sorted({size for values in time_series.values() for size in values})
+    left.plot(
+        sizes,
+        [reference[smallest] * size / smallest for size in sizes],
+        linestyle="--",
+        color="grey",
+        label="linear (slope 1)",
+    )
+    left.set(
+        xscale="log", yscale="log", xlabel="leads", ylabel="seconds", title="Time against size"
+    )
+    left.grid(True, which="both", alpha=0.3)
+    left.legend(fontsize=7)
+    for name, values in memory_series(figures).items():
+        sizes = sorted(values)
+        right.plot(sizes, [values[size] for size in sizes], marker="o", label=name)
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="leads",
+        ylabel="peak RSS (MB)",
+        title="Peak memory against size",
+    )
+    right.grid(True, which="both", alpha=0.3)
+    right.legend(fontsize=7)
+    figure.suptitle(f"leadtrack benchmarks ({figures['machine']['date']})")
+    figure.tight_layout()
+    figure.savefig(PLOT, dpi=110)
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+CHILDREN = {
+    "bare_csv": child_bare_csv,
+    "leadtrack_csv": child_leadtrack_csv,
+    "pandas_sqlite": child_pandas_sqlite,
+    "openpyxl": child_openpyxl,
+    "build": child_build,
+    "parse": child_parse,
+    "dashboard": child_dashboard,
+    "generate": child_generate,
+    "week_delta": child_week_delta,
+}
+
+
+def _int_keys(mapping: dict[str, Any]) -> dict[Any, Any]:
+    """JSON keeps the sizes as text; make them numbers again."""
+    return {int(key) if key.isdigit() else key: value for key, value in mapping.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--steps", default=",".join(STEPS))
+    parser.add_argument("--reps", type=int, default=20, help="timed calls per dashboard query")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the figures of the previous run (bench/data/scratch/figures.json) for the"
+        " steps not run now",
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite results.md and the plot from the saved figures, measuring nothing",
+    )
+    parser.add_argument("--child", choices=sorted(CHILDREN))
+    parser.add_argument("--args", default="{}")
+    args = parser.parse_args()
+    if args.child:
+        result = CHILDREN[args.child](**json.loads(args.args))
+        print(MARKER + json.dumps(result, default=str), flush=True)
+        return
+
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    steps = [step for step in args.steps.split(",") if step]
+    unknown = set(steps) - set(STEPS)
+    if unknown:
+        parser.error(f"unknown steps {sorted(unknown)}; choose from {STEPS}")
+    SCRATCH.mkdir(parents=True, exist_ok=True)
+    figures: dict[str, Any] = {}
+    saved = SCRATCH / "figures.json"
+    if (args.merge or args.report_only) and saved.exists():
+        figures = json.loads(saved.read_text(), object_hook=_int_keys)
+    if args.report_only:
+        figures["machine"] = machine() | figures.get("machine", {})
+        if "runs" not in figures:
+            wall = figures["machine"].pop("bench wall time", "?")
+            figures["runs"] = [("uv run python -m bench.run", wall)]
+        args.output.write_text(report(figures, args.output))
+        plot(figures)
+        print(f"wrote {args.output} and {PLOT}", flush=True)
+        return
+    figures["machine"] = machine()
+    started = time.perf_counter()
+    biggest = max(sizes)
+    if "ingest" in steps:
+        for size in sizes:
+            print(f"CSV ingest at {size:,} leads", flush=True)
+            bench_ingest(size, figures)
+    if "xlsx" in steps:
+        print("XLSX ingest", flush=True)
+        bench_xlsx(figures)
+    if "build" in steps:
+        if "overhead" not in figures or not args.merge:
+            print("dbt fixed overhead", flush=True)
+            bench_fixed_overhead(figures)
+        for size in sizes:
+            print(f"load and build at {size:,} leads", flush=True)
+            bench_build(size, figures)
+    if "dashboard" in steps:
+        print(f"dashboard at {biggest:,} leads", flush=True)
+        bench_dashboard(biggest, args.reps, figures)
+    if "week" in steps:
+        print(f"one more week at {biggest:,} leads", flush=True)
+        bench_week(biggest, figures)
+    invocation = " ".join(["uv run python -m bench.run", *sys.argv[1:]])
+    figures.setdefault("runs", []).append(
+        (invocation, f"{time.perf_counter() - started:.0f} s", figures["machine"]["code"])
+    )
+    (SCRATCH / "figures.json").write_text(json.dumps(figures, default=str, indent=1))
+    args.output.write_text(report(figures, args.output))
+    plot(figures)
+    print(f"wrote {args.output} and {PLOT}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
