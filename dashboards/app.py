@@ -110,6 +110,7 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
 def main() -> None:
     st.set_page_config(page_title="leadtrack", page_icon=":material/track_changes:", layout="wide")
     path = ui.warehouse_path()
+    ui.pin_build()
     try:
         ready = queries.marts_ready(path)
     except queries.WarehouseBusy as busy:

@@ -108,31 +108,31 @@ CREATED_IN_PERIOD = "leads.created_date between $start and $end"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
-@contextmanager
-def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the warehouse file, closed on leaving; waits briefly for a
-    writer to finish."""
+def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse file; waits briefly for a writer to finish."""
     path = Path(path)
     if not path.exists():
         raise WarehouseMissing(f"There is no warehouse at {path}.")
     for attempt in range(LOCK_ATTEMPTS):
         try:
-            con = duckdb.connect(str(path), read_only=True)
-            break
+            return duckdb.connect(str(path), read_only=True)
         except duckdb.Error as error:
             if "different configuration" in str(error):
                 # This process already has the file open read-write (a notebook that just
                 # built it, a test): share that database rather than fail; only reads run.
-                con = duckdb.connect(str(path))
-                break
+                return duckdb.connect(str(path))
             if "lock" not in str(error).lower():
                 raise QueryFailed(f"The warehouse {path} could not be opened: {error}") from None
             time.sleep(LOCK_WAIT_SECONDS * (attempt + 1) / 2)
-    else:
-        raise WarehouseBusy(
-            "The warehouse is being rebuilt (a load or build is writing to it). "
-            "Refresh in a moment."
-        )
+    raise WarehouseBusy(
+        "The warehouse is being rebuilt (a load or build is writing to it). Refresh in a moment."
+    )
+
+
+@contextmanager
+def read_only(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse file, closed on leaving."""
+    con = connect_read_only(path)
     try:
         yield con
     finally:

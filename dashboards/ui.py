@@ -4,11 +4,13 @@ into messages, drill-downs to the leads behind a number, and download buttons.""
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import streamlit as st
 
@@ -16,15 +18,29 @@ from dashboards import exports, queries
 from leadtrack.settings import DEFAULT_WAREHOUSE, marts_path
 
 CACHE_SECONDS = 300
+PINNED = "_leadtrack_build"
 
 
 @dataclass
 class Reader:
-    """The app's handle on one warehouse file: its path, and the last good answer to each
-    query, shown while a build holds the file (at worst one build old)."""
+    """The app's handle on the published marts: its path, one read-only connection per
+    published build, and the last good answer to each query, shown if the file cannot be
+    opened for a moment (at worst one build old)."""
 
     path: str
     last_good: dict[str, Any] = field(default_factory=dict)
+    build: tuple[float, duckdb.DuckDBPyConnection] | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current_build(self) -> tuple[float, duckdb.DuckDBPyConnection]:
+        """The build published now and a connection to it, opened once per build. A
+        connection keeps reading the file it opened even after the next publish renames a
+        new one over it, so everything read through it comes from one build."""
+        stamp = _stamp(self.path)
+        with self.lock:
+            if self.build is None or self.build[0] != stamp:
+                self.build = (stamp, queries.connect_read_only(self.path))
+            return self.build
 
 
 @dataclass(frozen=True)
@@ -63,8 +79,27 @@ def _stamp(path: str) -> float:
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
-def _cached(path: str, stamp: float, name: str, args: tuple, kwargs: tuple) -> Any:
-    return getattr(queries, name)(path, *args, **dict(kwargs))
+def _cached(
+    path: str,
+    stamp: float,
+    name: str,
+    args: tuple,
+    kwargs: tuple,
+    _build: duckdb.DuckDBPyConnection,
+) -> Any:
+    # The cache key is the file and its build; the connection (not hashed) reads that build.
+    with _build.cursor() as cursor:
+        return getattr(queries, name)(cursor, *args, **dict(kwargs))
+
+
+def pin_build() -> None:
+    """Fix the build this run of the page reads, so every figure on it comes from the same
+    build even if a new one is published while the page runs. app.py calls it first."""
+    st.session_state.pop(PINNED, None)
+    try:
+        st.session_state[PINNED] = reader(warehouse_path()).current_build()
+    except queries.WarehouseUnavailable:
+        return  # run() reports it on the page
 
 
 def run(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -75,7 +110,8 @@ def run(name: str, *args: Any, **kwargs: Any) -> Any:
     options = tuple(sorted(kwargs.items()))
     key = repr((name, args, options))
     try:
-        result = _cached(handle.path, _stamp(handle.path), name, args, options)
+        stamp, build = st.session_state.get(PINNED) or handle.current_build()
+        result = _cached(handle.path, stamp, name, args, options, build)
     except queries.WarehouseBusy as busy:
         if key in handle.last_good:
             st.info("The warehouse is being rebuilt; showing the figures of the previous build.")
