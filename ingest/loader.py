@@ -30,6 +30,7 @@ from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
 from ingest.source import SourceTable, sql_literal
+from ingest.writers import RawWriter, as_writer
 from ingest.xlsx_reader import WORKBOOK_SUFFIXES, read_xlsx_into
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
@@ -95,48 +96,45 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def sync_catalogue(con: duckdb.DuckDBPyConnection, catalogue: Path) -> int | None:
+def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) -> int | None:
     """Copy the milestone catalogue into `raw.milestone_catalogue` when it changed; the new
     load's id, or None when the warehouse already has this version."""
+    writer = as_writer(con)
     frame = read_catalogue_frame(catalogue)
     sha = file_sha256(catalogue)
-    latest = con.execute(
-        "select file_sha256 from raw.loads where kind = 'catalogue' order by load_id desc limit 1"
-    ).fetchall()
-    if latest and latest[0][0] == sha:
+    if writer.latest_catalogue_sha() == sha:
         return None
     started = datetime.now()
-    con.begin()
+    writer.checks.register(
+        "_lt_catalogue", frame.with_row_index("_source_row", offset=2).to_arrow()
+    )
     try:
-        load_id = _next_load_id(con)
-        con.register("_lt_catalogue", frame.with_row_index("_source_row", offset=2).to_arrow())
-        con.execute(
-            "insert into raw.milestone_catalogue by name select * exclude (_source_row),"
-            " ? as _load_id, ? as _source_file, cast(_source_row as integer) as _source_row,"
-            " ? as _loaded_at from _lt_catalogue",
-            [load_id, str(catalogue), started],
-        )
-        con.unregister("_lt_catalogue")
-        _record_load(
-            con,
-            load_id,
-            catalogue,
-            sha,
-            "catalogue",
-            None,
-            None,
-            (frame.height, frame.height, 0, 0),
-            started,
-        )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
+        with writer.transaction() as load_id:
+            writer.insert(
+                "milestone_catalogue",
+                "select * exclude (_source_row), ? as _load_id, ? as _source_file,"
+                " cast(_source_row as integer) as _source_row, ? as _loaded_at"
+                " from _lt_catalogue",
+                [load_id, str(catalogue), started],
+            )
+            _record_load(
+                writer,
+                load_id,
+                catalogue,
+                sha,
+                "catalogue",
+                None,
+                None,
+                (frame.height, frame.height, 0, 0),
+                started,
+            )
+    finally:
+        writer.checks.unregister("_lt_catalogue")
     return load_id
 
 
 def load_files(
-    con: duckdb.DuckDBPyConnection,
+    con: duckdb.DuckDBPyConnection | RawWriter,
     paths: Sequence[Path],
     catalogue: Path,
     *,
@@ -146,7 +144,9 @@ def load_files(
     sheet: str | None = None,
     on_file: Callable[[LoadResult], None] | None = None,
 ) -> list[LoadResult]:
-    """Load each file (folders: the files inside) in its own transaction."""
+    """Load each file (folders: the files inside) in its own transaction, into the DuckDB
+    warehouse of `con`, or through a writer (PostgreSQL)."""
+    con = as_writer(con)
     sync_catalogue(con, catalogue)
     milestones = read_catalogue(catalogue)
     results = []
@@ -161,7 +161,7 @@ def load_files(
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection,
+    writer: duckdb.DuckDBPyConnection | RawWriter,
     path: Path,
     milestones: list[Milestone],
     *,
@@ -175,13 +175,11 @@ def load_file(
         raise IngestError(path, "no such file")
     if path.stat().st_size == 0:
         raise IngestError(path, "the file is empty (0 bytes): export it again")
+    writer = as_writer(writer)
+    con = writer.checks
     sha = file_sha256(path)
-    previous = con.execute(
-        "select load_id, kind from raw.loads where file_sha256 = ? and status = 'loaded'", [sha]
-    ).fetchall()
-    if previous:
-        load_id, kind = previous[0]
-        return LoadResult(path, kind, load_id, 0, 0, 0, 0, already_loaded=True)
+    if previous := writer.previous_load(sha):
+        return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
     kind = kind or (mapping.kind if mapping else None)
     names = milestone_names(milestones)
     known = _known_headers(names, mapping)
@@ -200,14 +198,15 @@ def load_file(
             counts, malformed = _check(con, source, contract, columns, checks, mapping)
         if counts["rows_read"] == 0:
             raise IngestError(path, "the file has a header row but no data rows")
-        con.begin()
-        try:
-            load_id = _next_load_id(con)
+        with writer.transaction() as load_id:
+            if previous := writer.previous_load(sha):
+                # The same content, loaded by someone else while this file was checked.
+                return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             loaded_at = datetime.now()
-            _insert(con, contract, columns, load_id, path, loaded_at)
-            _insert_rejects(con, malformed, load_id)
+            _insert(writer, contract, columns, load_id, path, loaded_at)
+            _insert_rejects(writer, malformed, load_id)
             _record_load(
-                con,
+                writer,
                 load_id,
                 path,
                 sha,
@@ -222,10 +221,6 @@ def load_file(
                 ),
                 started,
             )
-            con.commit()
-        except BaseException:
-            con.rollback()
-            raise
     finally:
         for table in (SOURCE, TYPED, DUPLICATES, f"{SOURCE}_rejects", f"{SOURCE}_scans"):
             con.execute(f"drop table if exists {table}")
@@ -545,7 +540,7 @@ def _check(
 
 
 def _insert(
-    con: duckdb.DuckDBPyConnection,
+    writer: RawWriter,
     contract: Contract,
     columns: Columns,
     load_id: int,
@@ -558,9 +553,10 @@ def _insert(
     if contract.table == "milestone_events":
         # An events row always has its date (the contract requires one).
         names += ", false as is_date_unknown"
-    con.execute(
-        f"insert into raw.{contract.table} by name select {names}, ? as _load_id,"
-        f" ? as _source_file, _source_row, ? as _loaded_at from {TYPED} where {good}",
+    writer.insert(
+        contract.table,
+        f"select {names}, ? as _load_id, ? as _source_file, _source_row, ? as _loaded_at"
+        f" from {TYPED} where {good}",
         lineage,
     )
     if columns.milestones:
@@ -570,19 +566,18 @@ def _insert(
             f" where {good} and (m_{code} is not null or t_{code})"
             for code in columns.milestones
         )
-        con.execute(
-            f"insert into raw.milestone_events by name select *, ? as _load_id,"
-            f" ? as _source_file, ? as _loaded_at from ({cells})",
+        writer.insert(
+            "milestone_events",
+            f"select *, ? as _load_id, ? as _source_file, ? as _loaded_at from ({cells})",
             lineage,
         )
 
 
-def _insert_rejects(
-    con: duckdb.DuckDBPyConnection, malformed: list[tuple[int, str, str]], load_id: int
-) -> None:
-    con.execute(
-        f"insert into raw.rejected_rows select ?, _source_row, _reason, _record from {TYPED}"
-        " where _reason is not null",
+def _insert_rejects(writer: RawWriter, malformed: list[tuple[int, str, str]], load_id: int) -> None:
+    writer.insert(
+        "rejected_rows",
+        "select ? as load_id, _source_row as source_row, _reason as reason, _record as record"
+        f" from {TYPED} where _reason is not null",
         [load_id],
     )
     if malformed:
@@ -594,17 +589,15 @@ def _insert_rejects(
             },
             schema={"source_row": pl.Int32, "reason": pl.String, "record": pl.String},
         )
-        con.register("_lt_malformed", frame.to_arrow())
-        con.execute("insert into raw.rejected_rows select ?, * from _lt_malformed", [load_id])
-        con.unregister("_lt_malformed")
-
-
-def _next_load_id(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute("select coalesce(max(load_id), 0) + 1 from raw.loads").fetchall()[0][0]
+        writer.checks.register("_lt_malformed", frame.to_arrow())
+        try:
+            writer.insert("rejected_rows", "select ? as load_id, * from _lt_malformed", [load_id])
+        finally:
+            writer.checks.unregister("_lt_malformed")
 
 
 def _record_load(
-    con: duckdb.DuckDBPyConnection,
+    writer: RawWriter,
     load_id: int,
     path: Path,
     sha: str,
@@ -614,8 +607,12 @@ def _record_load(
     counts: tuple[int, int, int, int],
     started: datetime,
 ) -> None:
-    con.execute(
-        "insert into raw.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'loaded')",
+    writer.insert(
+        "loads",
+        "select ?::integer as load_id, ? as file_name, ? as file_sha256, ? as kind,"
+        " ?::varchar as sheet, ?::varchar as mapping, ?::integer as rows_read,"
+        " ?::integer as rows_loaded, ?::integer as rows_rejected, ?::integer as rows_skipped,"
+        " ?::timestamp as started_at, ?::timestamp as finished_at, 'loaded' as status",
         [
             load_id,
             str(path),

@@ -31,6 +31,11 @@ class Kind(StrEnum):
     consultants = "consultants"
 
 
+class Target(StrEnum):
+    duckdb = "duckdb"
+    postgres = "postgres"
+
+
 @app.callback()
 def main(
     ctx: typer.Context,
@@ -42,9 +47,19 @@ def main(
         Path | None,
         typer.Option(envvar="LEADTRACK_MILESTONES", help="The milestone catalogue (CSV)."),
     ] = None,
+    target: Annotated[
+        Target | None,
+        typer.Option(
+            envvar="LEADTRACK_TARGET",
+            help="Where the warehouse lives: a DuckDB file, or PostgreSQL (connection from"
+            " LEADTRACK_POSTGRES_URL or the PG* variables).",
+        ),
+    ] = None,
 ) -> None:
     """Settings shared by every command."""
-    ctx.obj = load_settings(warehouse=warehouse, catalogue=milestones)
+    ctx.obj = load_settings(
+        warehouse=warehouse, catalogue=milestones, target=target.value if target else None
+    )
 
 
 def _fail(message: str) -> typer.Exit:
@@ -61,7 +76,31 @@ def _parse_date(text: str | None, option: str) -> date | None:
         raise _fail(f"{option} {text!r} is not a date: write it as yyyy-mm-dd") from None
 
 
+def _storage_errors(command):
+    """Turn an operating-system or DuckDB I/O error (a full disk, a folder that cannot be
+    written) into a clear message naming the warehouse, instead of a traceback."""
+    import functools
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        import duckdb
+
+        try:
+            return command(*args, **kwargs)
+        except (OSError, duckdb.IOException, duckdb.PermissionException) as error:
+            settings: Settings = kwargs["ctx"].obj
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise _fail(
+                f"could not write the warehouse {settings.warehouse}: {first_line}. The step"
+                " that failed left it as it was; free some disk space or fix the folder's"
+                " permissions, then run the command again."
+            ) from None
+
+    return wrapper
+
+
 @app.command()
+@_storage_errors
 def load(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of exports.")],
@@ -78,8 +117,10 @@ def load(
 ) -> None:
     """Load exports (CSV, XLSX) into the warehouse's raw schema."""
     from ingest.errors import IngestError
-    from ingest.loader import connect, expand_paths, load_file, read_catalogue, sync_catalogue
+    from ingest.loader import expand_paths, load_file, read_catalogue, sync_catalogue
     from ingest.mapping import load_mapping
+    from leadtrack.postgres import PostgresError
+    from leadtrack.warehouse import open_raw_writer
 
     settings: Settings = ctx.obj
     try:
@@ -87,10 +128,10 @@ def load(
         files = expand_paths(paths)
         if not files:
             raise _fail("no CSV or XLSX files in " + ", ".join(map(str, paths)))
-        con = connect(settings.warehouse)
+        con = open_raw_writer(settings)
         sync_catalogue(con, settings.catalogue)
         milestones = read_catalogue(settings.catalogue)
-    except IngestError as error:
+    except (IngestError, PostgresError) as error:
         raise _fail(str(error)) from None
     failed = 0
     with _progress() as progress:
@@ -246,6 +287,7 @@ def template(
 
 
 @app.command()
+@_storage_errors
 def build(
     ctx: typer.Context,
     as_of: Annotated[
@@ -259,11 +301,24 @@ def build(
 
 
 def _build(settings: Settings, as_of: date | None) -> bool:
-    from ingest.loader import connect, sync_catalogue
-    from leadtrack.dbt import run_dbt
-    from leadtrack.publish import publish
+    from contextlib import nullcontext
 
-    con = connect(settings.warehouse)
+    from leadtrack.postgres import PostgresError, build_lock
+
+    try:
+        with build_lock() if settings.target == "postgres" else nullcontext():
+            return _build_and_publish(settings, as_of)
+    except PostgresError as error:
+        raise _fail(str(error)) from None
+
+
+def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
+    from ingest.loader import sync_catalogue
+    from leadtrack.dbt import run_dbt
+    from leadtrack.publish import publish_build
+    from leadtrack.warehouse import open_raw_writer
+
+    con = open_raw_writer(settings)
     sync_catalogue(con, settings.catalogue)
     con.close()
     with _progress() as progress:
@@ -273,7 +328,14 @@ def _build(settings: Settings, as_of: date | None) -> bool:
             progress.update(task, description=f"{name}: {status}")
             progress.advance(task)
 
-        result = run_dbt(settings, ["build"], as_of=as_of, on_node=on_node)
+        # The data tests guard every build; the unit tests guard the SQL itself, which only
+        # changes with the code, so they run in the test suite, not on every build.
+        result = run_dbt(
+            settings,
+            ["build", "--exclude-resource-type", "unit_test"],
+            as_of=as_of,
+            on_node=on_node,
+        )
     if result.ok:
         models = sum(node.resource_type == "model" for node in result.nodes)
         tests = sum(node.resource_type in ("test", "unit_test") for node in result.nodes)
@@ -282,7 +344,7 @@ def _build(settings: Settings, as_of: date | None) -> bool:
             f"[green]✓[/] built {models} models and passed {tests} tests"
             f" ({seconds:.1f} s in dbt nodes)" + (f", as of {as_of}" if as_of else "")
         )
-        console.print(f"[green]✓[/] published the marts to {publish(settings.warehouse)}")
+        console.print(f"[green]✓[/] published the marts to {publish_build(settings)}")
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
     for node in result.failures:
@@ -430,3 +492,49 @@ def report(
     except ReportError as error:
         raise _fail(str(error)) from None
     console.print(str(path), highlight=False, soft_wrap=True)
+
+
+@app.command()
+@_storage_errors
+def forget(
+    ctx: typer.Context,
+    contact: Annotated[
+        str, typer.Option(help="The person's email address or phone number.", show_default=False)
+    ],
+    as_of: Annotated[
+        str | None,
+        typer.Option(help="Rebuild as of this date (yyyy-mm-dd); default today."),
+    ] = None,
+) -> None:
+    """Remove a client contact's name, phone and email from every version of the raw data,
+    rebuild and republish the marts without them, and log that it was done (not who)."""
+    import duckdb
+
+    from leadtrack.forget import ForgetError, compact, forget_contact, parse_identifier
+
+    settings: Settings = ctx.obj
+    day = _parse_date(as_of, "--as-of")
+    try:
+        identifier = parse_identifier(contact)
+    except ForgetError as error:
+        raise _fail(str(error)) from None
+    if getattr(settings, "target", "duckdb") != "duckdb":
+        raise _fail("leadtrack forget works on a DuckDB warehouse only, so far")
+    if not settings.warehouse.exists():
+        raise _fail(f"no warehouse at {settings.warehouse}: nothing to forget")
+    con = duckdb.connect(str(settings.warehouse))
+    forgotten = forget_contact(con, identifier)
+    con.close()
+    console.print(
+        f"[green]✓[/] removed the {identifier.kind}'s details from {forgotten.lead_rows:,} lead"
+        f" row(s), {forgotten.call_rows:,} call row(s) and {forgotten.rejected_rows:,} rejected"
+        " row(s) (logged in raw.forget_log, without the details)"
+    )
+    built = _build(settings, day)
+    compact(settings.warehouse)
+    console.print(f"[green]✓[/] rewrote {settings.warehouse} so no old copy of the details is kept")
+    if not built:
+        raise _fail(
+            "the rebuild failed, so the published marts may still hold the person's details:"
+            " fix the build and run leadtrack build (or leadtrack forget again)"
+        )

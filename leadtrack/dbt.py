@@ -69,8 +69,13 @@ def run_dbt(
     ]
     if target_path:
         arguments += ["--target-path", str(target_path), "--log-path", str(target_path)]
-    previous = {key: os.environ.get(key) for key in settings.environment()}
-    os.environ.update(settings.environment())
+    environment = settings.environment()
+    if settings.target == "postgres":
+        from leadtrack.postgres import dbt_environment
+
+        environment |= dbt_environment()
+    previous = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
     try:
         result = dbtRunner(callbacks=[callback]).invoke(arguments)
     finally:
@@ -79,16 +84,18 @@ def run_dbt(
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    from leadtrack.postgres import scrub
+
     nodes = [
         NodeOutcome(
             name=item.node.name,
             resource_type=str(item.node.resource_type),
             status=str(item.status),
             seconds=float(item.execution_time or 0),
-            message=item.message,
+            message=scrub(item.message) if item.message else item.message,
         )
         for item in (getattr(result.result, "results", None) or [])
     ]
-    error = str(result.exception) if result.exception else None
+    error = scrub(str(result.exception)) if result.exception else None
     ok = result.success and not any(node.status in FAILED_STATUSES for node in nodes)
     return BuildResult(ok=ok, nodes=nodes, error=error)

@@ -9,6 +9,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_WAREHOUSE = Path("warehouse/leadtrack.duckdb")
 DEFAULT_CATALOGUE = PROJECT_ROOT / "seeds" / "milestones.csv"
+# The engines a warehouse can live on: an embedded DuckDB file, or a shared PostgreSQL
+# database (connection from the environment only: see `leadtrack.postgres`).
+TARGETS = ("duckdb", "postgres")
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,12 @@ class Settings:
 
     warehouse: Path = DEFAULT_WAREHOUSE
     catalogue: Path = DEFAULT_CATALOGUE
+    # On postgres, `warehouse` only says where the published marts file goes.
+    target: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        if self.target not in TARGETS:
+            raise ValueError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
 
     @property
     def marts(self) -> Path:
@@ -33,12 +42,14 @@ class Settings:
         return {
             "LEADTRACK_WAREHOUSE": str(self.warehouse.resolve()),
             "LEADTRACK_MILESTONES": str(self.catalogue.resolve()),
+            "LEADTRACK_TARGET": self.target,
         }
 
 
 def load_settings(
     warehouse: Path | None = None,
     catalogue: Path | None = None,
+    target: str | None = None,
 ) -> Settings:
     """Settings from explicit values, else the environment, else the defaults."""
     env_warehouse = os.environ.get("LEADTRACK_WAREHOUSE")
@@ -46,6 +57,7 @@ def load_settings(
     return Settings(
         warehouse=Path(warehouse or env_warehouse or DEFAULT_WAREHOUSE),
         catalogue=Path(catalogue or env_catalogue or DEFAULT_CATALOGUE),
+        target=target or os.environ.get("LEADTRACK_TARGET") or "duckdb",
     )
 
 

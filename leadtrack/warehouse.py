@@ -8,7 +8,22 @@ from typing import Any
 
 import duckdb
 
+from ingest.loader import connect as connect_warehouse
+from ingest.writers import DuckDBWriter, PostgresWriter, RawWriter
+from leadtrack.settings import Settings
+
 RAW_DATA_TABLES = ("leads", "milestone_events", "calls", "consultants")
+
+
+def open_raw_writer(settings: Settings) -> RawWriter:
+    """Where ingest writes for these settings: the DuckDB file (created with its raw schema
+    when new), or the PostgreSQL database of the environment's connection."""
+    if settings.target == "postgres":
+        from leadtrack.postgres import connect, scrubbed
+
+        with scrubbed():
+            return PostgresWriter(connect())
+    return DuckDBWriter(connect_warehouse(settings.warehouse))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ test process (generate, load, dbt build) and shared read-only."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -71,3 +72,160 @@ def demo_copy(demo_warehouse: DemoWarehouse, tmp_path_factory: pytest.TempPathFa
                     source.with_name(source.name + suffix), target.with_name(target.name + suffix)
                 )
     return copy
+
+
+# --- PostgreSQL -----------------------------------------------------------------------------
+# Tests that need PostgreSQL use the server in LEADTRACK_POSTGRES_URL (CI: a role that may
+# create databases and roles), else start a throwaway one (initdb in a temporary folder and
+# pg_ctl, on a free loopback port, as the `postgres` user when the tests run as root). They
+# skip only when the binaries are missing and CI is not "true".
+
+
+@dataclass(frozen=True)
+class PostgresDatabase:
+    """A database of one test's own: the builder's URL (owner) and a read-only reader's."""
+
+    url: str
+    reader_url: str
+    reader_role: str
+    reader_password: str
+    admin_url: str
+
+
+def _postgres_bin() -> Path | None:
+    found = shutil.which("pg_ctl")
+    if found:
+        return Path(found).parent
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return versions[-1].parent if versions else None
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[str]:
+    """A connection URL with the right to create databases and roles."""
+    import os
+    import secrets
+    import subprocess
+    import tempfile
+
+    configured = os.environ.get("LEADTRACK_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    bin_dir = _postgres_bin()
+    if bin_dir is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
+        pytest.skip("PostgreSQL binaries not found and LEADTRACK_POSTGRES_URL not set")
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        as_user = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="leadtrack-pg-"))
+    password = secrets.token_hex(12)
+    (root / "pw").write_text(password)
+    if as_user:
+        shutil.chown(root, "postgres")
+        shutil.chown(root / "pw", "postgres")
+    data, port = root / "data", _free_port()
+    subprocess.run(
+        [
+            *as_user,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "lt_admin",
+            f"--pwfile={root / 'pw'}",
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    options = (
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root}"
+        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    subprocess.run(
+        [
+            *as_user,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(root / "log"),
+            "-o",
+            options,
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield f"postgresql://lt_admin:{password}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_database(
+    postgres_admin: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[PostgresDatabase]:
+    """A fresh database and reader role, set in the environment as the warehouse's
+    connections (LEADTRACK_POSTGRES_URL, LEADTRACK_POSTGRES_READER_URL); dropped after."""
+    import secrets
+
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    suffix = secrets.token_hex(4)
+    name, reader, reader_password = f"lt_{suffix}", f"lt_reader_{suffix}", secrets.token_hex(10)
+    with psycopg.connect(postgres_admin, autocommit=True) as admin:
+        admin.execute(f"create database {name}")
+        admin.execute(f"create role {reader} login password '{reader_password}'")
+        admin.execute(f"grant connect on database {name} to {reader}")
+    params = conninfo_to_dict(postgres_admin)
+    url = make_conninfo(postgres_admin, dbname=name)
+    reader_url = make_conninfo(
+        "",
+        host=params.get("host"),
+        port=params.get("port"),
+        dbname=name,
+        user=reader,
+        password=reader_password,
+    )
+    monkeypatch.setenv("LEADTRACK_POSTGRES_URL", url)
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", reader_url)
+    try:
+        yield PostgresDatabase(url, reader_url, reader, reader_password, postgres_admin)
+    finally:
+        with psycopg.connect(postgres_admin, autocommit=True) as admin:
+            admin.execute(f"drop database if exists {name} with (force)")
+            admin.execute(f"drop role if exists {reader}")
+
+
+@pytest.fixture
+def pg_settings(tmp_path: Path, postgres_database: PostgresDatabase) -> Settings:
+    """Settings for this test's own PostgreSQL warehouse (published marts under tmp_path)."""
+    return Settings(
+        warehouse=tmp_path / "warehouse" / "leadtrack.duckdb",
+        catalogue=DEFAULT_CATALOGUE,
+        target="postgres",
+    )

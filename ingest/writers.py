@@ -1,0 +1,162 @@
+"""Where checked rows go: the raw schema of a DuckDB file, or of a PostgreSQL database.
+
+Every file is read and checked in DuckDB (`checks`, the connection the loader works in); a
+writer only receives the results as DuckDB queries over that connection and writes them into
+`raw.*` in one transaction per file. Both writers keep the same promises: load ids increase,
+a file whose content was loaded is not loaded again, and a failure writes nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import duckdb
+
+from ingest.schema import create_raw_schema
+from ingest.source import sql_literal
+
+if TYPE_CHECKING:
+    import psycopg
+
+COPY_CHUNK_BYTES = 1 << 20
+
+
+class RawWriter(Protocol):
+    """The raw schema ingest writes to."""
+
+    checks: duckdb.DuckDBPyConnection
+
+    def previous_load(self, sha: str) -> tuple[int, str] | None:
+        """The load id and kind of a successful load of this content, if any."""
+
+    def latest_catalogue_sha(self) -> str | None:
+        """The content hash of the milestone catalogue loaded last."""
+
+    def transaction(self) -> AbstractContextManager[int]:
+        """One transaction, yielding the new load's id; commits on a clean exit."""
+
+    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
+        """Append the rows of a query on `checks` (named like the table's columns) to
+        `raw.<table>`, inside the current transaction."""
+
+    def close(self) -> None: ...
+
+
+class DuckDBWriter:
+    """The raw schema of the DuckDB warehouse file, which is also where the checks run."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.checks = con
+
+    def previous_load(self, sha: str) -> tuple[int, str] | None:
+        rows = self.checks.execute(
+            "select load_id, kind from raw.loads where file_sha256 = ? and status = 'loaded'",
+            [sha],
+        ).fetchall()
+        return rows[0] if rows else None
+
+    def latest_catalogue_sha(self) -> str | None:
+        rows = self.checks.execute(
+            "select file_sha256 from raw.loads where kind = 'catalogue'"
+            " order by load_id desc limit 1"
+        ).fetchall()
+        return rows[0][0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[int]:
+        self.checks.begin()
+        try:
+            (load_id,) = self.checks.execute(
+                "select coalesce(max(load_id), 0) + 1 from raw.loads"
+            ).fetchone()
+            yield load_id
+            self.checks.commit()
+        except BaseException:
+            self.checks.rollback()
+            raise
+
+    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
+        self.checks.execute(f"insert into raw.{table} by name {select}", list(params))
+
+    def close(self) -> None:
+        self.checks.close()
+
+
+class PostgresWriter:
+    """The raw schema of a PostgreSQL database; checks run in an in-memory DuckDB.
+
+    Rows travel by COPY: DuckDB writes each result as CSV, PostgreSQL reads it from STDIN.
+    A file's load takes `raw.loads` in exclusive mode for its transaction, so concurrent
+    loads get distinct ids and the same content is never loaded twice.
+    """
+
+    def __init__(self, pg: psycopg.Connection) -> None:
+        # Autocommit between files, so each `transaction()` is a real BEGIN ... COMMIT rather
+        # than a savepoint inside an implicit transaction that nobody commits.
+        pg.autocommit = True
+        self.pg = pg
+        self.checks = duckdb.connect()
+        self._scratch = tempfile.TemporaryDirectory(prefix="leadtrack-copy-")
+        with pg.transaction():
+            create_raw_schema(pg)
+
+    def previous_load(self, sha: str) -> tuple[int, str] | None:
+        row = self.pg.execute(
+            "select load_id, kind from raw.loads where file_sha256 = %s and status = 'loaded'",
+            [sha],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def latest_catalogue_sha(self) -> str | None:
+        row = self.pg.execute(
+            "select file_sha256 from raw.loads where kind = 'catalogue'"
+            " order by load_id desc limit 1"
+        ).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[int]:
+        with self.pg.transaction():
+            self.pg.execute("lock table raw.loads in exclusive mode")
+            (load_id,) = self.pg.execute(
+                "select coalesce(max(load_id), 0) + 1 from raw.loads"
+            ).fetchone()
+            yield load_id
+
+    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
+        from psycopg import sql
+
+        names = [
+            column[0]
+            for column in self.checks.execute(
+                f"select * from ({select}) limit 0", list(params)
+            ).description
+        ]
+        csv = Path(self._scratch.name) / f"{table}.csv"
+        self.checks.execute(
+            f"copy ({select}) to {sql_literal(str(csv))} (format csv, header false)",
+            list(params),
+        )
+        statement = sql.SQL("copy raw.{} ({}) from stdin (format csv)").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
+        )
+        try:
+            with self.pg.cursor() as cursor, cursor.copy(statement) as copy, csv.open("rb") as rows:
+                while chunk := rows.read(COPY_CHUNK_BYTES):
+                    copy.write(chunk)
+        finally:
+            csv.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        self.checks.close()
+        self.pg.close()
+        self._scratch.cleanup()
+
+
+def as_writer(con: duckdb.DuckDBPyConnection | RawWriter) -> RawWriter:
+    """A DuckDB warehouse connection as a writer; a writer as itself."""
+    return DuckDBWriter(con) if isinstance(con, duckdb.DuckDBPyConnection) else con

@@ -1,0 +1,234 @@
+"""Forget a person: remove a client contact's details from every version of every row in raw,
+record that it was done (without the details), and rewrite the warehouse file so the old
+values do not linger in its free blocks.
+
+The marts are rebuilt and republished by the caller (`leadtrack forget` runs the build), since
+they are dbt's to write.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+REMOVED = "[removed]"
+# What dbt builds from raw, all of it rebuilt after a forget.
+DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
+# The fields of a rejected record that hold a contact's details, by their normalised header.
+CONTACT_FIELDS = {"contact", "contactname", "phone", "telephone", "mobile", "email", "emailaddress"}
+PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
+FORGET_LOG = """
+    create table if not exists raw.forget_log (
+        forgotten_at timestamp not null,
+        identifier_kind varchar not null,
+        lead_rows integer not null,
+        call_rows integer not null,
+        rejected_rows integer not null
+    )
+"""
+# Digits only, with a UK international prefix written as the national 0.
+PHONE_SQL = """
+    case
+        when regexp_replace({column}, '[^0-9]', '', 'g') like '0044%'
+            then '0' || substr(regexp_replace({column}, '[^0-9]', '', 'g'), 5)
+        when regexp_replace({column}, '[^0-9]', '', 'g') like '44%'
+             and length(regexp_replace({column}, '[^0-9]', '', 'g')) = 12
+            then '0' || substr(regexp_replace({column}, '[^0-9]', '', 'g'), 3)
+        else regexp_replace({column}, '[^0-9]', '', 'g')
+    end
+"""
+
+
+class ForgetError(ValueError):
+    """The identifier is neither an email address nor a phone number."""
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """Who to forget: `kind` is "email" or "phone"; `value` lower-cased or digits only."""
+
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """How many rows had details removed, per raw table."""
+
+    lead_rows: int
+    call_rows: int
+    rejected_rows: int
+
+
+def parse_identifier(text: str) -> Identifier:
+    """An email address (matched case-insensitively) or a phone number (matched on its digits,
+    ignoring spaces and punctuation; +44 and 0044 count as the national 0)."""
+    text = text.strip()
+    if "@" in text:
+        return Identifier("email", text.lower())
+    digits = phone_digits(text)
+    if len(digits) < 6 or re.search(r"[A-Za-z]", text):
+        raise ForgetError(f"{text!r} is neither an email address nor a phone number")
+    return Identifier("phone", digits)
+
+
+def phone_digits(text: str) -> str:
+    digits = re.sub(r"\D", "", text)
+    if digits.startswith("0044"):
+        return "0" + digits[4:]
+    if digits.startswith("44") and len(digits) == 12:
+        return "0" + digits[2:]
+    return digits
+
+
+def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Forgotten:
+    """Remove the person's name, phone and email from every row of raw.leads that holds their
+    email or phone, and from every other version of those leads naming them; their name from
+    raw.calls on those leads; their details from raw.rejected_rows records that mention them;
+    and mentions of their name, email and phone in notes. In the same transaction it drops
+    the schemas dbt builds from raw (run the build next) and adds a row to raw.forget_log
+    saying when and how many rows, not who."""
+    if identifier.kind == "email":
+        match = "lower(trim(email)) = $value"
+    else:
+        match = f"({PHONE_SQL.format(column='phone')}) = $value"
+    parameters = {"value": identifier.value}
+    con.begin()
+    try:
+        con.execute(FORGET_LOG)
+        found = con.execute(
+            f"select distinct lead_id, contact, phone, email from raw.leads where {match}",
+            parameters,
+        ).fetchall()
+        lead_ids = sorted({row[0] for row in found})
+        names = sorted({row[1] for row in found if row[1]})
+        mentions = sorted(
+            {text for row in found for text in row[1:] if text}, key=len, reverse=True
+        )
+        con.execute("create or replace temp table _lt_forget_leads (lead_id varchar)")
+        con.execute("create or replace temp table _lt_forget_names (contact varchar)")
+        con.executemany("insert into _lt_forget_leads values (?)", [[lead] for lead in lead_ids])
+        con.executemany("insert into _lt_forget_names values (?)", [[name] for name in names])
+        named = "(lead_id in (from _lt_forget_leads) and contact in (from _lt_forget_names))"
+        scrubbed_notes = "notes"
+        for mention in mentions:
+            scrubbed_notes = f"replace({scrubbed_notes}, {_literal(mention)}, '{REMOVED}')"
+        lead_rows = con.execute(
+            f"update raw.leads set contact = null, phone = null, email = null,"
+            f" notes = {scrubbed_notes} where {match} or {named}",
+            parameters,
+        ).fetchall()[0][0]
+        contact_match = (
+            "lower(trim(contact)) = $value"
+            if identifier.kind == "email"
+            else f"({PHONE_SQL.format(column='contact')}) = $value"
+        )
+        call_rows = con.execute(
+            f"update raw.calls set contact = null, notes = {scrubbed_notes}"
+            f" where {named} or {contact_match}",
+            parameters,
+        ).fetchall()[0][0]
+        if mentions:
+            con.execute(
+                f"update raw.calls set notes = {scrubbed_notes}"
+                " where lead_id in (from _lt_forget_leads) and notes is distinct from"
+                f" {scrubbed_notes}"
+            )
+        rejected_rows = 0
+        for rowid, record in con.execute("select rowid, record from raw.rejected_rows").fetchall():
+            cleaned = _scrub_record(record, identifier, mentions)
+            if cleaned != record:
+                con.execute(
+                    "update raw.rejected_rows set record = ? where rowid = ?", [cleaned, rowid]
+                )
+                rejected_rows += 1
+        con.execute(
+            "insert into raw.forget_log values (?, ?, ?, ?, ?)",
+            [datetime.now(), identifier.kind, lead_rows, call_rows, rejected_rows],
+        )
+        for table in ("_lt_forget_leads", "_lt_forget_names"):
+            con.execute(f"drop table {table}")
+        # Staging is incremental on new loads and would keep the old values: drop everything
+        # built from raw, so the next build makes it all again from the cleaned rows.
+        for schema in DERIVED_SCHEMAS:
+            con.execute(f"drop schema if exists {schema} cascade")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return Forgotten(lead_rows, call_rows, rejected_rows)
+
+
+def compact(warehouse: Path) -> None:
+    """Rewrite the warehouse into a fresh file and swap it in, so values that were updated
+    or dropped do not survive in the old file's free blocks."""
+    scratch = warehouse.with_name(f".{warehouse.name}.compact.tmp")
+    scratch.unlink(missing_ok=True)
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("checkpoint")
+        database = con.execute("select current_database()").fetchall()[0][0]
+        con.execute(f"attach '{scratch}' as _lt_fresh")
+        con.execute(f'copy from database "{database}" to _lt_fresh')
+        con.execute("detach _lt_fresh")
+    except BaseException:
+        scratch.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    os.replace(scratch, warehouse)
+    warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _matches(value: str, identifier: Identifier) -> bool:
+    if identifier.kind == "email":
+        return value.strip().lower() == identifier.value
+    return bool(PHONE_LIKE.fullmatch(value.strip())) and phone_digits(value) == identifier.value
+
+
+def _scrub_text(text: str, identifier: Identifier, mentions: list[str]) -> str:
+    for mention in mentions:
+        text = text.replace(mention, REMOVED)
+    if identifier.kind == "email":
+        return re.sub(re.escape(identifier.value), REMOVED, text, flags=re.IGNORECASE)
+    return PHONE_LIKE.sub(
+        lambda found: REMOVED if phone_digits(found.group()) == identifier.value else found.group(),
+        text,
+    )
+
+
+def _scrub_record(record: str, identifier: Identifier, mentions: list[str]) -> str:
+    """The record with the person's details removed: a JSON record that mentions them loses
+    its contact fields; any text loses mentions of their name, email and phone."""
+    try:
+        fields: Any = json.loads(record)
+    except ValueError:
+        fields = None
+    if not isinstance(fields, dict):
+        return _scrub_text(record, identifier, mentions)
+    values = [value for value in fields.values() if isinstance(value, str)]
+    mentioned = any(_matches(value, identifier) for value in values) or any(
+        mention in value for value in values for mention in mentions
+    )
+    if not mentioned:
+        return record
+    cleaned = {
+        key: None
+        if re.sub(r"[^a-z]", "", key.lower()) in CONTACT_FIELDS
+        else _scrub_text(value, identifier, mentions)
+        if isinstance(value, str)
+        else value
+        for key, value in fields.items()
+    }
+    return json.dumps(cleaned, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,356 @@
+"""The shared team warehouse on PostgreSQL: ingest, dbt, parity with DuckDB, the reader role,
+credentials, and readers during a build."""
+
+from __future__ import annotations
+
+import math
+import threading
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import psycopg
+import pytest
+from typer.testing import CliRunner
+
+from dashboards import queries
+from ingest.loader import load_file, load_files, read_catalogue
+from leadtrack.cli import app
+from leadtrack.dbt import run_dbt
+from leadtrack.postgres import PostgresError, connect
+from leadtrack.publish import publish_build
+from leadtrack.settings import Settings
+from leadtrack.warehouse import open_raw_writer
+from tests.conftest import DemoWarehouse, PostgresDatabase
+
+LEADS = (
+    "Ref,Date generated,Consultant,Client,CVs received,Interviews booked\n"
+    "L-1,02/11/2026,Priya Shah,Acme Ltd,05/11/2026,09/11/2026\n"
+    'L-2,03/11/2026,Tom Reid,"Brightwater, plc",Y,\n'
+    "L-3,31/02/2026,Tom Reid,Nowhere Ltd,,\n"
+    "L-4,04/11/2026,Priya Shah,,,\n"
+)
+RAW_TABLES = ("leads", "milestone_events", "rejected_rows", "loads", "milestone_catalogue")
+
+
+def _counts(url: str) -> dict[str, int]:
+    with psycopg.connect(url) as con:
+        return {
+            table: con.execute(f"select count(*) from raw.{table}").fetchone()[0]
+            for table in RAW_TABLES
+        }
+
+
+def _load(settings: Settings, *paths: Path):
+    writer = open_raw_writer(settings)
+    try:
+        return load_files(writer, list(paths), settings.catalogue)
+    finally:
+        writer.close()
+
+
+def test_ingest_writes_rows_rejects_and_lineage_and_skips_a_file_seen_before(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    (result,) = _load(pg_settings, export)
+    assert (result.kind, result.rows_read, result.rows_loaded, result.rows_rejected) == (
+        "tracker",
+        4,
+        3,
+        1,
+    )
+    with psycopg.connect(postgres_database.url) as con:
+        leads = con.execute(
+            "select lead_id, client, _load_id, _source_file, _source_row from raw.leads"
+            " order by lead_id"
+        ).fetchall()
+        assert leads == [
+            ("L-1", "Acme Ltd", result.load_id, str(export), 2),
+            ("L-2", "Brightwater, plc", result.load_id, str(export), 3),
+            ("L-4", None, result.load_id, str(export), 5),
+        ]
+        events = con.execute(
+            "select lead_id, milestone, event_date, is_date_unknown from raw.milestone_events"
+            " order by lead_id, event_date nulls last"
+        ).fetchall()
+        assert events == [
+            ("L-1", "cvs_received", date(2026, 11, 5), False),
+            ("L-1", "interviews_booked", date(2026, 11, 9), False),
+            ("L-2", "cvs_received", None, True),
+        ]
+        ((row, reason, record),) = con.execute(
+            "select source_row, reason, record from raw.rejected_rows"
+        ).fetchall()
+        assert row == 4 and "31/02/2026" in reason and "Nowhere Ltd" in record
+        loads = con.execute(
+            "select load_id, kind, rows_read, rows_loaded, rows_rejected, status from raw.loads"
+            " order by load_id"
+        ).fetchall()
+        assert loads == [(1, "catalogue", 13, 13, 0, "loaded"), (2, "tracker", 4, 3, 1, "loaded")]
+
+    before = _counts(postgres_database.url)
+    (again,) = _load(pg_settings, export)
+    assert again.already_loaded and again.load_id == result.load_id
+    assert _counts(postgres_database.url) == before
+
+    other = tmp_path / "more.csv"
+    other.write_text(LEADS.replace("L-", "M-"), encoding="utf-8")
+    (more,) = _load(pg_settings, other)
+    assert more.load_id == result.load_id + 1
+
+
+def test_a_failing_file_leaves_postgres_raw_unchanged(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import ingest.loader
+
+    _load(pg_settings, *[])  # the catalogue only
+    before = _counts(postgres_database.url)
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+
+    def interrupted(*args, **kwargs) -> None:
+        raise RuntimeError("interrupted after the rows were copied")
+
+    monkeypatch.setattr(ingest.loader, "_record_load", interrupted)
+    writer = open_raw_writer(pg_settings)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        load_file(writer, export, read_catalogue(pg_settings.catalogue))
+    writer.close()
+    assert _counts(postgres_database.url) == before
+
+
+def test_concurrent_loads_get_distinct_ids_and_one_copy_of_a_file(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    _load(pg_settings)
+    files = []
+    for number in range(4):
+        path = tmp_path / f"tracker-{number}.csv"
+        path.write_text(LEADS.replace("L-", f"N{number}-"), encoding="utf-8")
+        files.append(path)
+    files.append(files[0])  # the same content twice, at the same time
+    outcomes, failures = [], []
+
+    def load(path: Path) -> None:
+        try:
+            outcomes.extend(_load(pg_settings, path))
+        except Exception as error:  # reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=load, args=(path,)) for path in files]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    assert sorted(outcome.already_loaded for outcome in outcomes) == [False] * 4 + [True]
+    with psycopg.connect(postgres_database.url) as con:
+        ids = [row[0] for row in con.execute("select load_id from raw.loads order by 1")]
+        assert ids == list(range(1, 6))
+        assert con.execute("select count(*) from raw.leads").fetchone()[0] == 4 * 3
+
+
+def _normalise(value):
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 6)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+def _sorted_rows(rows) -> list[tuple]:
+    normalised = [tuple(_normalise(value) for value in row) for row in rows]
+    return sorted(normalised, key=lambda row: [(value is None, str(value)) for value in row])
+
+
+@pytest.mark.slow
+def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
+    demo_warehouse: DemoWarehouse,
+    demo_copy: Path,
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+) -> None:
+    files = demo_warehouse.files
+    _load(pg_settings, files.consultants, files.tracker, files.events, files.calls)
+    build = run_dbt(
+        pg_settings, ["build"], as_of=demo_warehouse.as_of, target_path=tmp_path / "target"
+    )
+    assert build.ok, [(node.name, node.message) for node in build.failures] or build.error
+    assert sum(node.resource_type == "model" for node in build.nodes) == sum(
+        node.resource_type == "model" for node in demo_warehouse.build.nodes
+    )
+
+    with (
+        duckdb.connect(str(demo_copy), read_only=True) as local,
+        psycopg.connect(postgres_database.url) as pg,
+    ):
+        marts = [
+            row[0]
+            for row in local.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        pg_marts = [
+            row[0]
+            for row in pg.execute(
+                "select table_name from information_schema.tables"
+                " where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        assert marts == pg_marts and "leads" in marts and "calls_due" in marts
+        for mart in marts:
+            local_result = local.execute(f"select * from marts.{mart}")
+            columns = [column[0] for column in local_result.description]
+            local_rows = local_result.fetchall()
+            quoted = ", ".join(f'"{column}"' for column in columns)
+            pg_rows = pg.execute(f"select {quoted} from marts.{mart}").fetchall()
+            assert len(local_rows) == len(pg_rows), mart
+            assert _sorted_rows(local_rows) == _sorted_rows(pg_rows), mart
+
+    # Publish: the reader role copies the marts into the file every reader opens.
+    published = publish_build(pg_settings)
+    assert queries.marts_ready(published)
+    assert queries.as_of_date(published) == demo_warehouse.as_of
+    with (
+        duckdb.connect(str(published), read_only=True) as copy,
+        duckdb.connect(str(demo_warehouse.settings.marts), read_only=True) as original,
+    ):
+        for mart in marts:
+            sql = f"select count(*) from marts.{mart}"
+            assert copy.execute(sql).fetchall() == original.execute(sql).fetchall(), mart
+        tables = copy.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema <> 'marts'"
+        ).fetchall()
+        assert tables == [("staging", "stg_milestone_catalogue")]
+
+    # The reader role selects the marts and the catalogue, and nothing else; it writes nothing.
+    with psycopg.connect(postgres_database.reader_url, autocommit=True) as reader:
+        assert reader.execute("select count(*) from marts.leads").fetchone()[0] > 0
+        assert reader.execute("select count(*) from staging.stg_milestone_catalogue").fetchone()
+        for statement in (
+            "select count(*) from raw.leads",
+            "select count(*) from raw.loads",
+            "select count(*) from staging.stg_leads",
+            "delete from marts.leads",
+            "insert into marts.calls_due (lead_id) values ('X')",
+            "drop table marts.leads",
+            "create table marts.mine (id integer)",
+            "create table public.mine (id integer)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                reader.execute(statement)
+
+
+def test_no_password_in_errors(
+    postgres_database: PostgresDatabase,
+    pg_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    from psycopg.conninfo import make_conninfo
+
+    secret = "Sesame-Open-4242"
+    wrong = make_conninfo(postgres_database.url, password=secret)
+    monkeypatch.setenv("LEADTRACK_POSTGRES_URL", wrong)
+    with pytest.raises(PostgresError) as raised:
+        connect()
+    assert "password authentication failed" in str(raised.value)
+    assert secret not in str(raised.value)
+
+    # A reader URL with a wrong password: the publish step says why, without the password.
+    monkeypatch.setenv(
+        "LEADTRACK_POSTGRES_READER_URL",
+        make_conninfo(postgres_database.reader_url, password=secret),
+    )
+    with pytest.raises(PostgresError) as raised:
+        publish_build(Settings(warehouse=tmp_path / "w.duckdb", target="postgres"))
+    assert secret not in str(raised.value)
+
+    # The command line, every stage: an error, never the password.
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    runner = CliRunner()
+    for command in (["load", str(export)], ["build"]):
+        outcome = runner.invoke(
+            app,
+            ["--target", "postgres", "--warehouse", str(tmp_path / "w.duckdb"), *command],
+        )
+        assert outcome.exit_code == 1, outcome.output
+        assert "password authentication failed" in outcome.output
+        assert secret not in outcome.output
+
+    # dbt with the wrong password: its error names no password either.
+    result = run_dbt(pg_settings, ["run"], target_path=tmp_path / "target")
+    assert not result.ok
+    assert secret not in (result.error or "") + "".join(node.message or "" for node in result.nodes)
+
+
+@pytest.mark.slow
+def test_readers_during_a_build_see_the_build_before_or_the_build_after(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    options = ["--target", "postgres", "--warehouse", str(pg_settings.warehouse)]
+    first = tmp_path / "first.csv"
+    first.write_text(LEADS, encoding="utf-8")
+    outcome = runner.invoke(app, [*options, "load", str(first)])
+    assert outcome.exit_code == 0, outcome.output
+    outcome = runner.invoke(app, [*options, "build", "--as-of", "2026-11-23"])
+    assert outcome.exit_code == 0, outcome.output
+    published = pg_settings.marts
+
+    def pair() -> tuple[int, int]:
+        with duckdb.connect(str(published), read_only=True) as con:
+            con.begin()
+            leads = con.execute("select count(*) from marts.leads").fetchone()[0]
+            milestones = con.execute("select count(*) from marts.lead_milestones").fetchone()[0]
+            con.commit()
+        return leads, milestones
+
+    before = pair()
+    second = tmp_path / "second.csv"
+    second.write_text(
+        LEADS.replace("L-", "S-") + "S-5,05/11/2026,Tom Reid,Acme Ltd,06/11/2026,\n",
+        encoding="utf-8",
+    )
+    outcome = runner.invoke(app, [*options, "load", str(second)])
+    assert outcome.exit_code == 0, outcome.output
+
+    seen: set[tuple[int, int]] = set()
+    problems: list[Exception] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                seen.add(pair())
+            except Exception as error:  # a reader must never fail
+                problems.append(error)
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for reader in readers:
+        reader.start()
+    try:
+        outcome = runner.invoke(app, [*options, "build", "--as-of", "2026-11-23"])
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert outcome.exit_code == 0, outcome.output
+    after = pair()
+    assert after != before and after[0] == before[0] * 2 + 1
+    assert not problems
+    assert seen <= {before, after}
+    assert before in seen
