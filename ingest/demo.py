@@ -26,6 +26,8 @@ import numpy as np
 import polars as pl
 import xlsxwriter
 
+from ingest.template import LEAD_HEADERS
+
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "seeds" / "milestones.csv"
 
 XLSX_MAX_LEADS = 100_000
@@ -37,22 +39,9 @@ MESSINESS_MIN_LEADS = 200
 HISTORY_DAYS = 548
 """Leads are created on weekdays during the 18 months (548 days) up to the as-of date."""
 
-TRACKER_FIELDS = (
-    "Ref",
-    "Date generated",
-    "Consultant",
-    "Client",
-    "Contact",
-    "Phone",
-    "Email",
-    "Role",
-    "Salary",
-    "Fee %",
-    "Status",
-    "Lost reason",
-    "Notes",
-)
-"""The tracker's lead columns, in order; one column per catalogue milestone label follows."""
+TRACKER_FIELDS = tuple(header for header in LEAD_HEADERS if header != "Fee")
+"""The tracker's lead columns, in order (the template's, less the fee: the demo's fees come
+from salary and fee %); one column per catalogue milestone label follows."""
 
 EVENTS_COLUMNS = ("Lead ID", "Stage", "Date", "Candidate")
 CALLS_COLUMNS = (
