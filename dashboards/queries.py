@@ -581,6 +581,18 @@ def weekly_trend(source: Source, consultant: str, first_week: date, last: date) 
     )
 
 
+def _stage_statistics(where: str, prefix: str = "") -> str:
+    """SQL of a CTE body: per milestone, the measured leads and the median and 80th
+    percentile days from the previous milestone, over the CTE `measured` where `where`."""
+    return f"""
+        select measured.milestone, count(*) as {prefix}leads,
+            median(measured.days_since_previous) as {prefix}median_days,
+            quantile_cont(measured.days_since_previous, 0.8) as {prefix}p80_days
+        from measured where {where}
+        group by measured.milestone
+    """
+
+
 def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFrame:
     """Median and 80th percentile days per stage for one consultant (as in
     `marts.stage_durations`) and for their team, from measured durations only."""
@@ -599,20 +611,8 @@ def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFram
             where lead_milestones.is_duration_measured
                 and leads.team is not distinct from (select own_team.team from own_team)
         ),
-        consultant_stages as (
-            select measured.milestone, count(*) as leads,
-                median(measured.days_since_previous) as median_days,
-                quantile_cont(measured.days_since_previous, 0.8) as p80_days
-            from measured where measured.consultant = $consultant
-            group by measured.milestone
-        ),
-        team_stages as (
-            select measured.milestone, count(*) as team_leads,
-                median(measured.days_since_previous) as team_median_days,
-                quantile_cont(measured.days_since_previous, 0.8) as team_p80_days
-            from measured
-            group by measured.milestone
-        )
+        consultant_stages as ({_stage_statistics("measured.consultant = $consultant")}),
+        team_stages as ({_stage_statistics("true", prefix="team_")})
         select
             catalogue.milestone_order,
             catalogue.milestone,
@@ -965,13 +965,7 @@ def stage_durations_reached_between(
                 and lead_milestones.reached_date between $start and $end
                 and {LEADS_SCOPE}
         ),
-        stages as (
-            select measured.milestone, count(*) as leads,
-                median(measured.days_since_previous) as median_days,
-                quantile_cont(measured.days_since_previous, 0.8) as p80_days
-            from measured
-            group by measured.milestone
-        )
+        stages as ({_stage_statistics("true")})
         select
             catalogue.milestone_order,
             catalogue.milestone,
