@@ -149,8 +149,10 @@ def test_page_renders(server, page, path, name, has_chart, tmp_path):
 def test_gone_quiet_csv_download(server, page, tmp_path):
     url, warehouse = server
     _open(page, f"{url}/gone-quiet")
-    with page.expect_download(timeout=60_000) as download_info:
-        page.get_by_role("button", name="Download CSV").first.click()
+    # On a loaded machine Streamlit may still be finishing the run (or reconnecting, which
+    # makes the page inert for a moment): give the click the time a person would wait.
+    with page.expect_download(timeout=120_000) as download_info:
+        page.get_by_role("button", name="Download CSV").first.click(timeout=120_000)
     download = download_info.value
     target = tmp_path / download.suggested_filename
     download.save_as(target)
