@@ -1,6 +1,6 @@
 """The queries each dashboard page runs on a first visit, with the parameters it passes.
 
-Read off `dashboards/app.py` and `dashboards/pages/*.py`: the router's own queries (every
+Read off `dashboards/app.py` and `dashboards/views/*.py`: the router's own queries (every
 page pays them), then each page's in the order it calls them, with the sidebar's defaults
 (period: last 4 weeks; team and consultant: all) and, where a page takes them, a team and a
 consultant. Drill-down lists count: Streamlit runs an expander's body even while it is closed,

@@ -1,2 +1,2 @@
-"""The Streamlit dashboard: `app.py` routes to `pages/`; `queries` holds every SQL statement
+"""The Streamlit dashboard: `app.py` routes to `views/`; `queries` holds every SQL statement
 (read-only, on the marts), `charts` the Plotly figures, `exports` the downloads."""

@@ -1,6 +1,6 @@
 """leadtrack's dashboard: the router. It reads the warehouse named by LEADTRACK_WAREHOUSE,
 draws the sidebar filters (kept in the URL so a view can be shared) and runs the chosen page
-from pages/."""
+from views/."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import streamlit as st
 
 from dashboards import queries, ui
 
-PAGES_DIR = Path(__file__).parent / "pages"
-# (file, title, icon, url path). The url paths differ from the file names on purpose: a
-# link straight to /<file name> would make Streamlit run the file from pages/ on its own,
-# without this router (its old pages/-folder convention).
+# The pages live in views/, not pages/: Streamlit treats a pages/ folder beside the entry
+# script as its older multipage convention, and with both a shared link to a page opened
+# on "Page not found" and ran the wrong script. st.navigation is the only page registry.
+PAGES_DIR = Path(__file__).parent / "views"
+# (file, title, icon, url path).
 PAGES = [
     ("this_week.py", "This week", ":material/today:", "this-week"),
     ("funnel.py", "Funnel and drop-off", ":material/filter_alt:", "funnel-and-drop-off"),

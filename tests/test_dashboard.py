@@ -73,7 +73,7 @@ def assert_clean(at: AppTest) -> None:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs(monkeypatch, warehouse, page):
     at = app(monkeypatch, warehouse)
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     assert_clean(at)
     assert at.title[0].value
 
@@ -123,7 +123,7 @@ def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse)
         period="custom",
         **{"from": "2020-01-01", "to": demo_warehouse.as_of.isoformat()},
     )
-    at.switch_page("pages/funnel.py").run()
+    at.switch_page("views/funnel.py").run()
     assert_clean(at)
     total = scalar(warehouse, "select count(*) from marts.leads")
     assert number(metrics(at)["Leads created in the period"]) == total
@@ -153,7 +153,7 @@ def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse)
 
 def test_funnel_for_last_quarter(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse, period="last_quarter")
-    at.switch_page("pages/funnel.py").run()
+    at.switch_page("views/funnel.py").run()
     assert_clean(at)
     created = scalar(
         warehouse,
@@ -173,7 +173,7 @@ def test_funnel_for_last_quarter(monkeypatch, warehouse):
 
 def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
     at = app(monkeypatch, warehouse, period="this_quarter")
-    at.switch_page("pages/consultants.py").run()
+    at.switch_page("views/consultants.py").run()
     assert_clean(at)
     league = at.dataframe[0].value.set_index("consultant")
     expected = dict(
@@ -203,7 +203,7 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
 
 def test_gone_quiet_lists_the_stale_leads(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse, team="Technology")
-    at.switch_page("pages/gone_quiet.py").run()
+    at.switch_page("views/gone_quiet.py").run()
     assert_clean(at)
     expected = scalar(warehouse, "select count(*) from marts.stale_leads where team = 'Technology'")
     assert number(metrics(at)["Leads gone quiet"]) == expected
@@ -213,7 +213,7 @@ def test_gone_quiet_lists_the_stale_leads(monkeypatch, warehouse):
 
 def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     at = app(monkeypatch, warehouse)
-    at.switch_page("pages/calls_due.py").run()
+    at.switch_page("views/calls_due.py").run()
     assert_clean(at)
     today = scalar(
         warehouse,
@@ -235,7 +235,7 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
 
 def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse)
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     assert_clean(at)
     months = scalar(warehouse, "select count(distinct created_month) from marts.cohorts_monthly")
     assert len(at.dataframe[0].value) == months
@@ -264,7 +264,7 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
         "select lead_id, status, client from marts.leads order by calls_made desc, lead_id limit 1",
     )[0]
     at = app(monkeypatch, warehouse)
-    at.switch_page("pages/lead.py").run()
+    at.switch_page("views/lead.py").run()
     at.text_input(key="lead_search").input(lead_id).run()
     assert_clean(at)
     assert metrics(at)["Status"] == status
