@@ -4,7 +4,9 @@ test process (generate, load, dbt build) and shared read-only."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -229,3 +231,22 @@ def pg_settings(tmp_path: Path, postgres_database: PostgresDatabase) -> Settings
         catalogue=DEFAULT_CATALOGUE,
         target="postgres",
     )
+
+
+@pytest.fixture(scope="session")
+def wait_for_dashboard() -> Callable[[str], bool]:
+    """A function that waits (up to 60 s) for a dashboard server at a URL to report healthy;
+    whether it did."""
+
+    def wait(url: str) -> bool:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        return True
+            except OSError:
+                time.sleep(0.5)
+        return False
+
+    return wait

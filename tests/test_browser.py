@@ -11,8 +11,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,7 +57,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(demo_copy, tmp_path_factory) -> Iterator[tuple[str, Path]]:
+def server(demo_copy, tmp_path_factory, wait_for_dashboard) -> Iterator[tuple[str, Path]]:
     """`leadtrack dashboard` on a free port, serving a copy of the demo warehouse (dbt, run
     in the test process, keeps the original open)."""
     warehouse = demo_copy
@@ -80,15 +78,7 @@ def server(demo_copy, tmp_path_factory) -> Iterator[tuple[str, Path]]:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-    else:
+    if not wait_for_dashboard(url):
         os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the dashboard did not start within 60 s")
     yield url, warehouse

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -89,7 +89,7 @@ def _open(page, url: str) -> str:
 
 
 def test_dashboard_serves_whole_builds_while_loading_and_building(
-    demo_exports: DemoFiles, tmp_path: Path
+    demo_exports: DemoFiles, tmp_path: Path, wait_for_dashboard: Callable[[str], bool]
 ) -> None:
     warehouse = tmp_path / "warehouse" / "lt.duckdb"
     assert leadtrack(warehouse, "load", *demo_paths(demo_exports)).returncode == 0
@@ -127,15 +127,7 @@ def test_dashboard_serves_whole_builds_while_loading_and_building(
     pages = 0
     shown: list[int] = []
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
+        if not wait_for_dashboard(url):
             pytest.fail("the dashboard did not start within 60 s")
         writer = threading.Thread(target=write_loop, daemon=True)
         with playwright_api.sync_playwright() as playwright:
