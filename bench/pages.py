@@ -3,8 +3,9 @@
 Read off `dashboards/app.py` and `dashboards/views/*.py`: the router's own queries (every
 page pays them), then each page's in the order it calls them, with the sidebar's defaults
 (period: last 4 weeks; team and consultant: all) and, where a page takes them, a team and a
-consultant. Drill-down lists count: Streamlit runs an expander's body even while it is closed,
-so `ui.drill` lists the leads behind its first option on every page view.
+consultant. Drill-down lists run only once someone picks a number (or a stage) in them; they
+are listed as the page calls them then: the count of the leads and the first `ui.LIST_ROWS`.
+Downloads of a whole list read it when clicked and are not listed.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
+import duckdb
+
 from dashboards import queries
 from dashboards.queries import LeadCriteria, Scope
+from dashboards.ui import LIST_ROWS
 
 
 def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], Any]]]:
-    """(page, label, call) for every query behind every page."""
+    """(page, label, call) for every query behind every page. Like the app (`ui.Reader`),
+    every call runs on a cursor of one read-only connection opened once per published file."""
     q = queries
+    if not isinstance(source, duckdb.DuckDBPyConnection):
+        source = q.connect_read_only(source)
     team = q.teams(source)[0]
     consultant = q.consultants(source)[0]
     lead_id = q.fetch(
@@ -33,8 +40,15 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     team_scope = Scope(start, end, team, None)
     calls: list[tuple[str, str, Callable[[], Any]]] = []
 
-    def add(page: str, label: str, function: Callable[..., Any], *args: Any) -> None:
-        calls.append((page, label, partial(function, source, *args)))
+    def add(page: str, label: str, function: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        calls.append((page, label, partial(_on_cursor, source, function, *args, **kwargs)))
+
+    def add_list(page: str, label: str, criteria: LeadCriteria) -> None:
+        """A drill-down, once a number is picked: the count and the first rows."""
+        add(page, f"lead_count({label})", q.lead_count, criteria)
+        add(
+            page, f"lead_list({label}, first {LIST_ROWS:,})", q.lead_list, criteria, limit=LIST_ROWS
+        )
 
     # The router, on every page.
     add("(every page)", "marts_ready", q.marts_ready)
@@ -53,10 +67,9 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("This week", "open_and_quiet_now(consultant)", q.open_and_quiet_now, None, consultant)
     add("This week", "milestones_by_stage(all)", q.milestones_by_stage, week, None, None)
     add("This week", "milestones_by_stage(team)", q.milestones_by_stage, week, team, None)
-    add(
+    add_list(
         "This week",
-        "lead_list(created this week)",
-        q.lead_list,
+        "created this week",
         LeadCriteria(created_from=week, created_to=week_end),
     )
     add("This week", "calls_by_consultant(all)", q.calls_by_consultant, week, None, None)
@@ -68,10 +81,9 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("Funnel", "dropoff(all)", q.dropoff, scope)
     add("Funnel", "where_now(all)", q.where_now, scope)
     first = q.catalogue(source)["milestone"][0]
-    add(
+    add_list(
         "Funnel",
-        f"lead_list(period, reached {first})",
-        q.lead_list,
+        f"period, reached {first}",
         LeadCriteria.created_in(scope, reached_milestone=first),
     )
 
@@ -96,10 +108,9 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
         q.stage_durations_against_team,
         consultant,
     )
-    add(
+    add_list(
         "Consultants",
-        "lead_list(consultant, period)",
-        q.lead_list,
+        "consultant, period",
         LeadCriteria.created_in(own),
     )
 
@@ -137,39 +148,29 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("History", "cohort_outcomes(month, all)", q.cohort_outcomes, "month", None, None)
     add("History", "cohort_outcomes(quarter, all)", q.cohort_outcomes, "quarter", None, None)
     month_end = (this_quarter.replace(day=28) + timedelta(days=4)).replace(day=1)
-    add(
+    add_list(
         "History",
-        f"lead_list(cohort {this_quarter:%b %Y}, all)",
-        q.lead_list,
+        f"cohort {this_quarter:%b %Y}, all",
         LeadCriteria.created_in(Scope(this_quarter, month_end - timedelta(days=1))),
     )
-    add(
+    add_list(
         "History",
-        "lead_list(cohort last quarter, all)",
-        q.lead_list,
+        "cohort last quarter, all",
         LeadCriteria.created_in(Scope(last_quarter, this_quarter - timedelta(days=1))),
     )
     on = as_of - timedelta(days=90)
     add("History", "pipeline_on(90 days ago, all)", q.pipeline_on, on, None, None)
-    stage = q.pipeline_on(source, on, None, None)["milestone_order"][0]
-    add(
-        "History",
-        f"pipeline_leads(90 days ago, stage {stage})",
-        q.pipeline_leads,
-        on,
-        stage,
-        None,
-        None,
-    )
-    add(
-        "History",
-        "pipeline_leads(90 days ago, stage 12, all)",
-        q.pipeline_leads,
-        on,
-        12,
-        None,
-        None,
-    )
+    for stage in (0, 12):
+        add(
+            "History",
+            f"pipeline_leads(90 days ago, stage {stage}, all, first {LIST_ROWS:,})",
+            q.pipeline_leads,
+            on,
+            stage,
+            None,
+            None,
+            limit=LIST_ROWS,
+        )
 
     # Lead.
     add("Lead", f"find_leads({lead_id!r})", q.find_leads, lead_id)
@@ -178,3 +179,10 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("Lead", "lead_timeline", q.lead_timeline, lead_id)
     add("Lead", "lead_calls_due", q.lead_calls_due, lead_id)
     return calls
+
+
+def _on_cursor(
+    con: duckdb.DuckDBPyConnection, function: Callable[..., Any], *args: Any, **kwargs: Any
+) -> Any:
+    with con.cursor() as cursor:
+        return function(cursor, *args, **kwargs)

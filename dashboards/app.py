@@ -11,9 +11,15 @@ import streamlit as st
 
 from dashboards import queries, ui
 
-# The pages live in views/, not pages/: Streamlit treats a pages/ folder beside the entry
-# script as its older multipage convention, and with both a shared link to a page opened
-# on "Page not found" and ran the wrong script. st.navigation is the only page registry.
+# The pages live in views/, not pages/. Streamlit (1.67) decides once per server process,
+# when its first session starts, whether the app uses the older pages/ convention: a pages/
+# folder beside the entry script. Until some run calls st.navigation, every run first goes
+# through a navigation built from pages/*.py (url paths from the file names), before this
+# script runs. So the first visitor after a restart who opens a shared link got "Page not
+# found" (our url paths are not the file names) over the page, and with url paths equal to
+# the file names the page's script ran without this router (no sidebar, no context) and
+# went back to the default page. No config option turns the pages/ scan off. With views/,
+# st.navigation is the only page registry from the first run.
 PAGES_DIR = Path(__file__).parent / "views"
 # (file, title, icon, url path).
 PAGES = [
@@ -113,7 +119,7 @@ def main() -> None:
     path = ui.warehouse_path()
     ui.pin_build()
     try:
-        ready = queries.marts_ready(path)
+        ready = ui.ready()
     except queries.WarehouseBusy as busy:
         st.warning(str(busy))
         st.stop()

@@ -109,15 +109,25 @@ _PARAMETER = re.compile(r"\$([a-z_]+)")
 
 
 def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the warehouse file; waits briefly for a writer to finish."""
+    """A read-only connection to the warehouse file; waits briefly for a writer to finish.
+
+    The file is attached to a new in-memory database rather than opened with
+    `duckdb.connect(path)`: that reuses a database this process already has open at the same
+    path, so after a publish renamed a new build over the file, a new connection would still
+    read the old build for as long as any connection to it stayed open.
+    """
     path = Path(path)
     if not path.exists():
         raise WarehouseMissing(f"There is no warehouse at {path}.")
+    quoted = str(path).replace("'", "''")
     for attempt in range(LOCK_ATTEMPTS):
+        con = duckdb.connect()
         try:
-            return duckdb.connect(str(path), read_only=True)
+            con.execute(f"attach '{quoted}' as published (read_only); use published")
+            return con
         except duckdb.Error as error:
-            if "different configuration" in str(error):
+            con.close()
+            if "already attached" in str(error):
                 # This process already has the file open read-write (a notebook that just
                 # built it, a test): share that database rather than fail; only reads run.
                 return duckdb.connect(str(path))
@@ -480,7 +490,7 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
     """One row per consultant: leads created in the period and how many of those are filled
     (conversion), calls in the weeks of the period, starts in the period (keyed on the start
     date), open and quiet leads now, and the median days per stage (all measured stages to
-    date) against their team's."""
+    date, from `marts.stage_duration_medians`) against their team's."""
     return fetch(
         source,
         f"""
@@ -518,21 +528,14 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
             group by lead_milestones.consultant
         ),
         durations as (
-            select
-                lead_milestones.consultant,
-                median(lead_milestones.days_since_previous) as median_days_per_stage
-            from marts.lead_milestones as lead_milestones
-            where lead_milestones.is_duration_measured
-            group by lead_milestones.consultant
+            select medians.consultant, medians.median_days as median_days_per_stage
+            from marts.stage_duration_medians as medians
+            where medians.grain = 'consultant'
         ),
         team_durations as (
-            select
-                leads.team,
-                median(lead_milestones.days_since_previous) as team_median_days_per_stage
-            from marts.lead_milestones as lead_milestones
-            inner join marts.leads as leads on lead_milestones.lead_id = leads.lead_id
-            where lead_milestones.is_duration_measured
-            group by leads.team
+            select medians.team, medians.median_days as team_median_days_per_stage
+            from marts.stage_duration_medians as medians
+            where medians.grain = 'team'
         )
         select
             per_consultant.consultant,
@@ -595,7 +598,8 @@ def _stage_statistics(where: str, prefix: str = "") -> str:
 
 def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFrame:
     """Median and 80th percentile days per stage for one consultant (as in
-    `marts.stage_durations`) and for their team, from measured durations only."""
+    `marts.stage_durations`, over the leads of their team) and for their team, from measured
+    durations only, as `marts.stage_duration_medians` holds them."""
     return fetch(
         source,
         f"""
@@ -603,16 +607,22 @@ def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFram
             select any_value(leads.team) as team from marts.leads as leads
             where leads.consultant = $consultant
         ),
-        measured as (
-            select lead_milestones.milestone, lead_milestones.consultant,
-                lead_milestones.days_since_previous
-            from marts.lead_milestones as lead_milestones
-            inner join marts.leads as leads on lead_milestones.lead_id = leads.lead_id
-            where lead_milestones.is_duration_measured
-                and leads.team is not distinct from (select own_team.team from own_team)
+        medians as (
+            select * from marts.stage_duration_medians as medians
+            where medians.team is not distinct from (select own_team.team from own_team)
         ),
-        consultant_stages as ({_stage_statistics("measured.consultant = $consultant")}),
-        team_stages as ({_stage_statistics("true", prefix="team_")})
+        consultant_stages as (
+            select medians.milestone, medians.leads, medians.median_days, medians.p80_days
+            from medians
+            where medians.grain = 'team_consultant_milestone'
+                and medians.consultant = $consultant
+        ),
+        team_stages as (
+            select medians.milestone, medians.leads as team_leads,
+                medians.median_days as team_median_days, medians.p80_days as team_p80_days
+            from medians
+            where medians.grain = 'team_milestone'
+        )
         select
             catalogue.milestone_order,
             catalogue.milestone,
@@ -689,6 +699,17 @@ def calls_due(
 # --- History ------------------------------------------------------------------------------
 
 
+# The run of `marts.lead_stage_history` (alias `history`) that covers the day $on, of the
+# leads created by then in the sidebar's team and consultant: one row per lead.
+STAGE_ON = """
+    history.created_date <= $on
+    and (history.stage_from_date is null or history.stage_from_date <= $on)
+    and (history.stage_to_date is null or history.stage_to_date > $on)
+    and ($team is null or history.team = $team)
+    and ($consultant is null or history.consultant = $consultant)
+"""
+
+
 def cohort_outcomes(
     source: Source, grain: str, team: str | None, consultant: str | None
 ) -> pl.DataFrame:
@@ -727,27 +748,20 @@ def pipeline_on(source: Source, on: date, team: str | None, consultant: str | No
     return fetch(
         source,
         f"""
-        with created as (
-            select leads.lead_id from marts.leads as leads
-            where leads.created_date <= $on and {LEADS_SCOPE}
-        ),
-        furthest as (
-            select created.lead_id, coalesce(max(lead_milestones.milestone_order), 0) as stage
-            from created
-            left join marts.lead_milestones as lead_milestones
-                on created.lead_id = lead_milestones.lead_id
-                and lead_milestones.reached_date <= $on
-            group by created.lead_id
+        with furthest as (
+            select history.milestone_order as stage, count(*) as leads
+            from marts.lead_stage_history as history
+            where {STAGE_ON}
+            group by history.milestone_order
         ),
         stages as (
             select 0 as milestone_order, 'No milestone yet' as label
             union all
             select catalogue.milestone_order, catalogue.label from {CATALOGUE} as catalogue
         )
-        select stages.milestone_order, stages.label, count(furthest.lead_id) as leads
+        select stages.milestone_order, stages.label, coalesce(furthest.leads, 0) as leads
         from stages
         left join furthest on stages.milestone_order = furthest.stage
-        group by stages.milestone_order, stages.label
         order by stages.milestone_order
         """,
         {"on": on, "team": team, "consultant": consultant},
@@ -755,29 +769,31 @@ def pipeline_on(source: Source, on: date, team: str | None, consultant: str | No
 
 
 def pipeline_leads(
-    source: Source, on: date, stage: int, team: str | None, consultant: str | None
+    source: Source,
+    on: date,
+    stage: int,
+    team: str | None,
+    consultant: str | None,
+    limit: int | None = None,
 ) -> pl.DataFrame:
-    """The leads behind one stage of `pipeline_on`, with their status now."""
+    """The leads behind one stage of `pipeline_on` (newest first, the first `limit` of them
+    when given; `pipeline_on` has their count), with their status now."""
     return fetch(
         source,
         f"""
-        with furthest as (
-            select leads.lead_id,
-                coalesce(max(lead_milestones.milestone_order), 0) as stage
-            from marts.leads as leads
-            left join marts.lead_milestones as lead_milestones
-                on leads.lead_id = lead_milestones.lead_id
-                and lead_milestones.reached_date <= $on
-            where leads.created_date <= $on and {LEADS_SCOPE}
-            group by leads.lead_id
+        with at_stage as (
+            select history.lead_id, history.created_date
+            from marts.lead_stage_history as history
+            where {STAGE_ON} and history.milestone_order = $stage
+            order by history.created_date desc, history.lead_id
+            limit $limit
         )
         select {LEAD_COLUMNS}
         from marts.leads as leads
-        inner join furthest on leads.lead_id = furthest.lead_id
-        where furthest.stage = $stage
+        inner join at_stage on leads.lead_id = at_stage.lead_id
         order by leads.created_date desc, leads.lead_id
         """,
-        {"on": on, "stage": stage, "team": team, "consultant": consultant},
+        {"on": on, "stage": stage, "team": team, "consultant": consultant, "limit": limit},
     )
 
 
@@ -791,57 +807,96 @@ LEAD_COLUMNS = """
 """
 
 
-def lead_list(source: Source, criteria: LeadCriteria) -> pl.DataFrame:
-    """The leads behind a number: every count on the dashboard lists its leads through this."""
+def lead_list(source: Source, criteria: LeadCriteria, limit: int | None = None) -> pl.DataFrame:
+    """The leads behind a number, newest first (the first `limit` of them when given):
+    every count on the dashboard lists its leads through this."""
+    where, params = leads_matching(criteria)
     return fetch(
         source,
         f"""
         select {LEAD_COLUMNS}
         from marts.leads as leads
-        where ($created_from is null or leads.created_date >= $created_from)
-            and ($created_to is null or leads.created_date <= $created_to)
-            and {LEADS_SCOPE}
-            and ($status is null or leads.status = $status)
-            and ($furthest_order is null
-                 or coalesce(leads.furthest_milestone_order, 0) = $furthest_order)
-            and ($lost_reason is null
-                 or coalesce(leads.lost_reason, 'No reason given') = $lost_reason)
-            and ($is_stale is null or leads.is_stale = $is_stale)
-            and (
-                ($reached_from is null and $reached_milestone is null)
-                or exists (
-                    select 1 from marts.lead_milestones as reached
-                    where reached.lead_id = leads.lead_id
-                        and ($reached_milestone is null
-                             or reached.milestone = $reached_milestone)
-                        and ($reached_from is null or reached.reached_date >= $reached_from)
-                        and ($reached_to is null or reached.reached_date <= $reached_to)
-                        and (not $filled_only or reached.is_filled)
-                )
-            )
+        where {where}
         order by leads.created_date desc, leads.lead_id
+        limit $limit
         """,
-        asdict(criteria),
+        params | {"limit": limit},
     )
+
+
+def lead_count(source: Source, criteria: LeadCriteria) -> int:
+    """How many leads `lead_list` lists for the criteria."""
+    where, params = leads_matching(criteria)
+    frame = fetch(
+        source, f"select count(*) as leads from marts.leads as leads where {where}", params
+    )
+    return int(frame["leads"][0])
+
+
+def leads_matching(criteria: LeadCriteria) -> tuple[str, dict[str, Any]]:
+    """The condition on `marts.leads` (alias `leads`) that picks the criteria's leads, and
+    its parameters. Only the fields given become conditions (a condition of the form
+    `$x is null or ...` costs DuckDB a pass over every lead, and the milestone test a join
+    with every milestone); the values still travel as parameters."""
+    given = {name: value for name, value in asdict(criteria).items() if value is not None}
+    on_leads = {
+        "created_from": "leads.created_date >= $created_from",
+        "created_to": "leads.created_date <= $created_to",
+        "team": "leads.team = $team",
+        "consultant": "leads.consultant = $consultant",
+        "status": "leads.status = $status",
+        "furthest_order": "coalesce(leads.furthest_milestone_order, 0) = $furthest_order",
+        "lost_reason": "coalesce(leads.lost_reason, 'No reason given') = $lost_reason",
+        "is_stale": "leads.is_stale = $is_stale",
+    }
+    conditions = [condition for name, condition in on_leads.items() if name in given]
+    # A milestone reached: that milestone (at any time) and/or one reached in the window;
+    # `reached_to` alone and `filled_only` alone pick nothing more.
+    if "reached_from" in given or "reached_milestone" in given:
+        on_milestones = {
+            "reached_milestone": "reached.milestone = $reached_milestone",
+            "reached_from": "reached.reached_date >= $reached_from",
+            "reached_to": "reached.reached_date <= $reached_to",
+        }
+        reached = [condition for name, condition in on_milestones.items() if name in given]
+        if criteria.filled_only:
+            reached.append("reached.is_filled")
+        conditions.append(
+            "exists (select 1 from marts.lead_milestones as reached"
+            " where reached.lead_id = leads.lead_id and " + " and ".join(reached) + ")"
+        )
+    return " and ".join(conditions) or "true", given
 
 
 def find_leads(source: Source, text: str, limit: int = 50) -> pl.DataFrame:
-    """Leads whose id, client or contact contains the text (any case)."""
-    escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """Leads whose id, client or contact contains the text (any case), the lead whose id it
+    is first, then newest first. Reads `marts.lead_search`, which holds the three
+    lower-cased; each is searched on its own (a scan of one column each is cheaper than one
+    scan testing all three)."""
     return fetch(
         source,
-        """
-        select leads.lead_id, leads.client, leads.contact, leads.consultant, leads.status,
-            leads.created_date, leads.furthest_milestone_label
-        from marts.leads as leads
-        where leads.lead_id ilike $pattern escape '\\'
-            or leads.client ilike $pattern escape '\\'
-            or leads.contact ilike $pattern escape '\\'
-        order by leads.lead_id = $text desc, leads.created_date desc, leads.lead_id
+        f"""
+        with matches as (
+            {_FOUND_BY.format(column="lead_id_lower")}
+            union
+            {_FOUND_BY.format(column="client_lower")}
+            union
+            {_FOUND_BY.format(column="contact_lower")}
+        )
+        select * from matches
+        order by matches.lead_id = $text desc, matches.created_date desc, matches.lead_id
         limit $limit
         """,
-        {"pattern": f"%{escaped}%", "text": text.strip(), "limit": limit},
+        {"text": text.strip(), "limit": limit},
     )
+
+
+_FOUND_BY = """
+            select search.lead_id, search.client, search.contact, search.consultant,
+                search.status, search.created_date, search.furthest_milestone_label
+            from marts.lead_search as search
+            where contains(search.{column}, lower($text))
+"""
 
 
 def lead_detail(source: Source, lead_id: str) -> pl.DataFrame:

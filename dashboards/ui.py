@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,13 @@ from leadtrack.settings import DEFAULT_WAREHOUSE, marts_path
 
 CACHE_SECONDS = 300
 PINNED = "_leadtrack_build"
+# A list of leads shows its newest rows up to this many (LEADTRACK_LIST_ROWS; the browser
+# test makes it small), with the count of all of them; the downloads hold them all, read
+# only when a download button is clicked.
+LIST_ROWS = int(os.environ.get("LEADTRACK_LIST_ROWS") or 1_000)
+# What identifies one published file: `leadtrack.publish` renames a new file over the old
+# one, so a new build has a new inode (and a new modification time).
+Stamp = tuple[int, int]
 
 
 @dataclass
@@ -29,10 +37,10 @@ class Reader:
 
     path: str
     last_good: dict[str, Any] = field(default_factory=dict)
-    build: tuple[float, duckdb.DuckDBPyConnection] | None = None
+    build: tuple[Stamp, duckdb.DuckDBPyConnection] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def current_build(self) -> tuple[float, duckdb.DuckDBPyConnection]:
+    def current_build(self) -> tuple[Stamp, duckdb.DuckDBPyConnection]:
         """The build published now and a connection to it, opened once per build. A
         connection keeps reading the file it opened even after the next publish renames a
         new one over it, so everything read through it comes from one build."""
@@ -71,17 +79,18 @@ def reader(path: str) -> Reader:
     return Reader(path)
 
 
-def _stamp(path: str) -> float:
+def _stamp(path: str) -> Stamp:
     try:
-        return Path(path).stat().st_mtime
+        status = Path(path).stat()
     except OSError:
-        return 0.0
+        return (0, 0)
+    return (status.st_ino, status.st_mtime_ns)
 
 
 @st.cache_data(ttl=CACHE_SECONDS, show_spinner=False)
 def _cached(
     path: str,
-    stamp: float,
+    stamp: Stamp,
     name: str,
     args: tuple,
     kwargs: tuple,
@@ -100,6 +109,33 @@ def pin_build() -> None:
         st.session_state[PINNED] = reader(warehouse_path()).current_build()
     except queries.WarehouseUnavailable:
         return  # run() reports it on the page
+
+
+def pinned() -> duckdb.DuckDBPyConnection:
+    """The connection to the build this run of the page reads (see `pin_build`)."""
+    stamp_and_build = st.session_state.get(PINNED) or reader(warehouse_path()).current_build()
+    return stamp_and_build[1]
+
+
+def ready() -> bool:
+    """True when the published marts hold leads (`queries.marts_ready` on the pinned build,
+    or on the path when no build could be pinned, so its errors reach the caller)."""
+    if PINNED in st.session_state:
+        with st.session_state[PINNED][1].cursor() as cursor:
+            return queries.marts_ready(cursor)
+    return queries.marts_ready(warehouse_path())
+
+
+def deferred(name: str, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+    """`queries.<name>(*args, **kwargs)` on the build this page shows, run later (a download
+    button runs it when clicked, on a thread of its own, without Streamlit)."""
+    build = pinned()
+
+    def call() -> Any:
+        with build.cursor() as cursor:
+            return getattr(queries, name)(cursor, *args, **kwargs)
+
+    return call
 
 
 def run(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -135,40 +171,75 @@ def context() -> Context:
     return st.session_state["context"]
 
 
-def downloads(frame: pl.DataFrame, name: str, key: str) -> None:
-    """CSV and XLSX downloads of a list, formula-like cells neutralised."""
+def downloads(frame: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str) -> None:
+    """CSV and XLSX downloads of a list, formula-like cells neutralised; given a callable
+    (see `deferred`), the list is read and converted only when a button is clicked."""
+    csv: bytes | Callable[[], bytes]
+    xlsx: bytes | Callable[[], bytes]
+    if callable(frame):
+        csv, xlsx = _converted(frame, exports.to_csv), _converted(frame, exports.to_xlsx)
+    else:
+        csv, xlsx = exports.to_csv(frame), exports.to_xlsx(frame)
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "Download CSV",
-        exports.to_csv(frame),
+        csv,
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}-csv",
     )
     right.download_button(
         "Download XLSX",
-        exports.to_xlsx(frame),
+        xlsx,
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}-xlsx",
     )
 
 
-def lead_table(frame: pl.DataFrame, name: str, key: str) -> None:
-    """A list of leads with its downloads."""
-    st.caption(f"{frame.height:,} leads")
+def _converted(
+    read: Callable[[], pl.DataFrame], convert: Callable[[pl.DataFrame], bytes]
+) -> Callable[[], bytes]:
+    return lambda: convert(read())
+
+
+def lead_table(
+    frame: pl.DataFrame, total: int, everything: Callable[[], pl.DataFrame], name: str, key: str
+) -> None:
+    """A list of leads: its count, its first `LIST_ROWS` rows (`frame`) and downloads of all
+    `total` of them (read by `everything` when a button is clicked)."""
+    if total > frame.height:
+        st.caption(
+            f"{total:,} leads; the first {frame.height:,} shown, all of them in the downloads"
+        )
+    else:
+        st.caption(f"{total:,} leads")
     st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}-table")
-    if frame.height:
-        downloads(frame, name, key)
+    if total:
+        downloads(everything if total > frame.height else frame, name, key)
 
 
 def drill(title: str, options: dict[str, queries.LeadCriteria], key: str) -> None:
-    """An expander that lists the leads behind the chosen number."""
+    """An expander that lists the leads behind the number chosen in it. Streamlit runs an
+    expander's body even while it is closed, so nothing is chosen (and nothing is read)
+    until someone picks a number."""
     with st.expander(title, expanded=False):
-        choice = st.selectbox("Leads behind", list(options), key=f"{key}-choice")
+        choice = st.selectbox(
+            "Leads behind",
+            list(options),
+            index=None,
+            placeholder="Choose a number to list its leads",
+            key=f"{key}-choice",
+        )
         if choice is not None:
-            frame = run("lead_list", options[choice])
-            lead_table(frame, f"leads-{key}", key)
+            criteria = options[choice]
+            lead_table(
+                run("lead_list", criteria, limit=LIST_ROWS),
+                run("lead_count", criteria),
+                deferred("lead_list", criteria),
+                f"leads-{key}",
+                key,
+            )
 
 
 def percent(value: float | None) -> str:

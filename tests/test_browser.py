@@ -40,6 +40,8 @@ PAGES = [
     ("find-a-lead", "lead", False),
 ]
 
+LIST_ROWS = 5
+
 pytestmark = pytest.mark.slow
 
 if not CHROMIUM.exists() and os.environ.get("CI") != "true":
@@ -73,6 +75,9 @@ def server(demo_copy, tmp_path_factory, wait_for_dashboard) -> Iterator[tuple[st
             str(port),
         ],
         cwd=ROOT,
+        # Lists show their first 5 leads, so a drill-down's download (all of them, read when
+        # clicked) is the deferred kind.
+        env={**os.environ, "LEADTRACK_LIST_ROWS": str(LIST_ROWS)},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -156,3 +161,40 @@ def test_gone_quiet_csv_download(server, page, tmp_path):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         stale = {row[0] for row in con.execute("select lead_id from marts.stale_leads").fetchall()}
     assert {line.split(",")[0] for line in lines} == stale
+
+
+def test_drill_down_lists_the_first_rows_and_downloads_them_all(server, page, tmp_path):
+    url, warehouse = server
+    _open(page, url)
+    page.get_by_text("The leads behind these numbers").click()
+    choice = page.get_by_label("Leads behind")
+    choice.wait_for(timeout=60_000)
+    # On a loaded machine the first click may land while Streamlit is still drawing the
+    # expander: open the list again until its option shows.
+    for attempt in range(5):
+        choice.click(timeout=60_000)
+        try:
+            page.get_by_text("Open now", exact=True).click(timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            if attempt == 4:
+                raise
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        open_now = {
+            row[0]
+            for row in con.execute(
+                "select lead_id from marts.leads where status = 'open'"
+            ).fetchall()
+        }
+    assert len(open_now) > LIST_ROWS
+    page.get_by_text(f"{len(open_now):,} leads; the first {LIST_ROWS} shown").wait_for(
+        timeout=120_000
+    )
+    with page.expect_download(timeout=120_000) as download_info:
+        page.get_by_role("button", name="Download CSV").first.click(timeout=120_000)
+    target = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(target)
+    assert target.name == "leads-this-week.csv"
+    header, *lines = target.read_text(encoding="utf-8-sig").strip().splitlines()
+    assert header.startswith("lead_id,consultant,")
+    assert {line.split(",")[0] for line in lines} == open_now

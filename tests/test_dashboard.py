@@ -16,7 +16,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import exports, queries
+from dashboards import exports, queries, ui
 from leadtrack.settings import marts_path
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -255,6 +255,138 @@ def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
     assert number(shown["Leads created by then"]) == scalar(
         warehouse, "select count(*) from marts.leads where created_date <= ?", [on]
     )
+
+
+def test_history_pipeline_lists_a_stage_on_demand(monkeypatch, warehouse):
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/history.py").run()
+    assert_clean(at)
+    on = at.date_input(key="pipeline_on").value
+    stage = at.selectbox(key="pipeline_stage")
+    assert stage.value is None  # nothing listed (or read) until a stage is chosen
+    expected = dict(
+        rows(
+            warehouse,
+            # The pipeline computed the long way: each lead's furthest milestone by then.
+            "select stage, count(*) from (select leads.lead_id,"
+            " coalesce(max(lead_milestones.milestone_order), 0) as stage"
+            " from marts.leads left join marts.lead_milestones"
+            " on leads.lead_id = lead_milestones.lead_id and lead_milestones.reached_date <= ?"
+            " where leads.created_date <= ? group by leads.lead_id) group by stage",
+            [on, on],
+        )
+    )
+    busiest = max(expected, key=expected.get)
+    stage.select(busiest).run()
+    assert_clean(at)
+    captions = [caption.value for caption in at.caption]
+    assert any(caption.startswith(f"{expected[busiest]:,} leads") for caption in captions)
+    assert len(at.dataframe[-1].value) == min(expected[busiest], ui.LIST_ROWS)
+
+
+def test_drill_down_shows_the_first_rows_and_the_count(monkeypatch, warehouse):
+    monkeypatch.setattr(ui, "LIST_ROWS", 5)
+    at = app(monkeypatch, warehouse)
+    assert_clean(at)
+    assert at.selectbox(key="this-week-choice").value is None
+    at.selectbox(key="this-week-choice").select("Open now").run()
+    assert_clean(at)
+    open_now = scalar(warehouse, "select count(*) from marts.leads where status = 'open'")
+    assert open_now > 5
+    assert f"{open_now:,} leads; the first 5 shown, all of them in the downloads" in [
+        caption.value for caption in at.caption
+    ]
+    listed = [frame.value for frame in at.dataframe if "lead_id" in frame.value.columns]
+    assert [len(frame) for frame in listed] == [5]
+
+
+def test_dashboard_queries_match_the_marts_computed_another_way(warehouse, demo_warehouse):
+    """The queries that read the dashboard's own marts (lead_stage_history,
+    stage_duration_medians, lead_search) against the same figures computed from
+    marts.leads and marts.lead_milestones directly."""
+    source = marts_path(warehouse)
+    as_of = demo_warehouse.as_of
+    long_way = """
+        select stage, count(*) from (
+            select leads.lead_id, coalesce(max(lead_milestones.milestone_order), 0) as stage
+            from marts.leads as leads
+            left join marts.lead_milestones as lead_milestones
+                on leads.lead_id = lead_milestones.lead_id and lead_milestones.reached_date <= ?
+            where leads.created_date <= ? and (? is null or leads.team = ?)
+            group by leads.lead_id
+        ) group by stage
+    """
+    team = queries.teams(source)[0]
+    for days in (0, 1, 30, 90, 200, 5000):
+        on = as_of - timedelta(days=days)
+        for scope_team in (None, team):
+            pipeline = queries.pipeline_on(source, on, scope_team, None)
+            shown = {
+                order: leads
+                for order, leads in zip(pipeline["milestone_order"], pipeline["leads"], strict=True)
+                if leads
+            }
+            assert shown == dict(rows(warehouse, long_way, [on, on, scope_team, scope_team]))
+            for stage, leads in shown.items():
+                listed = queries.pipeline_leads(source, on, stage, scope_team, None)
+                assert listed.height == leads
+                first = queries.pipeline_leads(source, on, stage, scope_team, None, limit=3)
+                assert first.equals(listed.head(3))
+
+    scope = queries.Scope(date(2026, 1, 1), as_of)
+    league = queries.league_table(source, scope)
+    medians = dict(
+        rows(
+            warehouse,
+            "select consultant, median(days_since_previous) from marts.lead_milestones"
+            " where is_duration_measured group by consultant",
+        )
+    )
+    team_medians = dict(
+        rows(
+            warehouse,
+            "select leads.team, median(lead_milestones.days_since_previous)"
+            " from marts.lead_milestones join marts.leads using (lead_id)"
+            " where lead_milestones.is_duration_measured group by leads.team",
+        )
+    )
+    for row in league.iter_rows(named=True):
+        assert row["median_days_per_stage"] == medians.get(row["consultant"])
+        assert row["team_median_days_per_stage"] == team_medians.get(row["team"])
+
+    for consultant in queries.consultants(source):
+        durations = queries.stage_durations_against_team(source, consultant)
+        own = {
+            milestone: (leads, median)
+            for milestone, leads, median in rows(
+                warehouse,
+                "select milestone, count(*), round(median(days_since_previous), 1)"
+                " from marts.lead_milestones where is_duration_measured and consultant = ?"
+                " group by milestone",
+                [consultant],
+            )
+        }
+        for row in durations.iter_rows(named=True):
+            assert (row["leads"], row["median_days"]) == own.get(row["milestone"], (0, None))
+
+    for text in ("L000", "l0001", "ltd", "A", "100%_", queries.teams(source)[0][:3]):
+        found = queries.find_leads(source, text)
+        expected = [
+            lead_id
+            for (lead_id,) in rows(
+                warehouse,
+                "select lead_id from marts.leads where contains(lower(lead_id), lower(?))"
+                " or contains(lower(client), lower(?)) or contains(lower(contact), lower(?))"
+                " order by lead_id = ? desc, created_date desc, lead_id limit 50",
+                [text, text, text, text],
+            )
+        ]
+        assert found["lead_id"].to_list() == expected, text
+
+    criteria = queries.LeadCriteria.created_in(scope, reached_milestone="cvs_received")
+    everything = queries.lead_list(source, criteria)
+    assert queries.lead_count(source, criteria) == everything.height > 3
+    assert queries.lead_list(source, criteria, limit=3).equals(everything.head(3))
 
 
 def test_lead_page_finds_a_lead(monkeypatch, warehouse):

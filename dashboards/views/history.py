@@ -85,12 +85,24 @@ st.metric("Leads created by then", f"{int(pipeline['leads'].sum()):,}")
 st.plotly_chart(
     charts.bars(pipeline, "label", "leads", f"Pipeline on {on:%d %b %Y}"), width="stretch"
 )
-stage = st.selectbox(
-    "Leads at stage",
-    pipeline["milestone_order"].to_list(),
-    format_func=dict(zip(pipeline["milestone_order"], pipeline["label"], strict=True)).get,
-    key="pipeline_stage",
-)
-with st.expander("The leads behind this stage"):
-    leads = ui.run("pipeline_leads", on, stage, scope.team, scope.consultant)
-    ui.lead_table(leads, f"pipeline-{on:%Y%m%d}", key="pipeline")
+with st.expander("The leads behind a stage"):
+    # Nothing is chosen (so nothing is read) until someone picks a stage: Streamlit runs an
+    # expander's body even while it is closed.
+    counts = dict(zip(pipeline["milestone_order"], pipeline["leads"], strict=True))
+    labels = dict(zip(pipeline["milestone_order"], pipeline["label"], strict=True))
+    stage = st.selectbox(
+        "Leads at stage",
+        pipeline["milestone_order"].to_list(),
+        index=None,
+        placeholder="Choose a stage to list its leads",
+        format_func=lambda order: f"{labels[order]} ({counts[order]:,})",
+        key="pipeline_stage",
+    )
+    if stage is not None:
+        ui.lead_table(
+            ui.run("pipeline_leads", on, stage, scope.team, scope.consultant, limit=ui.LIST_ROWS),
+            int(counts[stage]),
+            ui.deferred("pipeline_leads", on, stage, scope.team, scope.consultant),
+            f"pipeline-{on:%Y%m%d}-stage-{stage}",
+            key="pipeline",
+        )
