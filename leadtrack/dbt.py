@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +11,18 @@ from pathlib import Path
 from leadtrack.settings import PROJECT_ROOT, Settings
 
 FAILED_STATUSES = {"error", "fail", "runtime error"}
+# What `leadtrack build` runs: seeds, models and data tests. The data tests guard every
+# build. The unit tests, and the data tests tagged suite_only (invariants that only a change
+# to the SQL could break and that cost a scan of millions of rows, e.g. one row per call_id
+# after the dedup), guard the SQL itself, which only changes with the code: the test suite
+# runs them (tests/test_dbt_models.py builds with every test), not every build.
+BUILD_COMMAND = (
+    "build",
+    "--exclude-resource-type",
+    "unit_test",
+    "--exclude",
+    "tag:suite_only",
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ def run_dbt(
 ) -> BuildResult:
     """Invoke `dbt <command>` on the project with the settings' warehouse and the as-of date.
 
+    The as-of date goes to dbt as the LEADTRACK_AS_OF environment variable, which the
+    `as_of_date()` macro reads at run time, not as `--vars`: dbt re-parses the whole project
+    whenever `--vars` change, so a new date every day would cost a full parse every day.
     `on_node(name, status)` is called as each node finishes (for progress bars).
     """
     from dbt.cli.main import dbtRunner
@@ -63,13 +77,11 @@ def run_dbt(
         str(PROJECT_ROOT),
         "--profiles-dir",
         str(PROJECT_ROOT),
-        "--vars",
-        json.dumps({"as_of": as_of.isoformat() if as_of else ""}),
         "--quiet",
     ]
     if target_path:
         arguments += ["--target-path", str(target_path), "--log-path", str(target_path)]
-    environment = settings.environment()
+    environment = settings.environment() | {"LEADTRACK_AS_OF": as_of.isoformat() if as_of else ""}
     if settings.target == "postgres":
         from leadtrack.postgres import dbt_environment
 

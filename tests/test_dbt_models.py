@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -503,6 +504,32 @@ def test_earlier_as_of_date_replays_the_pipeline(built_warehouse: Path, tmp_path
     assert "L006" not in leads
     assert leads["L013"]["next_scheduled_milestone"] == "started"
     assert leads["L012"]["furthest_milestone"] == "verbal_offer_accepted"
+
+
+def test_a_new_as_of_date_keeps_partial_parsing(built_warehouse: Path, tmp_path: Path) -> None:
+    """`leadtrack build` hands dbt the as-of date at run time (LEADTRACK_AS_OF), not as
+    `--vars`, whose every change makes dbt parse the whole project again: a build a day later
+    parses only what changed (here nothing), and still computes for the new date."""
+    from leadtrack.dbt import run_dbt as run_leadtrack_dbt
+    from leadtrack.settings import Settings
+
+    warehouse = tmp_path / "daily.duckdb"
+    warehouse.write_bytes(built_warehouse.read_bytes())
+    settings = Settings(warehouse=warehouse)
+    target = tmp_path / "target"
+    for day in (D("2026-11-23"), D("2026-11-24")):
+        result = run_leadtrack_dbt(
+            settings, ["run", "--select", "+int_leads_enriched"], as_of=day, target_path=target
+        )
+        assert result.ok, (result.error, result.failures)
+        as_of_dates = query(
+            warehouse, "select distinct as_of_date from intermediate.int_leads_enriched"
+        )
+        assert as_of_dates == [{"as_of_date": day}]
+    full_parses = re.findall(
+        r"Unable to do partial parsing because ([^\n]*)", (target / "dbt.log").read_text()
+    )
+    assert full_parses == ["saved manifest not found. Starting full parse."]
 
 
 # ---------------------------------------------------------------------------------------------
