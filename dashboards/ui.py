@@ -16,7 +16,8 @@ import polars as pl
 import streamlit as st
 
 from dashboards import exports, queries
-from leadtrack.settings import DEFAULT_WAREHOUSE, marts_path
+from leadtrack.publish import refresh_from_postgres
+from leadtrack.settings import DEFAULT_WAREHOUSE, load_settings, marts_path
 
 CACHE_SECONDS = 300
 PINNED = "_leadtrack_build"
@@ -101,9 +102,29 @@ def _cached(
         return getattr(queries, name)(cursor, *args, **dict(kwargs))
 
 
+def refresh_shared_warehouse() -> None:
+    """On PostgreSQL, bring the local copy of the marts up to the team's latest build. With a
+    copy, in the background: this page view shows the build it has (at worst one build old)
+    and a later one the new build. Without one, first (`leadtrack dashboard` fetched one
+    before serving, so only a copy deleted since gets here)."""
+    settings = load_settings()
+    if settings.target != "postgres":
+        return
+    from leadtrack.postgres import PostgresError
+
+    if settings.marts.exists():
+        threading.Thread(target=refresh_from_postgres, args=(settings,), daemon=True).start()
+        return
+    try:
+        refresh_from_postgres(settings)
+    except PostgresError as error:
+        st.error(f"The team's marts could not be fetched from PostgreSQL: {error}")
+
+
 def pin_build() -> None:
     """Fix the build this run of the page reads, so every figure on it comes from the same
     build even if a new one is published while the page runs. app.py calls it first."""
+    refresh_shared_warehouse()
     st.session_state.pop(PINNED, None)
     try:
         st.session_state[PINNED] = reader(warehouse_path()).current_build()

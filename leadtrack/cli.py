@@ -133,7 +133,12 @@ def load(
         milestones = read_catalogue(settings.catalogue)
     except (IngestError, PostgresError) as error:
         raise _fail(str(error)) from None
+    except Exception as error:
+        if _is_postgres_error(error):
+            raise _fail(_postgres_load_failure(None, error)) from None
+        raise
     failed = 0
+    stopped: str | None = None
     with _progress() as progress:
         task = progress.add_task("Loading", total=len(files))
         for path in files:
@@ -151,6 +156,13 @@ def load(
             except IngestError as error:
                 failed += 1
                 progress.console.print(f"[red]✗[/] {error}", highlight=False)
+            except Exception as error:
+                if not _is_postgres_error(error):
+                    raise
+                # The connection is gone (or the server refused the file): this file's
+                # transaction rolled back; the files before it stay loaded.
+                stopped = _postgres_load_failure(path, error)
+                break
             else:
                 if result.already_loaded:
                     progress.console.print(
@@ -175,11 +187,55 @@ def load(
                         highlight=False,
                     )
             progress.advance(task)
-    con.close()
+    try:
+        con.close()
+    except Exception as error:
+        if not _is_postgres_error(error):
+            raise
+    if stopped:
+        errors.print(f"[bold red]error:[/] {stopped}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1)
     if failed:
         raise _fail(
             f"{failed} of {len(files)} file(s) could not be loaded; nothing of those was written"
         )
+
+
+def _is_postgres_error(error: BaseException) -> bool:
+    """Whether an error came from PostgreSQL (psycopg is loaded only for that target)."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    from leadtrack.postgres import PostgresError
+
+    return isinstance(error, PostgresError) or (
+        psycopg is not None and isinstance(error, psycopg.Error)
+    )
+
+
+def _postgres_load_failure(path: Path | None, error: BaseException) -> str:
+    """One line for a load that PostgreSQL broke off: which file, that nothing of it was
+    written, and what to do. No password (scrubbed), no traceback."""
+    import sys
+
+    from leadtrack.postgres import scrub
+
+    detail = scrub(str(error)).strip().splitlines()
+    psycopg = sys.modules.get("psycopg")
+    lost = psycopg is not None and isinstance(error, psycopg.OperationalError)
+    what = "lost the connection to PostgreSQL" if lost else "PostgreSQL refused the load"
+    where = f"{path}: {what} while loading it" if path else f"{what} before loading any file"
+    return (
+        f"{where} ({detail[0] if detail else type(error).__name__})."
+        + (
+            " Nothing of this file was written (its transaction rolled back); the files before it"
+            " are kept."
+            if path
+            else ""
+        )
+        + " Check that the server is running and reachable (LEADTRACK_POSTGRES_URL or the PG*"
+        " variables), then run the same leadtrack load again: files already loaded are skipped."
+    )
 
 
 def _progress() -> Progress:
@@ -199,13 +255,23 @@ def status(ctx: typer.Context) -> None:
     from leadtrack.warehouse import load_summary
 
     settings: Settings = ctx.obj
-    if not settings.warehouse.exists():
-        raise _fail(
-            f"no warehouse at {settings.warehouse}: load some exports first"
-            " (leadtrack load PATH, or leadtrack demo)"
-        )
-    summary = load_summary(settings.warehouse)
-    table = Table(title=f"Loads in {settings.warehouse}")
+    if settings.target == "postgres":
+        from leadtrack import postgres
+
+        try:
+            summary = postgres.load_summary()
+        except postgres.PostgresError as error:
+            raise _fail(str(error)) from None
+        where = postgres.describe()
+    else:
+        if not settings.warehouse.exists():
+            raise _fail(
+                f"no warehouse at {settings.warehouse}: load some exports first"
+                " (leadtrack load PATH, or leadtrack demo)"
+            )
+        summary = load_summary(settings.warehouse)
+        where = str(settings.warehouse)
+    table = Table(title=f"Loads in {where}")
     for column in ("load", "file", "kind", "read", "loaded", "rejected", "finished"):
         table.add_column(
             column, justify="right" if column in ("load", "read", "loaded", "rejected") else "left"
@@ -246,9 +312,17 @@ def rejects(
     from leadtrack.warehouse import rejected_rows
 
     settings: Settings = ctx.obj
-    if not settings.warehouse.exists():
-        raise _fail(f"no warehouse at {settings.warehouse}")
-    rows = rejected_rows(settings.warehouse, load, limit)
+    if settings.target == "postgres":
+        from leadtrack import postgres
+
+        try:
+            rows = postgres.rejected_rows(load, limit)
+        except postgres.PostgresError as error:
+            raise _fail(str(error)) from None
+    else:
+        if not settings.warehouse.exists():
+            raise _fail(f"no warehouse at {settings.warehouse}")
+        rows = rejected_rows(settings.warehouse, load, limit)
     if not rows:
         console.print("No rejected rows" + (f" in load {load}." if load else "."))
         return
@@ -314,7 +388,7 @@ def _build(settings: Settings, as_of: date | None) -> bool:
 
 def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     from ingest.loader import sync_catalogue
-    from leadtrack.dbt import run_dbt
+    from leadtrack.dbt import BUILD_COMMAND, run_dbt
     from leadtrack.publish import publish_build
     from leadtrack.warehouse import open_raw_writer
 
@@ -328,11 +402,9 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             progress.update(task, description=f"{name}: {status}")
             progress.advance(task)
 
-        # The data tests guard every build; the unit tests guard the SQL itself, which only
-        # changes with the code, so they run in the test suite, not on every build.
         result = run_dbt(
             settings,
-            ["build", "--exclude-resource-type", "unit_test"],
+            list(BUILD_COMMAND),
             as_of=as_of,
             on_node=on_node,
         )
@@ -408,8 +480,20 @@ def dashboard(
         str, typer.Option(help="Address to listen on; it shows phone numbers, so loopback.")
     ] = "127.0.0.1",
 ) -> None:
-    """Serve the dashboard (Streamlit)."""
-    _serve(ctx.obj, port=port, host=host)
+    """Serve the dashboard (Streamlit). On PostgreSQL, first fetch the team's latest build of
+    the marts (with the reader's role) into the local copy the dashboard reads."""
+    settings: Settings = ctx.obj
+    if settings.target == "postgres":
+        from leadtrack.postgres import PostgresError
+        from leadtrack.publish import refresh_from_postgres
+
+        try:
+            with console.status("Fetching the team's latest build of the marts from PostgreSQL"):
+                path = refresh_from_postgres(settings)
+        except PostgresError as error:
+            raise _fail(str(error)) from None
+        console.print(f"[green]✓[/] the marts of the team's latest build are in {path}")
+    _serve(settings, port=port, host=host)
 
 
 def _serve(settings: Settings, port: int, host: str) -> None:

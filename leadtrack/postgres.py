@@ -5,6 +5,11 @@ variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`). Readers (t
 that the dashboard and reports read) connect with `LEADTRACK_POSTGRES_READER_URL`, a role that
 can only select the marts; without it they use the builder's connection.
 
+Whole builds only: dbt builds the marts into the schema `marts__building` (see
+`macros/generate_schema_name.sql`); `promote_build` then adds the build's stamp and the
+milestone catalogue to it and renames it to `marts` in one transaction, granting the reader.
+A reader that reads the stamp before and after copying the marts knows it copied one build.
+
 No password is ever printed: every error that leaves this module goes through `scrub`.
 """
 
@@ -22,9 +27,14 @@ BUILDER_URL = "LEADTRACK_POSTGRES_URL"
 READER_URL = "LEADTRACK_POSTGRES_READER_URL"
 # dbt scrubs the values of variables named DBT_ENV_SECRET_* from its logs and errors.
 DBT_PASSWORD = "DBT_ENV_SECRET_LEADTRACK_PG_PASSWORD"
-# The relations readers may use: every mart, and the catalogue that orders and labels them.
-READER_SCHEMAS = ("marts", "staging")
-READER_CATALOGUE = "staging.stg_milestone_catalogue"
+MARTS = "marts"
+BUILDING = "marts__building"  # where dbt builds the marts on PostgreSQL
+PREVIOUS = "marts__previous"  # the build before, until its last reader is done
+# Added to each build's marts when it is promoted: its stamp (one row), and the milestone
+# catalogue the build used, so a reader needs the marts and nothing else.
+STAMP = "build_stamp"
+CATALOGUE = "milestone_catalogue"
+CATALOGUE_SOURCE = ("staging", "stg_milestone_catalogue")
 
 
 class PostgresError(Exception):
@@ -103,6 +113,17 @@ def dbt_environment() -> dict[str, str]:
     }
 
 
+def describe(conninfo: str | None = None) -> str:
+    """Which database a connection string (the builder's unless given) names, without any
+    password: for titles and messages."""
+    params = conninfo_to_dict(builder_conninfo() if conninfo is None else conninfo)
+    env = os.environ
+    host = params.get("host") or env.get("PGHOST") or "localhost"
+    port = params.get("port") or env.get("PGPORT") or "5432"
+    database = params.get("dbname") or env.get("PGDATABASE") or "leadtrack"
+    return f"PostgreSQL database {database} on {host}:{port}"
+
+
 def reader_role() -> str | None:
     """The role of the reader's connection, when one of its own is configured."""
     if not os.environ.get(READER_URL):
@@ -110,21 +131,103 @@ def reader_role() -> str | None:
     return conninfo_to_dict(os.environ[READER_URL]).get("user") or None
 
 
-def grant_reader(con: psycopg.Connection, role: str) -> None:
-    """Let `role` select the marts and the milestone catalogue, and nothing else. Run after
-    each build: dbt replaces the tables it builds, and with them their grants."""
-    who = sql.Identifier(role)
+def grant_reader(con: psycopg.Connection, role: str, schema: str = MARTS) -> None:
+    """Let `role` select the tables of `schema` (the marts), and nothing else."""
+    who, where = sql.Identifier(role), sql.Identifier(schema)
+    con.execute(sql.SQL("grant usage on schema {} to {}").format(where, who))
+    con.execute(sql.SQL("grant select on all tables in schema {} to {}").format(where, who))
+
+
+def _schema_exists(con: psycopg.Connection, name: str) -> bool:
+    return (
+        con.execute("select 1 from pg_namespace where nspname = %s", [name]).fetchone() is not None
+    )
+
+
+def promote_build(con: psycopg.Connection, reader: str | None) -> str | None:
+    """Make the marts dbt just built (in `marts__building`) the marts, in one transaction:
+    stamp them, add the milestone catalogue, grant `reader`, rename the schemas (its views
+    are first made tables: see `_freeze_views`). Returns the new build's id, or None when
+    there is no new build (the marts stay as they are).
+
+    A reader mid-copy keeps the tables it has opened; the old build is dropped once it is
+    done (the drop waits for it, new readers do not)."""
+    from uuid import uuid4
+
+    build_id = uuid4().hex
+    building = sql.Identifier(BUILDING)
+    if not _schema_exists(con, BUILDING):
+        return None
+    _freeze_views(con)
     with con.transaction():
-        for schema in READER_SCHEMAS:
+        for name, query in (
+            (CATALOGUE, sql.SQL("select * from {}").format(sql.Identifier(*CATALOGUE_SOURCE))),
+            (
+                STAMP,
+                sql.SQL("select {}::text as build_id, now() as built_at").format(
+                    sql.Literal(build_id)
+                ),
+            ),
+        ):
+            table = sql.Identifier(BUILDING, name)
+            con.execute(sql.SQL("drop table if exists {}").format(table))
+            con.execute(sql.SQL("create table {} as {}").format(table, query))
+        con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(PREVIOUS)))
+        if _schema_exists(con, MARTS):
             con.execute(
-                sql.SQL("grant usage on schema {} to {}").format(sql.Identifier(schema), who)
+                sql.SQL("alter schema {} rename to {}").format(
+                    sql.Identifier(MARTS), sql.Identifier(PREVIOUS)
+                )
             )
-        con.execute(sql.SQL("grant select on all tables in schema marts to {}").format(who))
-        con.execute(
-            sql.SQL("grant select on {} to {}").format(
-                sql.Identifier(*READER_CATALOGUE.split(".")), who
+        con.execute(sql.SQL("alter schema {} rename to {}").format(building, sql.Identifier(MARTS)))
+        if reader:
+            grant_reader(con, reader)
+    with con.transaction():
+        con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(PREVIOUS)))
+    return build_id
+
+
+def _freeze_views(con: psycopg.Connection) -> None:
+    """Turn the marts that dbt made views (over staging tables that the next build updates in
+    place) into tables of their rows now, which the build's tests checked: a build's marts
+    must not change under a reader while the next build runs."""
+    with con.transaction():
+        views = [
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.views where table_schema = %s",
+                [BUILDING],
             )
-        )
+        ]
+        for name in views:
+            con.execute(
+                sql.SQL("create table {} as select * from {}").format(
+                    sql.Identifier(BUILDING, f"{name}__frozen"), sql.Identifier(BUILDING, name)
+                )
+            )
+        for name in views:
+            con.execute(
+                sql.SQL("drop view if exists {} cascade").format(sql.Identifier(BUILDING, name))
+            )
+            con.execute(
+                sql.SQL("alter table {} rename to {}").format(
+                    sql.Identifier(BUILDING, f"{name}__frozen"), sql.Identifier(name)
+                )
+            )
+
+
+def current_build(con: psycopg.Connection) -> str | None:
+    """The id of the build the marts hold now (None: no marts yet). One row of one table:
+    cheap enough to ask on every page view."""
+    try:
+        row = con.execute(
+            sql.SQL("select build_id from {}").format(sql.Identifier(MARTS, STAMP))
+        ).fetchone()
+    except psycopg.errors.UndefinedTable:
+        if not con.autocommit:
+            con.rollback()
+        return None
+    return row[0] if row else None
 
 
 @contextmanager
@@ -137,3 +240,46 @@ def build_lock() -> Iterator[None]:
         yield
     finally:
         con.close()
+
+
+def load_summary():
+    """`leadtrack.warehouse.load_summary` for the builder's PostgreSQL warehouse."""
+    from leadtrack.warehouse import RAW_DATA_TABLES, LoadSummary
+
+    with scrubbed(), connect(autocommit=True) as con:
+        if not _schema_exists(con, "raw"):
+            raise PostgresError(
+                "the PostgreSQL warehouse has no raw schema yet: load some exports first"
+                " (leadtrack --target postgres load PATH)"
+            )
+        loads = _dicts(con, "select * from raw.loads where kind <> 'catalogue' order by load_id")
+        table_rows = {
+            table: con.execute(
+                sql.SQL("select count(*) from {}").format(sql.Identifier("raw", table))
+            ).fetchone()[0]
+            for table in RAW_DATA_TABLES
+        }
+        rejected = con.execute("select count(*) from raw.rejected_rows").fetchone()[0]
+    return LoadSummary(loads, table_rows, rejected)
+
+
+def rejected_rows(load_id: int | None, limit: int) -> list[dict]:
+    """`leadtrack.warehouse.rejected_rows` for the builder's PostgreSQL warehouse."""
+    with scrubbed(), connect(autocommit=True) as con:
+        if not _schema_exists(con, "raw"):
+            return []
+        return _dicts(
+            con,
+            "select rejected.load_id, loads.file_name, rejected.source_row, rejected.reason,"
+            " rejected.record from raw.rejected_rows as rejected"
+            " join raw.loads as loads on loads.load_id = rejected.load_id"
+            " where %(load)s::bigint is null or rejected.load_id = %(load)s"
+            " order by rejected.load_id desc, rejected.source_row limit %(limit)s",
+            {"load": load_id, "limit": limit},
+        )
+
+
+def _dicts(con: psycopg.Connection, query: str, params: dict | None = None) -> list[dict]:
+    cursor = con.execute(query, params)
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

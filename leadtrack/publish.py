@@ -9,19 +9,30 @@ build, and none sees half of one.
 
 On PostgreSQL the same file is published: the marts are read in one repeatable-read snapshot
 by the reader role (`LEADTRACK_POSTGRES_READER_URL`, which can select the marts and nothing
-else), so every reader, wherever the warehouse lives, is unchanged and sees whole builds.
+else), so every reader, wherever the warehouse lives, is unchanged and sees whole builds. A
+build replaces all of PostgreSQL's marts at once (`leadtrack.postgres.promote_build`) and
+stamps them; the copy reads the stamp before and after, and starts again if a build landed in
+between. Any machine (a consultant's laptop with only the reader's URL) keeps its own copy
+up to date with `refresh_from_postgres`, which the dashboard and the reports call first.
 """
 
 from __future__ import annotations
 
+import fcntl
+import json
+import logging
 import os
 import tempfile
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
 
 from leadtrack.settings import Settings, marts_path
+
+log = logging.getLogger(__name__)
 
 # The relations readers may use: every mart, and the catalogue that orders and labels them.
 PUBLISHED = """
@@ -55,13 +66,13 @@ def publish(warehouse: Path) -> Path:
 
 
 def publish_build(settings: Settings) -> Path:
-    """Publish the build of the settings' target; the published file's path."""
+    """Publish the build of the settings' target; the published file's path. On PostgreSQL,
+    first make the build dbt just finished the marts (all of them at once)."""
     if settings.target == "postgres":
-        from leadtrack.postgres import connect, grant_reader, reader_role, scrubbed
+        from leadtrack.postgres import connect, promote_build, reader_role, scrubbed
 
-        if role := reader_role():
-            with scrubbed(), connect() as pg:
-                grant_reader(pg, role)
+        with scrubbed(), connect(autocommit=True) as pg:
+            promote_build(pg, reader_role())
         return publish_from_postgres(settings.warehouse)
     return publish(settings.warehouse)
 
@@ -69,7 +80,7 @@ def publish_build(settings: Settings) -> Path:
 def _swap_in(target: Path, fill: Callable[[Path], None]) -> Path:
     """Write a new published file under a temporary name, then rename it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    scratch = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     scratch.unlink(missing_ok=True)
     _remove_abandoned_scratch(target)
     try:
@@ -119,54 +130,216 @@ def _duckdb_type(data_type: str, precision: int | None, scale: int | None) -> st
     return _DUCKDB_TYPES.get(data_type, "varchar")
 
 
+# A copy that a build overtook is started again, this many times at most.
+SNAPSHOT_ATTEMPTS = 5
+
+
+class _Overtaken(Exception):
+    """A build was promoted while the marts were being copied."""
+
+
 def publish_from_postgres(warehouse: Path) -> Path:
     """Copy PostgreSQL's marts (read with the reader role, in one snapshot) into the published
-    file beside `warehouse`; its path."""
-    from psycopg import IsolationLevel, sql
+    file beside `warehouse`; its path. The copy is one whole build: it reads the build stamp
+    in the snapshot and again after copying, and copies again if a build was promoted
+    meanwhile (a copy that mixed two builds is never published)."""
+    from leadtrack.postgres import PostgresError, connect, current_build, reader_conninfo, scrubbed
 
-    from leadtrack.postgres import READER_CATALOGUE, connect, reader_conninfo, scrubbed
+    target = marts_path(warehouse)
+    copied: list[str | None] = []
 
     def fill(scratch: Path) -> None:
-        pg = connect(reader_conninfo())
-        pg.isolation_level = IsolationLevel.REPEATABLE_READ
-        pg.read_only = True
-        with (
-            scrubbed(),
-            pg,
-            pg.transaction(),
-            duckdb.connect(str(scratch)) as out,
-            tempfile.TemporaryDirectory(prefix="leadtrack-publish-") as folder,
-        ):
-            columns = pg.execute(
-                "select table_schema, table_name, column_name, data_type, numeric_precision,"
-                " numeric_scale from information_schema.columns"
-                " where table_schema = 'marts' or table_schema || '.' || table_name = %s"
-                " order by table_schema, table_name, ordinal_position",
-                [READER_CATALOGUE],
-            ).fetchall()
-            relations: dict[tuple[str, str], list[tuple[str, str]]] = {}
-            for schema, name, column, data_type, precision, scale in columns:
-                relations.setdefault((schema, name), []).append(
-                    (column, _duckdb_type(data_type, precision, scale))
-                )
-            if not any(schema == "marts" for schema, _ in relations):
-                raise RuntimeError("PostgreSQL has no marts to publish: run leadtrack build")
-            for schema in sorted({schema for schema, _ in relations}):
-                out.execute(f'create schema "{schema}"')
-            csv = Path(folder) / "relation.csv"
-            for (schema, name), typed in relations.items():
-                names = [column for column, _ in typed]
-                statement = sql.SQL("copy (select {} from {}) to stdout (format csv)").format(
-                    sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(schema, name)
-                )
-                with pg.cursor() as cursor, cursor.copy(statement) as copy, csv.open("wb") as f:
-                    for chunk in copy:
-                        f.write(chunk)
-                spec = ", ".join(f"'{column}': '{kind}'" for column, kind in typed)
-                out.execute(
-                    f'create table "{schema}"."{name}" as select * from read_csv('
-                    f"'{csv}', header = false, auto_detect = false, columns = {{{spec}}},"
-                    " allow_quoted_nulls = false)"
-                )
+        build = _copy_marts(scratch)
+        with scrubbed(), connect(reader_conninfo(), autocommit=True) as pg:
+            if build is None or build != current_build(pg):
+                raise _Overtaken
+        copied.append(build)
 
-    return _swap_in(marts_path(warehouse), fill)
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        try:
+            _swap_in(target, fill)
+        except _Overtaken:
+            continue
+        _remember_build(target, copied[-1])
+        return target
+    raise PostgresError(
+        f"the marts changed during each of {SNAPSHOT_ATTEMPTS} copies (builds back to back):"
+        " run the command again once the builds are done"
+    )
+
+
+def _copy_marts(scratch: Path) -> str | None:
+    """Copy the marts, as one repeatable-read snapshot sees them, into the DuckDB file
+    `scratch` (the catalogue as `staging.stg_milestone_catalogue`, where every reader looks for
+    it); the build stamp that snapshot saw."""
+    from psycopg import IsolationLevel, sql
+
+    from leadtrack.postgres import CATALOGUE, MARTS, STAMP, connect, reader_conninfo, scrubbed
+
+    pg = connect(reader_conninfo())
+    pg.isolation_level = IsolationLevel.REPEATABLE_READ
+    pg.read_only = True
+    with (
+        scrubbed(),
+        pg,
+        pg.transaction(),
+        duckdb.connect(str(scratch)) as out,
+        tempfile.TemporaryDirectory(prefix="leadtrack-publish-") as folder,
+    ):
+        # The first statement fixes the snapshot; the stamp says which build it holds.
+        columns = pg.execute(
+            "select table_name, column_name, data_type, numeric_precision, numeric_scale"
+            " from information_schema.columns where table_schema = %s"
+            " order by table_name, ordinal_position",
+            [MARTS],
+        ).fetchall()
+        relations: dict[str, list[tuple[str, str]]] = {}
+        for name, column, data_type, precision, scale in columns:
+            relations.setdefault(name, []).append(
+                (column, _duckdb_type(data_type, precision, scale))
+            )
+        if STAMP not in relations:
+            raise RuntimeError("PostgreSQL has no marts to publish: run leadtrack build")
+        stamp = pg.execute(sql.SQL("select build_id from {}").format(sql.Identifier(MARTS, STAMP)))
+        build = (stamp.fetchone() or [None])[0]
+        out.execute("create schema marts")
+        out.execute("create schema staging")
+        csv = Path(folder) / "relation.csv"
+        for name, typed in relations.items():
+            names = [column for column, _ in typed]
+            statement = sql.SQL("copy (select {} from {}) to stdout (format csv)").format(
+                sql.SQL(", ").join(map(sql.Identifier, names)), sql.Identifier(MARTS, name)
+            )
+            with pg.cursor() as cursor, cursor.copy(statement) as copy, csv.open("wb") as f:
+                for chunk in copy:
+                    f.write(chunk)
+            local = (
+                '"staging"."stg_milestone_catalogue"' if name == CATALOGUE else f'"marts"."{name}"'
+            )
+            spec = ", ".join(f"'{column}': '{kind}'" for column, kind in typed)
+            out.execute(
+                f"create table {local} as select * from read_csv("
+                f"'{csv}', header = false, auto_detect = false, columns = {{{spec}}},"
+                " allow_quoted_nulls = false)"
+            )
+    return build
+
+
+# --- keeping a machine's copy up to date ------------------------------------------------------
+
+# How often one process asks PostgreSQL whether a newer build exists (each page view asks;
+# views within this many seconds of each other share one answer).
+CHECK_EVERY_SECONDS = 1.0
+_checks = threading.Lock()
+_last_check: dict[Path, tuple[float, str | None]] = {}
+_stamp_connection: list = []
+
+
+def _stamp_file(target: Path) -> Path:
+    return target.with_name(f".{target.name}.build")
+
+
+def _remember_build(target: Path, build: str | None) -> None:
+    """Note which build the published file holds, tied to that very file (its inode and
+    modification time): a file replaced since is not mistaken for this build."""
+    status = target.stat()
+    note = {"build_id": build, "inode": status.st_ino, "mtime_ns": status.st_mtime_ns}
+    scratch = _stamp_file(target).with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    scratch.write_text(json.dumps(note))
+    os.replace(scratch, _stamp_file(target))
+
+
+def local_build(target: Path) -> str | None:
+    """The build id the published file holds, when it is a copy from PostgreSQL; else None."""
+    try:
+        note = json.loads(_stamp_file(target).read_text())
+        status = target.stat()
+    except (OSError, ValueError):
+        return None
+    if (note.get("inode"), note.get("mtime_ns")) != (status.st_ino, status.st_mtime_ns):
+        return None
+    return note.get("build_id")
+
+
+def _remote_build() -> str | None:
+    """The build id PostgreSQL's marts hold now, over one reader connection kept per process."""
+    from leadtrack.postgres import connect, current_build, reader_conninfo, scrubbed
+
+    with _checks:
+        for attempt in range(2):
+            if not _stamp_connection:
+                _stamp_connection.append(connect(reader_conninfo(), autocommit=True))
+            try:
+                with scrubbed():
+                    return current_build(_stamp_connection[0])
+            except Exception:
+                _stamp_connection.pop().close()
+                if attempt:
+                    raise
+    return None  # not reached
+
+
+def refresh_from_postgres(settings: Settings) -> Path:
+    """The published marts of `settings`, first refreshed from PostgreSQL when its marts hold
+    a newer build than the local copy (on DuckDB: just the path). Cheap when nothing changed
+    (one one-row query, at most once a second per process): call it on every page view.
+
+    Never waits for another refresh when a copy exists (it keeps serving the build it has) and
+    never fails when a copy exists (an unreachable server leaves the last build in place,
+    logged); raises `PostgresError` only when there is no copy to show and none can be made.
+    """
+    target = settings.marts
+    if settings.target != "postgres":
+        return target
+    from leadtrack.postgres import PostgresError
+
+    have = target.exists()
+    now = time.monotonic()
+    last = _last_check.get(target)
+    if have and last and now - last[0] < CHECK_EVERY_SECONDS and last[1] == local_build(target):
+        return target
+    try:
+        remote = _remote_build()
+        _last_check[target] = (now, remote)
+        if remote is None:
+            if have:
+                return target
+            raise PostgresError(
+                "the shared warehouse has no built marts yet: load exports and run"
+                " leadtrack --target postgres build"
+            )
+        if remote == local_build(target):
+            return target
+        with _refresh_lock(target, wait=not have) as mine:
+            if mine and remote != local_build(target):
+                publish_from_postgres(settings.warehouse)
+                log.info("refreshed %s from PostgreSQL (build %s)", target, local_build(target))
+    except (PostgresError, RuntimeError) as error:
+        if not have:
+            raise PostgresError(str(error)) from None
+        log.warning("kept the marts of the last build: %s", error)
+    return target
+
+
+class _refresh_lock:
+    """An exclusive lock on refreshing one published file, across threads and processes;
+    `wait=False` gives up at once when another holds it (entering yields False)."""
+
+    def __init__(self, target: Path, wait: bool) -> None:
+        self.path = target.with_name(f".{target.name}.lock")
+        self.wait = wait
+
+    def __enter__(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.file = self.path.open("a")
+        try:
+            fcntl.flock(self.file, fcntl.LOCK_EX | (0 if self.wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            self.file.close()
+            self.file = None
+            return False
+        return True
+
+    def __exit__(self, *exc) -> None:
+        if self.file is not None:
+            self.file.close()  # releases the lock

@@ -205,6 +205,15 @@ def render_report(name: str, parameters: dict[str, Any], out_dir: Path, settings
     import papermill
 
     report = _report(name)
+    if settings.target == "postgres":
+        # The team's warehouse: bring this machine's copy of the marts up to its latest build.
+        from leadtrack.postgres import PostgresError
+        from leadtrack.publish import refresh_from_postgres
+
+        try:
+            refresh_from_postgres(settings)
+        except PostgresError as error:
+            raise ReportError(str(error)) from None
     resolved = resolve_parameters(name, parameters, settings.warehouse)
     notebook_parameters = {
         key: _for_papermill(resolved.get(key)) for key in ("warehouse", *report.parameters)

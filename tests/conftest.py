@@ -94,96 +94,24 @@ class PostgresDatabase:
     admin_url: str
 
 
-def _postgres_bin() -> Path | None:
-    found = shutil.which("pg_ctl")
-    if found:
-        return Path(found).parent
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
-    return versions[-1].parent if versions else None
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[str]:
     """A connection URL with the right to create databases and roles."""
     import os
-    import secrets
-    import subprocess
-    import tempfile
+
+    from leadtrack.throwaway_postgres import postgres_bin, throwaway_server
 
     configured = os.environ.get("LEADTRACK_POSTGRES_URL")
     if configured:
         yield configured
         return
-    bin_dir = _postgres_bin()
+    bin_dir = postgres_bin()
     if bin_dir is None:
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
         pytest.skip("PostgreSQL binaries not found and LEADTRACK_POSTGRES_URL not set")
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        as_user = ["runuser", "-u", "postgres", "--"]
-    root = Path(tempfile.mkdtemp(prefix="leadtrack-pg-"))
-    password = secrets.token_hex(12)
-    (root / "pw").write_text(password)
-    if as_user:
-        shutil.chown(root, "postgres")
-        shutil.chown(root / "pw", "postgres")
-    data, port = root / "data", _free_port()
-    subprocess.run(
-        [
-            *as_user,
-            str(bin_dir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            "lt_admin",
-            f"--pwfile={root / 'pw'}",
-            "--auth-local=trust",
-            "--auth-host=scram-sha-256",
-            "-E",
-            "UTF8",
-            "--locale=C",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    options = (
-        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root}"
-        " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    )
-    subprocess.run(
-        [
-            *as_user,
-            str(bin_dir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-l",
-            str(root / "log"),
-            "-o",
-            options,
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://lt_admin:{password}@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(root, ignore_errors=True)
+    with throwaway_server(bin_dir) as server:
+        yield server.admin_url
 
 
 @pytest.fixture
@@ -194,33 +122,18 @@ def postgres_database(
     connections (LEADTRACK_POSTGRES_URL, LEADTRACK_POSTGRES_READER_URL); dropped after."""
     import secrets
 
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from leadtrack.throwaway_postgres import create_database, database_urls, drop_database
 
     suffix = secrets.token_hex(4)
     name, reader, reader_password = f"lt_{suffix}", f"lt_reader_{suffix}", secrets.token_hex(10)
-    with psycopg.connect(postgres_admin, autocommit=True) as admin:
-        admin.execute(f"create database {name}")
-        admin.execute(f"create role {reader} login password '{reader_password}'")
-        admin.execute(f"grant connect on database {name} to {reader}")
-    params = conninfo_to_dict(postgres_admin)
-    url = make_conninfo(postgres_admin, dbname=name)
-    reader_url = make_conninfo(
-        "",
-        host=params.get("host"),
-        port=params.get("port"),
-        dbname=name,
-        user=reader,
-        password=reader_password,
-    )
+    create_database(postgres_admin, name, reader, reader_password)
+    url, reader_url = database_urls(postgres_admin, name, reader, reader_password)
     monkeypatch.setenv("LEADTRACK_POSTGRES_URL", url)
     monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", reader_url)
     try:
         yield PostgresDatabase(url, reader_url, reader, reader_password, postgres_admin)
     finally:
-        with psycopg.connect(postgres_admin, autocommit=True) as admin:
-            admin.execute(f"drop database if exists {name} with (force)")
-            admin.execute(f"drop role if exists {reader}")
+        drop_database(postgres_admin, name, reader)
 
 
 @pytest.fixture

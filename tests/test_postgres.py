@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,17 +13,27 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dashboards import queries
 from ingest.loader import load_file, load_files, read_catalogue
 from leadtrack.cli import app
 from leadtrack.dbt import run_dbt
-from leadtrack.postgres import PostgresError, connect
-from leadtrack.publish import publish_build
-from leadtrack.settings import Settings
+from leadtrack.postgres import (
+    CATALOGUE,
+    STAMP,
+    PostgresError,
+    connect,
+    current_build,
+    promote_build,
+)
+from leadtrack.publish import publish_build, publish_from_postgres
+from leadtrack.settings import PROJECT_ROOT, Settings
 from leadtrack.warehouse import open_raw_writer
 from tests.conftest import DemoWarehouse, PostgresDatabase
+
+APP = PROJECT_ROOT / "dashboards" / "app.py"
 
 LEADS = (
     "Ref,Date generated,Consultant,Client,CVs received,Interviews booked\n"
@@ -189,6 +200,9 @@ def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
     assert sum(node.resource_type == "model" for node in build.nodes) == sum(
         node.resource_type == "model" for node in demo_warehouse.build.nodes
     )
+    # dbt built the marts aside; promoting the build makes them the marts, all at once.
+    with connect(autocommit=True) as pg:
+        assert promote_build(pg, postgres_database.reader_role)
 
     with (
         duckdb.connect(str(demo_copy), read_only=True) as local,
@@ -205,7 +219,8 @@ def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
             row[0]
             for row in pg.execute(
                 "select table_name from information_schema.tables"
-                " where table_schema = 'marts' order by 1"
+                " where table_schema = 'marts' and table_name not in (%s, %s) order by 1",
+                [STAMP, CATALOGUE],
             ).fetchall()
         ]
         assert marts == pg_marts and "leads" in marts and "calls_due" in marts
@@ -238,11 +253,12 @@ def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
     # The reader role selects the marts and the catalogue, and nothing else; it writes nothing.
     with psycopg.connect(postgres_database.reader_url, autocommit=True) as reader:
         assert reader.execute("select count(*) from marts.leads").fetchone()[0] > 0
-        assert reader.execute("select count(*) from staging.stg_milestone_catalogue").fetchone()
+        assert reader.execute("select count(*) from marts.milestone_catalogue").fetchone()[0]
         for statement in (
             "select count(*) from raw.leads",
             "select count(*) from raw.loads",
             "select count(*) from staging.stg_leads",
+            "select count(*) from staging.stg_milestone_catalogue",
             "delete from marts.leads",
             "insert into marts.calls_due (lead_id) values ('X')",
             "drop table marts.leads",
@@ -354,3 +370,231 @@ def test_readers_during_a_build_see_the_build_before_or_the_build_after(
     assert not problems
     assert seen <= {before, after}
     assert before in seen
+
+
+# --- whole builds, a consultant's own copy, status and rejects, a lost connection -------------
+
+
+def _cli(settings: Settings, *arguments: str):
+    options = ["--target", "postgres", "--warehouse", str(settings.warehouse)]
+    outcome = CliRunner().invoke(app, [*options, *arguments])
+    return outcome
+
+
+def _build_stamp(url: str) -> str | None:
+    with psycopg.connect(url, autocommit=True) as con:
+        return current_build(con)
+
+
+def _snapshot(published: Path) -> tuple[str, int, int]:
+    with duckdb.connect(str(published), read_only=True) as con:
+        return (
+            con.execute("select build_id from marts.build_stamp").fetchone()[0],
+            con.execute("select count(*) from marts.leads").fetchone()[0],
+            con.execute("select count(*) from marts.lead_milestones").fetchone()[0],
+        )
+
+
+@pytest.mark.slow
+def test_every_snapshot_taken_during_a_build_is_one_whole_build(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    first = tmp_path / "first.csv"
+    first.write_text(LEADS, encoding="utf-8")
+    assert _cli(pg_settings, "load", str(first)).exit_code == 0
+    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
+    assert outcome.exit_code == 0, outcome.output
+    old_build = _build_stamp(postgres_database.url)
+    assert old_build
+    second = tmp_path / "second.csv"
+    second.write_text(
+        LEADS.replace("L-", "S-") + "S-5,05/11/2026,Tom Reid,Acme Ltd,06/11/2026,\n",
+        encoding="utf-8",
+    )
+    assert _cli(pg_settings, "load", str(second)).exit_code == 0
+
+    # Readers on machines of their own, copying the marts over and over while the build runs.
+    seen: list[tuple[str, int, int]] = []
+    problems: list[BaseException] = []
+    done = threading.Event()
+
+    def read(number: int) -> None:
+        warehouse = tmp_path / f"reader-{number}" / "leadtrack.duckdb"
+        while not done.is_set():
+            try:
+                seen.append(_snapshot(publish_from_postgres(warehouse)))
+            except BaseException as error:  # a reader must never fail
+                problems.append(error)
+                return
+
+    readers = [threading.Thread(target=read, args=(number,)) for number in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert outcome.exit_code == 0, outcome.output
+    assert not problems, problems
+    new_build = _build_stamp(postgres_database.url)
+    assert new_build and new_build != old_build
+    builds = {old_build: (3, 3), new_build: (7, 7)}  # leads and lead_milestones of each build
+    assert seen
+    assert {(build, leads, milestones) for build, leads, milestones in seen} <= {
+        (build, *counts) for build, counts in builds.items()
+    }
+    assert old_build in {build for build, _, _ in seen}
+    # PostgreSQL keeps one marts schema; the build before is gone, nothing is left aside.
+    with psycopg.connect(postgres_database.url) as con:
+        schemas = {row[0] for row in con.execute("select nspname from pg_namespace")}
+        kinds = {
+            row[0]
+            for row in con.execute(
+                "select table_type from information_schema.tables where table_schema = 'marts'"
+            )
+        }
+    assert "marts" in schemas and not {"marts__building", "marts__previous"} & schemas
+    # Every mart is a table of the build's rows (no view over staging, which builds update).
+    assert kinds == {"BASE TABLE"}
+
+
+@pytest.mark.slow
+def test_a_consultant_without_a_build_of_their_own_gets_the_teams_latest_build(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import leadtrack.cli
+    from leadtrack.publish import local_build, refresh_from_postgres
+
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    assert _cli(pg_settings, "load", str(export)).exit_code == 0
+    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
+    assert outcome.exit_code == 0, outcome.output
+
+    # The consultant's machine: the reader's connection only, no warehouse, no copy yet.
+    monkeypatch.delenv("LEADTRACK_POSTGRES_URL")
+    laptop = Settings(warehouse=tmp_path / "laptop" / "leadtrack.duckdb", target="postgres")
+    served: list[Settings] = []
+    monkeypatch.setattr(leadtrack.cli, "_serve", lambda settings, **_: served.append(settings))
+    outcome = _cli(laptop, "dashboard")
+    assert outcome.exit_code == 0, outcome.output
+    assert served and laptop.marts.exists()
+    assert queries.marts_ready(laptop.marts)
+    assert _snapshot(laptop.marts)[1:] == (3, 3)
+    assert local_build(laptop.marts) == _build_stamp(postgres_database.reader_url)
+
+    # Nothing new: the copy is left as it is (one one-row query).
+    modified = laptop.marts.stat().st_mtime_ns
+    monkeypatch.setattr("leadtrack.publish.CHECK_EVERY_SECONDS", 0)
+    assert refresh_from_postgres(laptop) == laptop.marts
+    assert laptop.marts.stat().st_mtime_ns == modified
+
+    # The team loads and builds again: the next page view brings the copy up to date.
+    monkeypatch.setenv("LEADTRACK_POSTGRES_URL", postgres_database.url)
+    more = tmp_path / "more.csv"
+    more.write_text(LEADS.replace("L-", "M-"), encoding="utf-8")
+    assert _cli(pg_settings, "load", str(more)).exit_code == 0
+    assert _cli(pg_settings, "build", "--as-of", "2026-11-23").exit_code == 0
+    monkeypatch.delenv("LEADTRACK_POSTGRES_URL")
+    monkeypatch.setenv("LEADTRACK_TARGET", "postgres")
+    monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(laptop.warehouse))
+    page_view = AppTest.from_file(str(APP), default_timeout=120).run()
+    assert not page_view.exception
+    # That view showed the build it had and fetched the new one in the background.
+    deadline = time.monotonic() + 60
+    while local_build(laptop.marts) != _build_stamp(postgres_database.reader_url):
+        assert time.monotonic() < deadline, "the page view did not refresh the copy"
+        time.sleep(0.2)
+    assert _snapshot(laptop.marts)[1:] == (6, 6)
+
+    # A report on another machine without a copy: fetched first, then rendered from it.
+    from leadtrack.report import render_report
+
+    desk = Settings(warehouse=tmp_path / "desk" / "leadtrack.duckdb", target="postgres")
+    html = render_report("weekly", {"week": "2026-11-02"}, tmp_path / "reports", desk)
+    assert desk.marts.exists() and "Priya Shah" in html.read_text(encoding="utf-8")
+
+    # The server out of reach: the copy stays and is served; without a copy, a clear error.
+    from psycopg.conninfo import make_conninfo
+
+    unreachable = make_conninfo(postgres_database.reader_url, port="1")
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", unreachable)
+    monkeypatch.setattr("leadtrack.publish._stamp_connection", [])
+    assert refresh_from_postgres(laptop) == laptop.marts
+    nowhere = Settings(warehouse=tmp_path / "nowhere" / "leadtrack.duckdb", target="postgres")
+    outcome = _cli(nowhere, "dashboard")
+    assert outcome.exit_code == 1
+    assert "could not connect to PostgreSQL" in outcome.output
+    assert postgres_database.reader_password not in outcome.output
+    assert not served[1:]
+
+
+def test_status_and_rejects_read_the_postgres_warehouse(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    outcome = _cli(pg_settings, "status")
+    assert outcome.exit_code == 1 and "load some exports first" in outcome.output
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    assert _cli(pg_settings, "load", str(export)).exit_code == 0
+
+    outcome = _cli(pg_settings, "status")
+    assert outcome.exit_code == 0, outcome.output
+    assert "tracker.csv" in outcome.output and "Rows in raw" in outcome.output
+    assert "PostgreSQL database lt_" in outcome.output
+    assert "Rejected rows in all: 1" in outcome.output
+    assert postgres_database.reader_password not in outcome.output
+    outcome = _cli(pg_settings, "rejects")
+    assert outcome.exit_code == 0, outcome.output
+    assert "31/02/2026" in outcome.output and "tracker.csv" in outcome.output
+    outcome = _cli(pg_settings, "rejects", "--load", "99")
+    assert outcome.exit_code == 0 and "No rejected rows in load 99" in outcome.output
+    assert not pg_settings.warehouse.exists()  # nothing read or written locally
+
+
+def test_a_connection_lost_mid_load_names_the_file_and_keeps_earlier_loads(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from psycopg.conninfo import conninfo_to_dict
+
+    import ingest.loader
+
+    files = []
+    for name in ("first", "second", "third"):
+        path = tmp_path / f"{name}.csv"
+        path.write_text(LEADS.replace("L-", f"{name}-"), encoding="utf-8")
+        files.append(path)
+    assert _cli(pg_settings, "load", str(files[0])).exit_code == 0
+    before = _counts(postgres_database.url)
+    record_load = ingest.loader._record_load
+
+    def terminated(writer, *args, **kwargs):
+        # The rows of the second file are copied; another connection ends the loader's
+        # backend, as a server restart or a dropped network would, before the load commits.
+        with psycopg.connect(postgres_database.admin_url, autocommit=True) as admin:
+            admin.execute("select pg_terminate_backend(%s)", [writer.pg.info.backend_pid])
+        return record_load(writer, *args, **kwargs)
+
+    monkeypatch.setattr(ingest.loader, "_record_load", terminated)
+    outcome = _cli(pg_settings, "load", str(files[1]), str(files[2]))
+    assert outcome.exit_code == 1
+    assert "Traceback" not in outcome.output
+    (line,) = [line for line in outcome.output.splitlines() if "error:" in line]
+    assert str(files[1]) in line and "lost the connection to PostgreSQL" in line
+    assert "run the same leadtrack load again" in line
+    assert conninfo_to_dict(postgres_database.url)["password"] not in outcome.output
+    assert _counts(postgres_database.url) == before
+
+    monkeypatch.setattr(ingest.loader, "_record_load", record_load)
+    outcome = _cli(pg_settings, "load", *map(str, files))
+    assert outcome.exit_code == 0, outcome.output
+    assert "already loaded" in outcome.output
+    assert _counts(postgres_database.url)["loads"] == before["loads"] + 2

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dashboards.queries import connect_read_only
 from ingest.loader import connect, load_files
 from leadtrack.dbt import run_dbt
 from leadtrack.publish import publish
@@ -38,7 +39,7 @@ def test_publish_copies_marts_and_catalogue_and_swaps_atomically(
     published = publish(settings.warehouse)
     assert published == settings.marts
 
-    reader = duckdb.connect(str(published), read_only=True)
+    reader = connect_read_only(published)
     schemas = dict(
         reader.execute(
             "select table_schema, count(*) from information_schema.tables group by 1"
@@ -58,9 +59,12 @@ def test_publish_copies_marts_and_catalogue_and_swaps_atomically(
     assert run_dbt(settings, ["build"], target_path=tmp_path / "target").ok
     publish(settings.warehouse)
     assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
-    reader.close()
-    with duckdb.connect(str(published), read_only=True) as fresh:
+    # ... even while the old reader is still open in the same process (the dashboard keeps
+    # its connection to the build it pinned until the page run ends).
+    with connect_read_only(published) as fresh:
         assert fresh.execute("select count(*) from marts.leads").fetchall() == [(4,)]
+    assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
+    reader.close()
     assert not list(tmp_path.glob("**/.*.tmp"))
 
 
@@ -69,3 +73,35 @@ def test_nothing_to_publish_leaves_the_last_build(settings: Settings) -> None:
     with pytest.raises(RuntimeError, match="no marts to publish"):
         publish(settings.warehouse)
     assert not settings.marts.exists()
+
+
+def test_the_build_noted_for_a_copy_is_forgotten_when_the_file_is_replaced(
+    tmp_path: Path,
+) -> None:
+    from leadtrack.publish import _remember_build, local_build
+
+    published = tmp_path / "leadtrack.marts.duckdb"
+    duckdb.connect(str(published)).close()
+    assert local_build(published) is None
+    _remember_build(published, "b1")
+    assert local_build(published) == "b1"
+    replacement = tmp_path / "other.duckdb"
+    with duckdb.connect(str(replacement)) as con:
+        con.execute("create table t as select 1 as x")
+    replacement.replace(published)  # published by someone else: not build b1 any more
+    assert local_build(published) is None
+
+
+def test_refresh_is_a_no_op_on_duckdb_and_one_refresh_runs_at_a_time(
+    settings: Settings,
+) -> None:
+    from leadtrack.publish import _refresh_lock, refresh_from_postgres
+
+    assert refresh_from_postgres(settings) == settings.marts
+    assert not settings.marts.exists()
+    with _refresh_lock(settings.marts, wait=True) as first:
+        assert first
+        with _refresh_lock(settings.marts, wait=False) as second:
+            assert not second
+    with _refresh_lock(settings.marts, wait=False) as again:
+        assert again
