@@ -184,5 +184,5 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
 def _on_cursor(
     con: duckdb.DuckDBPyConnection, function: Callable[..., Any], *args: Any, **kwargs: Any
 ) -> Any:
-    with con.cursor() as cursor:
+    with queries.cursor(con) as cursor:
         return function(cursor, *args, **kwargs)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -106,6 +106,8 @@ CONSULTANT_SCOPE = """
 CREATED_IN_PERIOD = "leads.created_date between $start and $end"
 
 _PARAMETER = re.compile(r"\$([a-z_]+)")
+# The name a read-only connection gives the file it attaches (see `connect_read_only`).
+PUBLISHED = "published"
 
 
 def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -123,7 +125,7 @@ def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
     for attempt in range(LOCK_ATTEMPTS):
         con = duckdb.connect()
         try:
-            con.execute(f"attach '{quoted}' as published (read_only); use published")
+            con.execute(f"attach '{quoted}' as {PUBLISHED} (read_only); use {PUBLISHED}")
             return con
         except duckdb.Error as error:
             con.close()
@@ -137,6 +139,16 @@ def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
     raise WarehouseBusy(
         "The warehouse is being rebuilt (a load or build is writing to it). Refresh in a moment."
     )
+
+
+def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor on `con` (a connection of its own, for one thread) reading the same build. A
+    cursor starts on the connection's in-memory database, so it switches to the attached
+    file; a connection that shares a database opened read-write has nothing to switch."""
+    new = con.cursor()
+    with suppress(duckdb.CatalogException):
+        new.execute(f"use {PUBLISHED}")
+    return new
 
 
 @contextmanager

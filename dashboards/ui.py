@@ -98,7 +98,7 @@ def _cached(
     _build: duckdb.DuckDBPyConnection,
 ) -> Any:
     # The cache key is the file and its build; the connection (not hashed) reads that build.
-    with _build.cursor() as cursor:
+    with queries.cursor(_build) as cursor:
         return getattr(queries, name)(cursor, *args, **dict(kwargs))
 
 
@@ -142,7 +142,7 @@ def ready() -> bool:
     """True when the published marts hold leads (`queries.marts_ready` on the pinned build,
     or on the path when no build could be pinned, so its errors reach the caller)."""
     if PINNED in st.session_state:
-        with st.session_state[PINNED][1].cursor() as cursor:
+        with queries.cursor(st.session_state[PINNED][1]) as cursor:
             return queries.marts_ready(cursor)
     return queries.marts_ready(warehouse_path())
 
@@ -153,7 +153,7 @@ def deferred(name: str, *args: Any, **kwargs: Any) -> Callable[[], Any]:
     build = pinned()
 
     def call() -> Any:
-        with build.cursor() as cursor:
+        with queries.cursor(build) as cursor:
             return getattr(queries, name)(cursor, *args, **kwargs)
 
     return call
