@@ -1,7 +1,7 @@
 """leadtrack's benchmarks, side by side with what a team would use instead (`make bench`).
 
     uv run python -m bench.run [--sizes 10000,100000,1000000]
-        [--steps ingest,xlsx,build,week,dashboard] [--reps 20]
+        [--steps ingest,xlsx,build,week,dashboard,postgres] [--reps 20]
 
 Writes `bench/results.md` (the figures, the machine, the commands) and `bench/growth.png`.
 
@@ -40,7 +40,8 @@ PLOT = BENCH / "growth.png"
 SEED = 7
 AS_OF = date(2026, 11, 23)
 SIZES = (10_000, 100_000, 1_000_000)
-STEPS = ("ingest", "xlsx", "build", "week", "dashboard")
+STEPS = ("ingest", "xlsx", "build", "week", "dashboard", "postgres")
+PG_LEADS = 100_000  # the PostgreSQL step's size (issue 7)
 XLSX_LEADS = 100_000
 DBT_THREADS = 2  # profiles.yml
 MARKER = "BENCH-RESULT "
@@ -69,6 +70,15 @@ def child_leadtrack_csv(csv: str, db: str, kind: str = "calls") -> dict[str, Any
 
 
 def child_pandas_sqlite(csv: str, db: str) -> dict[str, Any]:
+    """What a team would write without leadtrack: pandas reads the call log in chunks and
+    appends it to a SQLite table.
+
+    Like leadtrack, it turns the UK day-first date columns into dates (`parse_dates` with
+    `dayfirst=True`, the way a team would, not a hand-tuned format string), so both sides
+    parse the same dates; every other column stays text, as in leadtrack. It does none of
+    leadtrack's row checks (required values, plausible dates, duplicate ids, rejects with
+    reasons), lineage or load record, so it still does less work than leadtrack.
+    """
     import sqlite3
 
     import pandas as pd
@@ -76,7 +86,8 @@ def child_pandas_sqlite(csv: str, db: str) -> dict[str, Any]:
     started = time.perf_counter()
     con = sqlite3.connect(db)
     rows = 0
-    for chunk in pd.read_csv(csv, chunksize=1_000_000):
+    dates = ["Date/Time", "Call back on"]
+    for chunk in pd.read_csv(csv, chunksize=1_000_000, parse_dates=dates, dayfirst=True):
         chunk.to_sql("calls", con, if_exists="append", index=False, chunksize=100_000)
         rows += len(chunk)
     con.commit()
@@ -100,7 +111,7 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
     when this checkout publishes), in-process with a private dbt target path, so that the
     benchmark never races another session's `target/`."""
     from ingest.loader import connect, sync_catalogue
-    from leadtrack.dbt import run_dbt
+    from leadtrack.dbt import BUILD_COMMAND, run_dbt
     from leadtrack.settings import DEFAULT_CATALOGUE, Settings
 
     settings = Settings(warehouse=Path(warehouse), catalogue=DEFAULT_CATALOGUE)
@@ -109,7 +120,9 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
     sync_catalogue(con, settings.catalogue)
     con.close()
     dbt_started = time.perf_counter()
-    result = run_dbt(settings, ["build"], as_of=date.fromisoformat(as_of), target_path=Path(target))
+    result = run_dbt(
+        settings, list(BUILD_COMMAND), as_of=date.fromisoformat(as_of), target_path=Path(target)
+    )
     dbt_seconds = time.perf_counter() - dbt_started
     assert result.ok, (result.error, result.failures)
     publish_seconds = None
@@ -131,6 +144,10 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
         ((node.name, node.seconds) for node in result.nodes if "model" in node.resource_type),
         key=lambda item: -item[1],
     )[:5]
+    slowest_tests = sorted(
+        ((node.name, node.seconds) for node in result.nodes if "model" not in node.resource_type),
+        key=lambda item: -item[1],
+    )[:5]
     return {
         "seconds": time.perf_counter() - started,
         "dbt_seconds": dbt_seconds,
@@ -138,6 +155,8 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
         "node_seconds": nodes,
         "node_counts": counts,
         "slowest_models": slowest,
+        "slowest_tests": slowest_tests,
+        "node_times": {node.name: round(node.seconds, 2) for node in result.nodes},
     }
 
 
@@ -188,6 +207,74 @@ def child_dashboard(source: str, reps: int) -> dict[str, Any]:
             }
         )
     return {"as_of": as_of.isoformat(), "queries": out, "seconds": time.perf_counter() - begun}
+
+
+def child_postgres_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
+    """What `leadtrack --target postgres build --as-of` does, timed step by step: sync the
+    catalogue, `dbt build` on PostgreSQL (into marts__building), promote the build (one
+    transaction), and copy the marts with the reader role into the local file the dashboard
+    reads. The connections come from the environment (the parent sets them)."""
+    from ingest.loader import sync_catalogue
+    from leadtrack.dbt import BUILD_COMMAND, run_dbt
+    from leadtrack.postgres import connect, promote_build, reader_role
+    from leadtrack.publish import publish_from_postgres
+    from leadtrack.settings import DEFAULT_CATALOGUE, Settings
+    from leadtrack.warehouse import open_raw_writer
+
+    settings = Settings(warehouse=Path(warehouse), catalogue=DEFAULT_CATALOGUE, target="postgres")
+    started = time.perf_counter()
+    writer = open_raw_writer(settings)
+    sync_catalogue(writer, settings.catalogue)
+    writer.close()
+    dbt_started = time.perf_counter()
+    result = run_dbt(
+        settings, list(BUILD_COMMAND), as_of=date.fromisoformat(as_of), target_path=Path(target)
+    )
+    dbt_seconds = time.perf_counter() - dbt_started
+    assert result.ok, (result.error, result.failures)
+    promote_started = time.perf_counter()
+    with connect(autocommit=True) as pg:
+        assert promote_build(pg, reader_role())
+    promote_seconds = time.perf_counter() - promote_started
+    publish_started = time.perf_counter()
+    publish_from_postgres(settings.warehouse)
+    publish_seconds = time.perf_counter() - publish_started
+    slowest = sorted(
+        ((node.name, node.seconds) for node in result.nodes if "model" in node.resource_type),
+        key=lambda item: -item[1],
+    )[:5]
+    return {
+        "seconds": time.perf_counter() - started,
+        "dbt_seconds": dbt_seconds,
+        "promote_seconds": promote_seconds,
+        "publish_seconds": publish_seconds,
+        "marts_mb": settings.marts.stat().st_size / 1e6,
+        "slowest_models": slowest,
+    }
+
+
+def child_postgres_refresh(warehouse: str) -> dict[str, Any]:
+    """A consultant's machine: `refresh_from_postgres` with no local copy (the first page
+    view fetches the team's build), then again with nothing new (every later page view)."""
+    import leadtrack.publish
+    from leadtrack.publish import refresh_from_postgres
+    from leadtrack.settings import Settings
+
+    settings = Settings(warehouse=Path(warehouse), target="postgres")
+    started = time.perf_counter()
+    refresh_from_postgres(settings)
+    first = time.perf_counter() - started
+    leadtrack.publish.CHECK_EVERY_SECONDS = 0  # ask PostgreSQL on every call, as a page view
+    checks = []
+    for _ in range(20):
+        check_started = time.perf_counter()
+        refresh_from_postgres(settings)
+        checks.append((time.perf_counter() - check_started) * 1000)
+    return {
+        "seconds": first,
+        "check_p50_ms": statistics.median(checks),
+        "check_max_ms": max(checks),
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -549,6 +636,147 @@ def bench_dashboard(size: int, reps: int, figures: dict[str, Any]) -> None:
     figures["dashboard"] = {"size": size, "source": source.name, **vars(run)}
 
 
+def _server_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL server has used: its main process, the
+    backends that ended (counted into it when reaped) and the ones still running."""
+    if pid is None:
+        return None
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ppid, utime, stime, cutime, cstime = (int(fields[i]) for i in (1, 11, 12, 13, 14))
+        if int(stat.parent.name) == pid:
+            total += (utime + stime + cutime + cstime) / tick
+        elif ppid == pid:
+            total += (utime + stime) / tick
+    return total
+
+
+def bench_postgres(size: int, figures: dict[str, Any]) -> None:
+    """Issue 7: load the 4 demo files and build on PostgreSQL, beside the same on DuckDB in
+    the same run. The server is LEADTRACK_POSTGRES_URL's (a role that may create databases
+    and roles), else a throwaway one (as the tests start it); a database and a reader role
+    of the benchmark's own, dropped after."""
+    import secrets
+    from contextlib import nullcontext
+
+    import psycopg
+
+    from leadtrack.throwaway_postgres import (
+        create_database,
+        database_urls,
+        drop_database,
+        throwaway_server,
+    )
+
+    files = demo(size)
+    configured = os.environ.get("LEADTRACK_POSTGRES_URL")
+    saved = {
+        key: os.environ.get(key)
+        for key in ("LEADTRACK_POSTGRES_URL", "LEADTRACK_POSTGRES_READER_URL")
+    }
+    with nullcontext(None) if configured else throwaway_server() as server:
+        admin = configured or server.admin_url
+        pid = server.postmaster_pid if server else None
+        suffix = secrets.token_hex(4)
+        name, reader, password = (
+            f"lt_bench_{suffix}",
+            f"lt_bench_reader_{suffix}",
+            secrets.token_hex(10),
+        )
+        create_database(admin, name, reader, password)
+        url, reader_url = database_urls(admin, name, reader, password)
+        # The children find the connections where leadtrack looks: in the environment.
+        os.environ["LEADTRACK_POSTGRES_URL"], os.environ["LEADTRACK_POSTGRES_READER_URL"] = (
+            url,
+            reader_url,
+        )
+        try:
+            warehouse = fresh(SCRATCH / f"postgres-{size}.duckdb")
+            target = SCRATCH / f"target-postgres-{size}"
+            shutil.rmtree(target, ignore_errors=True)
+            cpu = _server_cpu(pid)
+            load = leadtrack_cli(
+                f"{size:,} postgres: leadtrack load (4 files)",
+                "--target",
+                "postgres",
+                "--warehouse",
+                str(warehouse),
+                "load",
+                *map(str, files),
+            )
+            load_server_cpu = None if cpu is None else _server_cpu(pid) - cpu
+            cpu = _server_cpu(pid)
+            build = python_child(
+                f"{size:,} postgres: leadtrack build",
+                "postgres_build",
+                warehouse=str(warehouse),
+                as_of=AS_OF.isoformat(),
+                target=str(target),
+            )
+            build_server_cpu = None if cpu is None else _server_cpu(pid) - cpu
+            laptop = fresh(SCRATCH / f"postgres-{size}-laptop.duckdb")
+            refresh = python_child(
+                f"{size:,} postgres: a consultant's first refresh",
+                "postgres_refresh",
+                warehouse=str(laptop),
+            )
+            with psycopg.connect(url) as pg:
+                raw_mb = (
+                    pg.execute("select pg_database_size(current_database())").fetchone()[0] / 1e6
+                )
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            drop_database(admin, name, reader)
+    # DuckDB beside it, in the same run (a fresh target for each engine: both parse in full).
+    duck = fresh(SCRATCH / f"postgres-beside-{size}.duckdb")
+    duck_target = SCRATCH / f"target-postgres-beside-{size}"
+    shutil.rmtree(duck_target, ignore_errors=True)
+    duck_load = leadtrack_cli(
+        f"{size:,} duckdb: leadtrack load (4 files)",
+        "--warehouse",
+        str(duck),
+        "load",
+        *map(str, files),
+    )
+    duck_build = python_child(
+        f"{size:,} duckdb: leadtrack build",
+        "build",
+        warehouse=str(duck),
+        as_of=AS_OF.isoformat(),
+        target=str(duck_target),
+    )
+    if "postgres" in figures:
+        figures.setdefault("postgres_history", []).append(figures["postgres"])
+    figures["postgres"] = {
+        "size": size,
+        "server": "LEADTRACK_POSTGRES_URL" if configured else "throwaway (initdb, fsync off)",
+        "postgres": {
+            "load": vars(load),
+            "build": vars(build),
+            "refresh": vars(refresh),
+            "load_server_cpu": load_server_cpu,
+            "build_server_cpu": build_server_cpu,
+            "database_mb": raw_mb,
+        },
+        "duckdb": {
+            "load": vars(duck_load),
+            "build": vars(duck_build),
+            "warehouse_mb": duck.stat().st_size / 1e6,
+        },
+    }
+    for path in (warehouse, laptop, duck):
+        fresh(path)
+
+
 # --- the report -------------------------------------------------------------------------------
 
 
@@ -869,6 +1097,7 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
             lines.append(line)
         lines.append("")
 
+    lines += postgres_section(figures)
     lines += growth_section(figures)
     lines += targets_section(figures)
     lines += kept_analysis(output)
@@ -905,9 +1134,76 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
         'python -m bench.run --child build --args \'{"warehouse":'
         ' "bench/data/scratch/week-1000000.duckdb", "as_of": "2026-11-30", "target":'
         ' "bench/data/scratch/target-1000000"}\'',
+        "# The postgres step (S = 100000; connections in LEADTRACK_POSTGRES_URL and"
+        " LEADTRACK_POSTGRES_READER_URL, never in a command):",
+        "leadtrack --target postgres --warehouse bench/data/scratch/postgres-S.duckdb load"
+        " bench/data/demo-S/{tracker.xlsx,events.csv,calls.csv,consultants.csv}",
+        'python -m bench.run --child postgres_build --args \'{"warehouse":'
+        ' "bench/data/scratch/postgres-S.duckdb", "as_of": "2026-11-23", "target":'
+        ' "bench/data/scratch/target-postgres-S"}\'',
+        'python -m bench.run --child postgres_refresh --args \'{"warehouse":'
+        ' "bench/data/scratch/postgres-S-laptop.duckdb"}\'',
+        "leadtrack --warehouse bench/data/scratch/postgres-beside-S.duckdb load (the same 4 files)",
+        'python -m bench.run --child build --args \'{"warehouse":'
+        ' "bench/data/scratch/postgres-beside-S.duckdb", "as_of": "2026-11-23", "target":'
+        ' "bench/data/scratch/target-postgres-beside-S"}\'',
     ]
     lines += ["```", ""]
     return "\n".join(lines)
+
+
+def postgres_section(figures: dict[str, Any]) -> list[str]:
+    """Issue 7: the shared warehouse on PostgreSQL beside DuckDB, at the same size."""
+    if "postgres" not in figures:
+        return []
+    f = figures["postgres"]
+    pg, duck = f["postgres"], f["duckdb"]
+
+    def cell(value: float | None, digits: int = 1) -> str:
+        return "–" if value is None else f"{value:,.{digits}f}"
+
+    def row(label: str, run: dict[str, Any], server: float | None) -> str:
+        return (
+            f"| {label} | {run['wall']:.1f} | {cell(run.get('cpu'))} | {cell(server)} |"
+            f" {run['max_rss_mb']:,.0f} | {run['load_before']:.1f} |"
+        )
+
+    pb, db = pg["build"]["result"], duck["build"]["result"]
+    refresh = pg["refresh"]["result"]
+    return [
+        f"## PostgreSQL beside DuckDB at {f['size']:,} leads",
+        "",
+        "The 4 demo files loaded (`leadtrack [--target postgres] load`) and built"
+        " (`leadtrack build`'s steps, in one process) on each engine, in the same run, each"
+        f" step in a fresh process. PostgreSQL: {f['server']}, on this machine (loopback)."
+        " *CPU*: user + system seconds of our process; *server CPU*: of the PostgreSQL server"
+        " (its main process and every backend) during the step, measured from /proc (–: a"
+        " configured server, not measured). Peak memory is our process's; a fresh dbt target"
+        " for each engine, so both builds include a full parse.",
+        "",
+        "| step | wall s | CPU s | server CPU s | peak MB | load avg |",
+        "|---|---:|---:|---:|---:|---:|",
+        row("DuckDB: load", duck["load"], None),
+        row("PostgreSQL: load (COPY)", pg["load"], pg["load_server_cpu"]),
+        row("DuckDB: build", duck["build"], None),
+        row("PostgreSQL: build", pg["build"], pg["build_server_cpu"]),
+        row("PostgreSQL: a consultant's first refresh", pg["refresh"], None),
+        "",
+        f"Inside the builds: dbt {db['dbt_seconds']:.1f} s on DuckDB, {pb['dbt_seconds']:.1f} s"
+        f" on PostgreSQL. Publishing the dashboard's snapshot: {cell(db.get('publish_seconds'), 2)}"
+        f" s on DuckDB (copy the marts into the published file); on PostgreSQL"
+        f" {pb['promote_seconds']:.2f} s to promote the build (views made tables, then stamp,"
+        " catalogue, schema renames and grants in one transaction) and"
+        f" {pb['publish_seconds']:.2f} s to copy the marts"
+        f" with the reader role into the local file ({pb['marts_mb']:.0f} MB). A consultant's"
+        f" machine without a copy fetches it in {refresh['seconds']:.2f} s on the first page"
+        f" view; each later page view asks for the build stamp ({refresh['check_p50_ms']:.1f}"
+        f" ms p50, {refresh['check_max_ms']:.1f} ms max, over 20). Slowest models on PostgreSQL: "
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in pb["slowest_models"])
+        + f". Sizes: the PostgreSQL database {pg['database_mb']:,.0f} MB, the DuckDB warehouse"
+        f" {duck['warehouse_mb']:,.0f} MB.",
+        "",
+    ]
 
 
 def targets_section(figures: dict[str, Any]) -> list[str]:
@@ -1121,6 +1417,8 @@ CHILDREN = {
     "dashboard": child_dashboard,
     "generate": child_generate,
     "week_delta": child_week_delta,
+    "postgres_build": child_postgres_build,
+    "postgres_refresh": child_postgres_refresh,
 }
 
 
@@ -1196,6 +1494,9 @@ def main() -> None:
     if "week" in steps:
         print(f"one more week at {biggest:,} leads", flush=True)
         bench_week(biggest, figures)
+    if "postgres" in steps:
+        print(f"PostgreSQL beside DuckDB at {PG_LEADS:,} leads", flush=True)
+        bench_postgres(PG_LEADS, figures)
     invocation = " ".join(["uv run python -m bench.run", *sys.argv[1:]])
     figures.setdefault("runs", []).append(
         (invocation, f"{time.perf_counter() - started:.0f} s", figures["machine"]["code"])

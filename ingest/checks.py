@@ -1,12 +1,14 @@
 """The row checks, as SQL built from a kind's contract.
 
-One statement types every column of a file's records and collects each record's problems
-into `_reason` (null when the row is good), so a 10,000,000-row call log is checked inside
-DuckDB in one pass rather than row by row in Python.
+The SQL types every column of a file's records and tells which records have a problem, and
+what it is, so a 10,000,000-row call log is checked inside DuckDB, never row by row in
+Python.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
@@ -34,10 +36,19 @@ DAY_FIRST_FORMATS = (
     "%d.%m.%Y %H:%M",
 )
 TICKS = ("y", "yes", "x", "✓", "✔", "✅", "tick", "done", "true", "reached")
+# A format that starts with a day or a month (one or two digits) and then a separator.
+DAY_OR_MONTH_FIRST = re.compile(r"%-?[dme][^0-9A-Za-z%]")
+ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 
 MACROS = r"""
+-- A value trimmed of spaces (trim removes Unicode space separators), blank as null. Only
+-- values that can need it are trimmed: trimming copies the text, and an ASCII value that
+-- neither starts nor ends with a space is already trimmed.
+create or replace temp macro lt_text(x) as case
+    when x < '!' or ends_with(x, ' ') or strlen(x) != length(x) then nullif(trim(x), '')
+    else x end;
 create or replace temp macro lt_norm(x) as regexp_replace(
     replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
     '[^0-9a-z]+', '', 'g');
@@ -85,6 +96,8 @@ class RowChecks:
         self.milestone_labels = milestone_labels
         self.mapping = mapping
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
+        # Source columns (SQL) whose dates are mostly ISO text: see `looks_iso`.
+        self.iso_texts: set[str] = set()
 
     @staticmethod
     def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -95,6 +108,13 @@ class RowChecks:
         ordered = sorted(
             self.date_formats, key=lambda fmt: (target == "timestamp") != ("%H" in fmt)
         )
+        if text in self.iso_texts and all(
+            fmt in ISO_FORMATS or DAY_OR_MONTH_FIRST.match(fmt) for fmt in ordered
+        ):
+            # A column of ISO dates (a workbook's own dates arrive so) tries the ISO formats
+            # first. The same format wins as in the list's order: a string that starts with
+            # a four-digit year cannot match a format that starts with a day or a month.
+            ordered = sorted(ordered, key=lambda fmt: fmt not in ISO_FORMATS)
         fmts = "[" + ", ".join(sql_literal(fmt) for fmt in ordered) + "]"
         # The formats first: a failing cast costs far more than a failing format. The cast
         # catches the rest of ISO 8601 (fractions, time zones).
@@ -106,7 +126,7 @@ class RowChecks:
     def plausible(self, value: str, label: str) -> str:
         """A problem when a date is before 2000 or years ahead: almost always a typo."""
         return (
-            f"case when {value} < date '{EARLIEST_PLAUSIBLE}' or {value} > current_date"
+            f"case when {value} not between date '{EARLIEST_PLAUSIBLE}' and current_date"
             f" + interval {YEARS_AHEAD_PLAUSIBLE} year then {sql_literal(label)} || ' '"
             f" || strftime({value}, '%d/%m/%Y') || ' is implausible (before 2000 or more than"
             f" {YEARS_AHEAD_PLAUSIBLE} years ahead): check the year' end"
@@ -180,7 +200,13 @@ class RowChecks:
         """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL over the typed
         columns `m_<code>` and `t_<code>`)."""
         ticks = ", ".join(sql_literal(tick) for tick in TICKS)
-        is_tick = f"coalesce(lower({text}) in ({ticks}), false)"
+        # Only short text can be a tick (lower() keeps the number of characters): dates are
+        # not lowered.
+        longest = max(len(tick) for tick in TICKS)
+        is_tick = (
+            f"coalesce(case when length({text}) <= {longest} then lower({text}) in ({ticks}) end,"
+            " false)"
+        )
         value = f"case when not {is_tick} then {self._date(text, 'date')} end"
         label = sql_literal(self.milestone_labels[code])
         problem = (
@@ -189,6 +215,12 @@ class RowChecks:
             f" (Y, ✓)' end"
         )
         return value, is_tick, problem
+
+
+def looks_iso(sample: Iterable[str | None]) -> bool:
+    """Whether most of a column's sampled values are ISO dates (yyyy-mm-dd...)."""
+    values = [value for value in sample if value and value.strip()]
+    return sum(bool(ISO_TEXT.match(value)) for value in values) * 2 > len(values) > 0
 
 
 def _first(*problems: str | None) -> str | None:

@@ -132,10 +132,52 @@ def open_csv(
             )
         except duckdb.Error as error:
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
-        relation = (
-            f"(select cast(rowid + {header_line + 1} as integer) as _source_row, * from {table})"
-        )
+        lines = [
+            line
+            for (line,) in con.execute(
+                f"select distinct line from {table}_rejects order by line"
+            ).fetchall()
+        ]
+        relation = numbered_relation(con, table, header_line + 1, lines)
         yield SourceTable(relation=relation, headers=headers, rejects_table=f"{table}_rejects")
+
+
+# Up to this many dropped lines are counted with a CASE; more with a join on a table of them.
+CASE_OFFSETS = 64
+
+
+def numbered_relation(
+    con: duckdb.DuckDBPyConnection, table: str, first_line: int, dropped: Sequence[int]
+) -> str:
+    """SQL of `table`'s records with `_source_row`, the line each came from: the reader drops
+    a line it cannot split, so the records after it sit a line further down."""
+    line = f"{table}.rowid + {first_line}"
+    if not dropped:
+        return f"(select cast({line} as integer) as _source_row, * from {table})"
+    # The k-th dropped line (from 0) shifts every record whose undisturbed line is at least
+    # `dropped[k] - k` one line down.
+    thresholds = [number - index for index, number in enumerate(sorted(dropped))]
+    if len(thresholds) <= CASE_OFFSETS:
+        branches = " ".join(
+            f"when {line} >= {threshold} then {index + 1}"
+            for index, threshold in reversed(list(enumerate(thresholds)))
+        )
+        return (
+            f"(select cast({line} + case {branches} else 0 end as integer) as _source_row, *"
+            f" from {table})"
+        )
+    # Adjacent dropped lines share a threshold: the last shift is the one that counts.
+    shifts = {threshold: index + 1 for index, threshold in enumerate(thresholds)}
+    offsets = f"{table}_offsets"
+    con.execute(
+        f"create or replace temp table {offsets} as"
+        " select unnest(?::bigint[]) as threshold, unnest(?::bigint[]) as shift",
+        [list(shifts), list(shifts.values())],
+    )
+    return (
+        f"(select cast({line} + coalesce({offsets}.shift, 0) as integer) as _source_row,"
+        f" {table}.* from {table} asof left join {offsets} on {line} >= {offsets}.threshold)"
+    )
 
 
 def malformed_lines(

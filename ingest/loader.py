@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -23,7 +25,7 @@ from ingest.catalogue import (
     read_catalogue,
     read_catalogue_frame,
 )
-from ingest.checks import RowChecks
+from ingest.checks import RowChecks, looks_iso
 from ingest.contracts import CONTRACTS, KINDS, Contract
 from ingest.csv_reader import malformed_lines, open_csv
 from ingest.errors import IngestError
@@ -37,6 +39,12 @@ TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 SOURCE = "_lt_source"
 TYPED = "_lt_typed"
 DUPLICATES = "_lt_duplicates"
+FLAGGED = "_lt_flagged"
+RECORDS = "_lt_records"
+# Files at least this big are hashed while they are read.
+HASH_ALONGSIDE_BYTES = 64 << 20
+# Rows sampled to tell which date columns hold ISO dates.
+DATE_SAMPLE_ROWS = 1000
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,11 @@ def file_sha256(path: Path) -> str:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@cache
+def _hasher() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadtrack-sha256")
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -177,8 +190,12 @@ def load_file(
         raise IngestError(path, "the file is empty (0 bytes): export it again")
     writer = as_writer(writer)
     con = writer.checks
-    sha = file_sha256(path)
-    if previous := writer.previous_load(sha):
+    # A big file is hashed in a thread while DuckDB reads it (a file loaded before is then
+    # read once before it is skipped); a small one first.
+    hashing = _hasher().submit(file_sha256, path)
+    if path.stat().st_size < HASH_ALONGSIDE_BYTES and (
+        previous := writer.previous_load(hashing.result())
+    ):
         return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
     kind = kind or (mapping.kind if mapping else None)
     names = milestone_names(milestones)
@@ -188,6 +205,9 @@ def load_file(
         with _read(
             con, path, sheet, lambda row: sum(normalise_name(cell) in known for cell in row if cell)
         ) as read:
+            sha = hashing.result()
+            if previous := writer.previous_load(sha):
+                return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             source = _apply_lookups(con, path, read, mapping)
             columns, kind = _assign_columns(path, source, names, mapping, kind)
             contract = CONTRACTS[kind]
@@ -195,16 +215,17 @@ def load_file(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
             )
             RowChecks.install_macros(con)
-            counts, malformed = _check(con, source, contract, columns, checks, mapping)
+            checked = _check(con, source, contract, columns, checks, mapping)
+        counts = checked.counts
         if counts["rows_read"] == 0:
             raise IngestError(path, "the file has a header row but no data rows")
-        with writer.transaction() as load_id:
+        with _unordered(con), writer.transaction() as load_id:
             if previous := writer.previous_load(sha):
                 # The same content, loaded by someone else while this file was checked.
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             loaded_at = datetime.now()
-            _insert(writer, contract, columns, load_id, path, loaded_at)
-            _insert_rejects(writer, malformed, load_id)
+            _insert(writer, contract, columns, checked, load_id, path, loaded_at)
+            _insert_rejects(writer, checked, load_id)
             _record_load(
                 writer,
                 load_id,
@@ -222,7 +243,16 @@ def load_file(
                 started,
             )
     finally:
-        for table in (SOURCE, TYPED, DUPLICATES, f"{SOURCE}_rejects", f"{SOURCE}_scans"):
+        for table in (
+            SOURCE,
+            TYPED,
+            DUPLICATES,
+            FLAGGED,
+            RECORDS,
+            f"{SOURCE}_rejects",
+            f"{SOURCE}_scans",
+            f"{SOURCE}_offsets",
+        ):
             con.execute(f"drop table if exists {table}")
     return LoadResult(
         path,
@@ -294,6 +324,7 @@ def _apply_lookups(
             lambda row, wanted=wanted: sum(cell in wanted for cell in row),
         ) as other:
             con.execute(f"create or replace temp table _lt_lookup{number} as from {other.relation}")
+            con.execute(f"drop table if exists _lt_lookup{number}_offsets")
         theirs = {header: f"c{index}" for index, header in enumerate(other.headers)}
         missing = [
             column for column in (*lookup.match.values(), *lookup.take) if column not in theirs
@@ -393,6 +424,17 @@ def _assign_columns(
     return columns, chosen
 
 
+@dataclass(frozen=True)
+class Checked:
+    """What the checks found: the counts, the lines the reader could not split, and the SQL
+    of the good rows (the contract's fields, `m_`/`t_` milestone columns, `_source_row`)."""
+
+    counts: dict[str, int]
+    malformed: list[tuple[int, str, str]]
+    good: str
+    looked_closer: bool
+
+
 def _check(
     con: duckdb.DuckDBPyConnection,
     source: SourceTable,
@@ -400,9 +442,12 @@ def _check(
     columns: Columns,
     checks: RowChecks,
     mapping: Mapping | None,
-) -> tuple[dict[str, int], list[tuple[int, str, str]]]:
-    """Type and check every record into the temporary table of checked rows, in one scan of
-    the file; the counts, and the lines the reader could not split."""
+) -> Checked:
+    """Type and check every record. One aggregate over the records finds the keys that need
+    a closer look (a row with a problem, a skipped row, a key seen twice); only their rows go
+    into the temporary table of checked rows, where they get their reasons. The good rows are
+    read straight from the records when they are written, not copied into a table first
+    (a tracker's typed records are kept, since its milestone columns are read twice)."""
 
     def text(column: str) -> str:
         if column.startswith("const:"):
@@ -410,6 +455,20 @@ def _check(
         return column
 
     headers = dict(zip(source.columns, source.headers, strict=True))
+    date_columns = [
+        column
+        for name, column in columns.fields.items()
+        if contract.field(name).type in ("date", "timestamp") and not column.startswith("const:")
+    ] + list(columns.milestones.values())
+    if date_columns:
+        sample = con.execute(
+            f"select {', '.join(date_columns)} from {source.relation} limit {DATE_SAMPLE_ROWS}"
+        ).fetchall()
+        checks.iso_texts = {
+            column
+            for index, column in enumerate(date_columns)
+            if looks_iso(row[index] for row in sample)
+        }
     values, problems = [], []
     for field in contract.fields:
         if field.name not in columns.fields:
@@ -463,7 +522,8 @@ def _check(
         )
         + ") as varchar)"
     )
-    trimmed = ", ".join(f"nullif(trim({column}), '') as {column}" for column in source.columns)
+    trimmed = ", ".join(f"lt_text({column}) as {column}" for column in source.columns)
+    # Lazily: most records have their first column, so the others are not trimmed for this.
     non_blank = f"coalesce({', '.join(source.columns)}) is not null"
     keep = "true"
     if mapping and mapping.keep_rows_where:
@@ -472,62 +532,116 @@ def _check(
             f"{by_header.get(column, 'null')} in ({', '.join(map(sql_literal, allowed))})"
             for column, allowed in mapping.keep_rows_where.items()
         )
-    reasons = ", ".join(problems) or "null"
+
+    def typed_records(where: str = "true") -> str:
+        """SQL of the typed records (with the source text), of those matching `where`."""
+        return f"""(
+            with trimmed as (
+                select _source_row, {trimmed} from {source.relation}
+            ),
+            records as (
+                select *, {keep} as _kept from trimmed where {non_blank}
+            ),
+            typed as (
+                select _source_row, _kept, {", ".join(values)}, {", ".join(source.columns)}
+                from records where {where}
+            )
+            select *, {skip} as _skip from typed
+        )"""
+
+    key_hash = f"hash({', '.join(key)})"
+    if columns.milestones:
+        # A tracker's milestone columns are read again for its events: typed once, and kept.
+        con.execute(f"create or replace temp table {RECORDS} as from {typed_records()}")
+        typed = f"(from {RECORDS})"
+
+        def typed_where(keys: str) -> str:
+            return f"(from {RECORDS} where {key_hash} in {keys})"
+    else:
+        typed = typed_records()
+        # The key computed from the records, to pick out flagged rows before typing the rest.
+        expressions = {name: sql for sql, name in (value.rsplit(" as ", 1) for value in values)}
+        record_key_hash = f"hash({', '.join(expressions[name] for name in key)})"
+
+        def typed_where(keys: str) -> str:
+            return typed_records(f"{record_key_hash} in {keys}")
+
+    # The problems as one test (no messages built): the messages are for the few rows that
+    # have one.
+    needs_look = " or ".join(
+        ["not _kept", "_skip", *([f"coalesce({', '.join(problems)}) is not null"] * bool(problems))]
+    )
     con.execute(
         f"""
-        create or replace temp table {TYPED} as
-        with trimmed as (
-            select _source_row, {trimmed} from {source.relation}
-        ),
-        records as (
-            select *, {keep} as _kept from trimmed where {non_blank}
-        ),
-        typed as (
-            select _source_row, _kept, {", ".join(values)}, {", ".join(source.columns)}
-            from records
-        ),
-        checked as (
-            select *, {skip} as _skip, nullif(concat_ws('; ', {reasons}), '') as _problems
-            from typed
+        create or replace temp table {FLAGGED} as
+        with keys as materialized (
+            select {key_hash} as _key, count(*) as _rows, bool_or({needs_look}) as _needs_look
+            from {typed} group by _key
         )
-        select * exclude ({", ".join(source.columns)}, _problems),
-            case when _kept and not _skip then _problems end as _reason,
-            case when _kept and not _skip and _problems is not null then {record} end as _record
-        from checked
+        select _key, false as _total, _rows from keys where _needs_look or _rows > 1
+        union all
+        select 0, true, coalesce(sum(_rows), 0) from keys
         """
     )
-    malformed = malformed_lines(con, source)
-    for line, _, _ in malformed:
-        # The reader drops a line it cannot split: the records after it sit a row further down.
-        con.execute(
-            f"update {TYPED} set _source_row = _source_row + 1 where _source_row >= ?", [line]
-        )
-    # A key seen twice in the file: every later row repeats the first. Found by aggregating,
-    # which is far cheaper than a window over the whole file.
-    good = "_reason is null and _kept and not _skip"
-    con.execute(
-        f"create or replace temp table {DUPLICATES} as select {', '.join(key)},"
-        f" min(_source_row) as _first_row from {TYPED} where {good}"
-        f" group by all having count(*) > 1"
-    )
-    if con.execute(f"select count(*) from {DUPLICATES}").fetchall()[0][0]:
-        # The file's own text is not kept past the check; the duplicate shows its values.
-        typed_record = (
-            "cast(to_json(struct_pack("
-            + ", ".join(f"{name} := {TYPED}.{name}" for name in columns.fields)
-            + ")) as varchar)"
-        )
-        matches = " and ".join(
-            f"{TYPED}.{name} is not distinct from {DUPLICATES}.{name}" for name in key
-        )
-        con.execute(
-            f"update {TYPED} set _reason = {duplicate}, _record = {typed_record}"
-            f" from {DUPLICATES} where {matches}"
-            f" and {TYPED}._source_row > {DUPLICATES}._first_row and {TYPED}._reason is null"
-        )
-    ((read, rejected, skipped),) = con.execute(
-        f"select count(*), count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
+    ((flagged, read),) = con.execute(
+        f"select count(*) filter (not _total), sum(_rows) filter (_total) from {FLAGGED}"
     ).fetchall()
+    outputs = ", ".join(
+        [
+            *(field.name for field in contract.fields),
+            *(f"m_{code}, t_{code}" for code in columns.milestones),
+            "_source_row",
+        ]
+    )
+    malformed = malformed_lines(con, source)
+    rejected = skipped = 0
+    good = f"(select {outputs} from {typed})"
+    if flagged:
+        flagged_keys = f"(select _key from {FLAGGED} where not _total)"
+        reasons = ", ".join(problems) or "null"
+        con.execute(
+            f"""
+            create or replace temp table {TYPED} as
+            with checked as (
+                select *, nullif(concat_ws('; ', {reasons}), '') as _problems
+                from {typed_where(flagged_keys)}
+            )
+            select * exclude ({", ".join(source.columns)}, _problems),
+                case when _kept and not _skip then _problems end as _reason,
+                case when _kept and not _skip and _problems is not null then {record} end
+                    as _record
+            from checked
+            """
+        )
+        # A key seen twice in the file: every later row repeats the first.
+        ok = "_reason is null and _kept and not _skip"
+        con.execute(
+            f"create or replace temp table {DUPLICATES} as select {', '.join(key)},"
+            f" min(_source_row) as _first_row from {TYPED} where {ok}"
+            f" group by all having count(*) > 1"
+        )
+        if con.execute(f"select count(*) from {DUPLICATES}").fetchall()[0][0]:
+            # The file's own text is not kept past the check; the duplicate shows its values.
+            typed_record = (
+                "cast(to_json(struct_pack("
+                + ", ".join(f"{name} := {TYPED}.{name}" for name in columns.fields)
+                + ")) as varchar)"
+            )
+            matches = " and ".join(
+                f"{TYPED}.{name} is not distinct from {DUPLICATES}.{name}" for name in key
+            )
+            con.execute(
+                f"update {TYPED} set _reason = {duplicate}, _record = {typed_record}"
+                f" from {DUPLICATES} where {matches}"
+                f" and {TYPED}._source_row > {DUPLICATES}._first_row and {TYPED}._reason is null"
+            )
+        ((rejected, skipped),) = con.execute(
+            f"select count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
+        ).fetchall()
+        good = (
+            f"(select {outputs} from {typed} where {key_hash} not in {flagged_keys}"
+            f" union all select {outputs} from {TYPED} where {ok})"
+        )
     read += len(malformed)
     rejected += len(malformed)
     counts = {
@@ -536,19 +650,32 @@ def _check(
         "rows_rejected": rejected,
         "rows_skipped": skipped,
     }
-    return counts, malformed
+    return Checked(counts, malformed, good, bool(flagged))
+
+
+@contextmanager
+def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Rows may be written in any order (each carries its `_source_row`): DuckDB then writes
+    them as they come, in parallel, and need not rewrite the table at the next checkpoint.
+    Entered outside the file's transaction, so the setting is restored after a rollback."""
+    ((before,),) = con.execute("select current_setting('preserve_insertion_order')").fetchall()
+    con.execute("set preserve_insertion_order = false")
+    try:
+        yield
+    finally:
+        con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
 
 
 def _insert(
     writer: RawWriter,
     contract: Contract,
     columns: Columns,
+    checked: Checked,
     load_id: int,
     path: Path,
     loaded_at: datetime,
 ) -> None:
     lineage = [load_id, str(path), loaded_at]
-    good = "_reason is null and _kept and not _skip"
     names = ", ".join(field.name for field in contract.fields)
     if contract.table == "milestone_events":
         # An events row always has its date (the contract requires one).
@@ -556,30 +683,35 @@ def _insert(
     writer.insert(
         contract.table,
         f"select {names}, ? as _load_id, ? as _source_file, _source_row, ? as _loaded_at"
-        f" from {TYPED} where {good}",
+        f" from {checked.good}",
         lineage,
     )
     if columns.milestones:
+        milestone_columns = ", ".join(f"m_{code}, t_{code}" for code in columns.milestones)
         cells = " union all ".join(
             f"select lead_id, {sql_literal(code)} as milestone, m_{code} as event_date,"
-            f" t_{code} as is_date_unknown, _source_row from {TYPED}"
-            f" where {good} and (m_{code} is not null or t_{code})"
+            f" t_{code} as is_date_unknown, _source_row from good"
+            f" where m_{code} is not null or t_{code}"
             for code in columns.milestones
         )
         writer.insert(
             "milestone_events",
-            f"select *, ? as _load_id, ? as _source_file, ? as _loaded_at from ({cells})",
+            f"with good as materialized (select lead_id, {milestone_columns}, _source_row"
+            f" from {checked.good})"
+            f" select *, ? as _load_id, ? as _source_file, ? as _loaded_at from ({cells})",
             lineage,
         )
 
 
-def _insert_rejects(writer: RawWriter, malformed: list[tuple[int, str, str]], load_id: int) -> None:
-    writer.insert(
-        "rejected_rows",
-        "select ? as load_id, _source_row as source_row, _reason as reason, _record as record"
-        f" from {TYPED} where _reason is not null",
-        [load_id],
-    )
+def _insert_rejects(writer: RawWriter, checked: Checked, load_id: int) -> None:
+    if checked.looked_closer:
+        writer.insert(
+            "rejected_rows",
+            "select ? as load_id, _source_row as source_row, _reason as reason,"
+            f" _record as record from {TYPED} where _reason is not null",
+            [load_id],
+        )
+    malformed = checked.malformed
     if malformed:
         frame = pl.DataFrame(
             {

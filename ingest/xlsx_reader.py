@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import fastexcel
+import pyarrow as pa
 
 from ingest.errors import IngestError
 from ingest.source import HEADER_SEARCH_ROWS, SourceTable, find_header_row, header_texts
@@ -40,19 +41,21 @@ def read_xlsx_into(
             path, f"has no sheet named {sheet!r}; its sheets are {', '.join(workbook.sheet_names)}"
         )
     try:
-        frame = workbook.load_sheet(
+        # Straight to Arrow, with no data frame in between.
+        cells = workbook.load_sheet(
             sheet if sheet is not None else 0, header_row=None, dtypes="string"
-        ).to_polars()
+        ).to_arrow()
     except Exception as error:
         raise IngestError(path, f"the sheet cannot be read ({error})") from error
-    if frame.height == 0:
+    if cells.num_rows == 0:
         raise IngestError(path, "the sheet is empty: export it again with its data")
-    head = frame.head(HEADER_SEARCH_ROWS).rows()
+    head = [tuple(row.values()) for row in cells.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     header_index = find_header_row(head, header_score)
     headers = header_texts(head[header_index])
-    records = frame.slice(header_index + 1)
-    records.columns = [f"c{index}" for index in range(len(headers))]
-    con.register(f"{table}_frame", records.to_arrow())
+    records = pa.Table.from_batches([cells.slice(header_index + 1)]).rename_columns(
+        [f"c{index}" for index in range(len(headers))]
+    )
+    con.register(f"{table}_frame", records)
     con.execute(f"create or replace temp table {table} as select * from {table}_frame")
     con.unregister(f"{table}_frame")
     relation = (

@@ -158,3 +158,51 @@ def test_csv_row_numbers_count_title_and_blank_lines(settings: Settings, tmp_pat
     assert [row for row, _ in reasons] == [5, 6]
     assert reasons[0][1].startswith("the row has more values than the header's 4 columns")
     assert reasons[1][1] == "Date is empty: fill it in (every row needs one)"
+
+
+@pytest.mark.parametrize("bad_lines", [3, 150])
+def test_csv_row_numbers_after_many_unreadable_lines(
+    settings: Settings, tmp_path: Path, bad_lines: int
+) -> None:
+    """Every good row keeps its line number however many lines the reader drops before it,
+    alone or side by side (a few are counted one way, many another)."""
+    lines = ["Ref,Date,Consultant,Client"]
+    expected = []
+    for number in range(bad_lines):
+        # Every third unreadable line is followed straight by the next.
+        for good in range(0 if number % 3 == 1 else 8):
+            lines.append(f"L-{number}-{good},01/10/2026,Tom Reid,Acme")
+            expected.append((f"L-{number}-{good}", len(lines)))
+        lines.append(f"B-{number},01/10/2026,Tom Reid,Calder, Smith & Co")
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n")
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_loaded, result.rows_rejected) == (len(expected), bad_lines)
+    assert (
+        con.execute("select lead_id, _source_row from raw.leads order by 2").fetchall() == expected
+    )
+    rejected = con.execute("select source_row from raw.rejected_rows order by 1").fetchall()
+    assert [row for (row,) in rejected] == [
+        number + 1 for number, line in enumerate(lines) if line.startswith("B-")
+    ]
+
+
+def test_values_are_trimmed_of_unicode_spaces(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date,Consultant,Client\n"
+        "L-1 ,01/10/2026,\u00a0Tom Reid\u3000, Acme\n"
+        "L-2,01/10/2026,Tom Reid,\u00a0\n"
+        "L-3,01/10/2026,Tom Reid,\tAcme\n",
+        encoding="utf-8",
+    )
+    con = connect(settings.warehouse)
+    load_files(con, [path], settings.catalogue)
+    assert con.execute(
+        "select lead_id, consultant, client from raw.leads order by _source_row"
+    ).fetchall() == [
+        ("L-1", "Tom Reid", "Acme"),
+        ("L-2", "Tom Reid", None),
+        ("L-3", "Tom Reid", "\tAcme"),
+    ]
