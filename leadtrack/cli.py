@@ -298,7 +298,8 @@ def status(ctx: typer.Context) -> None:
         console.print(
             f"Last load: {last['file_name']} at {last['finished_at']:%Y-%m-%d %H:%M}."
             f" Rejected rows in all: {summary.rejected:,}"
-            + (" (leadtrack rejects)" if summary.rejected else "")
+            + (" (leadtrack rejects)" if summary.rejected else ""),
+            soft_wrap=True,  # a long path stays whole, to copy
         )
 
 
