@@ -41,10 +41,10 @@ def read_xlsx_into(
             path, f"has no sheet named {sheet!r}; its sheets are {', '.join(workbook.sheet_names)}"
         )
     try:
-        # Straight to Arrow, with no data frame in between.
-        cells = workbook.load_sheet(
+        # Straight to one Arrow batch, with no data frame (nor lazy sheet) in between.
+        cells = workbook.load_sheet_eager(
             sheet if sheet is not None else 0, header_row=None, dtypes="string"
-        ).to_arrow()
+        )
     except Exception as error:
         raise IngestError(path, f"the sheet cannot be read ({error})") from error
     if cells.num_rows == 0:
