@@ -381,6 +381,15 @@ def _cli(settings: Settings, *arguments: str):
     return outcome
 
 
+def _load_and_build(settings: Settings, export: Path, text: str) -> None:
+    """Write `text` to `export`, load it and build as of 2026-11-23, on the settings' target."""
+    export.write_text(text, encoding="utf-8")
+    outcome = _cli(settings, "load", str(export))
+    assert outcome.exit_code == 0, outcome.output
+    outcome = _cli(settings, "build", "--as-of", "2026-11-23")
+    assert outcome.exit_code == 0, outcome.output
+
+
 def _build_stamp(url: str) -> str | None:
     with psycopg.connect(url, autocommit=True) as con:
         return current_build(con)
@@ -399,11 +408,7 @@ def _snapshot(published: Path) -> tuple[str, int, int]:
 def test_every_snapshot_taken_during_a_build_is_one_whole_build(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:
-    first = tmp_path / "first.csv"
-    first.write_text(LEADS, encoding="utf-8")
-    assert _cli(pg_settings, "load", str(first)).exit_code == 0
-    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
-    assert outcome.exit_code == 0, outcome.output
+    _load_and_build(pg_settings, tmp_path / "first.csv", LEADS)
     old_build = _build_stamp(postgres_database.url)
     assert old_build
     second = tmp_path / "second.csv"
@@ -470,11 +475,7 @@ def test_a_consultant_without_a_build_of_their_own_gets_the_teams_latest_build(
     import leadtrack.cli
     from leadtrack.publish import local_build, refresh_from_postgres
 
-    export = tmp_path / "tracker.csv"
-    export.write_text(LEADS, encoding="utf-8")
-    assert _cli(pg_settings, "load", str(export)).exit_code == 0
-    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
-    assert outcome.exit_code == 0, outcome.output
+    _load_and_build(pg_settings, tmp_path / "tracker.csv", LEADS)
 
     # The consultant's machine: the reader's connection only, no warehouse, no copy yet.
     monkeypatch.delenv("LEADTRACK_POSTGRES_URL")
@@ -496,10 +497,7 @@ def test_a_consultant_without_a_build_of_their_own_gets_the_teams_latest_build(
 
     # The team loads and builds again: the next page view brings the copy up to date.
     monkeypatch.setenv("LEADTRACK_POSTGRES_URL", postgres_database.url)
-    more = tmp_path / "more.csv"
-    more.write_text(LEADS.replace("L-", "M-"), encoding="utf-8")
-    assert _cli(pg_settings, "load", str(more)).exit_code == 0
-    assert _cli(pg_settings, "build", "--as-of", "2026-11-23").exit_code == 0
+    _load_and_build(pg_settings, tmp_path / "more.csv", LEADS.replace("L-", "M-"))
     monkeypatch.delenv("LEADTRACK_POSTGRES_URL")
     monkeypatch.setenv("LEADTRACK_TARGET", "postgres")
     monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(laptop.warehouse))

@@ -2,6 +2,13 @@
 -- up once per build for the Consultants page at four grains: per consultant over every
 -- stage, per team over every stage, per team and milestone, and per team, consultant and
 -- milestone. The team is the lead's; the consultant is the milestone's (the lead's owner).
+{%- set grains = {
+    'consultant': ['consultant'],
+    'team': ['team'],
+    'team_milestone': ['team', 'milestone'],
+    'team_consultant_milestone': ['team', 'consultant', 'milestone'],
+} %}
+
 with
 
 lead_milestones as (
@@ -30,76 +37,24 @@ measured_durations as (
 
 ),
 
-per_consultant as (
-
-    select
-        'consultant' as grain,
-        cast(null as {{ dbt.type_string() }}) as team,
-        consultant,
-        cast(null as {{ dbt.type_string() }}) as milestone,
-        count(*) as leads,
-        {{ percentile_cont('days_since_previous', 0.5) }} as median_days,
-        {{ percentile_cont('days_since_previous', 0.8) }} as p80_days
-    from measured_durations
-    group by consultant
-
-),
-
-per_team as (
-
-    select
-        'team' as grain,
-        team,
-        cast(null as {{ dbt.type_string() }}) as consultant,
-        cast(null as {{ dbt.type_string() }}) as milestone,
-        count(*) as leads,
-        {{ percentile_cont('days_since_previous', 0.5) }} as median_days,
-        {{ percentile_cont('days_since_previous', 0.8) }} as p80_days
-    from measured_durations
-    group by team
-
-),
-
-per_team_milestone as (
-
-    select
-        'team_milestone' as grain,
-        team,
-        cast(null as {{ dbt.type_string() }}) as consultant,
-        milestone,
-        count(*) as leads,
-        {{ percentile_cont('days_since_previous', 0.5) }} as median_days,
-        {{ percentile_cont('days_since_previous', 0.8) }} as p80_days
-    from measured_durations
-    group by team, milestone
-
-),
-
-per_team_consultant_milestone as (
-
-    select
-        'team_consultant_milestone' as grain,
-        team,
-        consultant,
-        milestone,
-        count(*) as leads,
-        {{ percentile_cont('days_since_previous', 0.5) }} as median_days,
-        {{ percentile_cont('days_since_previous', 0.8) }} as p80_days
-    from measured_durations
-    group by team, consultant, milestone
-
-),
-
 grains_unioned as (
-
-    select * from per_consultant
-    union all
-    select * from per_team
-    union all
-    select * from per_team_milestone
-    union all
-    select * from per_team_consultant_milestone
-
+    {% for grain, keys in grains.items() %}
+        select
+            '{{ grain }}' as grain,
+            {%- for column in ['team', 'consultant', 'milestone'] %}
+                {% if column in keys -%}
+                    {{ column }}
+                {%- else -%}
+                    cast(null as {{ dbt.type_string() }})
+                {%- endif %} as {{ column }},
+            {%- endfor %}
+            count(*) as leads,
+            {{ percentile_cont('days_since_previous', 0.5) }} as median_days,
+            {{ percentile_cont('days_since_previous', 0.8) }} as p80_days
+        from measured_durations
+        group by {{ keys | join(', ') }}
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 )
 
 select * from grains_unioned
