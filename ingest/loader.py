@@ -75,6 +75,8 @@ def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnecti
         return duckdb.connect(str(warehouse), read_only=True)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(warehouse))
+    # The command line draws its own progress; DuckDB's bar would print over it.
+    con.execute("set enable_progress_bar = false")
     create_raw_schema(con)
     return con
 
