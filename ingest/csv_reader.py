@@ -121,11 +121,14 @@ def open_csv(
         width, header_line = _header_line(readable, encoding, delimiter, quote, header_index)
         headers = header_texts(head[header_index][:width])
         names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
+        # Trimmed once here, while the reader works in parallel, rather than by each later
+        # pass over the records (`lt_text` comes from `ingest.checks.RowChecks.install_macros`).
+        trimmed = ", ".join(f"lt_text(c{index}) as c{index}" for index in range(len(headers)))
         # Copied whole, in parallel and in file order; rowid then numbers the records, which
         # is cheaper than numbering them while reading (that serialises the scan).
         try:
             con.execute(
-                f"create or replace temp table {table} as select * from read_csv({source},"
+                f"create or replace temp table {table} as select {trimmed} from read_csv({source},"
                 f" {options}, header=false, skip={header_line}, columns={{{names}}},"
                 f" store_rejects=true, rejects_table='{table}_rejects',"
                 f" rejects_scan='{table}_scans')"
@@ -139,7 +142,9 @@ def open_csv(
             ).fetchall()
         ]
         relation = numbered_relation(con, table, header_line + 1, lines)
-        yield SourceTable(relation=relation, headers=headers, rejects_table=f"{table}_rejects")
+        yield SourceTable(
+            relation=relation, headers=headers, rejects_table=f"{table}_rejects", trimmed=True
+        )
 
 
 # Up to this many dropped lines are counted with a CASE; more with a join on a table of them.

@@ -203,6 +203,7 @@ def load_file(
     names = milestone_names(milestones)
     known = _known_headers(names, mapping)
     started = datetime.now()
+    RowChecks.install_macros(con)
     try:
         with _read(
             con, path, sheet, lambda row: sum(normalise_name(cell) in known for cell in row if cell)
@@ -216,7 +217,6 @@ def load_file(
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
             )
-            RowChecks.install_macros(con)
             checked = _check(con, source, contract, columns, checks, mapping)
         counts = checked.counts
         if counts["rows_read"] == 0:
@@ -354,7 +354,7 @@ def _apply_lookups(
     )
     for number in range(len(mapping.lookups)):
         con.execute(f"drop table if exists _lt_lookup{number}")
-    return SourceTable(f"(from {SOURCE})", tuple(headers), source.rejects_table)
+    return SourceTable(f"(from {SOURCE})", tuple(headers), source.rejects_table, source.trimmed)
 
 
 def _assign_columns(
@@ -524,7 +524,9 @@ def _check(
         )
         + ") as varchar)"
     )
-    trimmed = ", ".join(f"lt_text({column}) as {column}" for column in source.columns)
+    trimmed = ", ".join(
+        column if source.trimmed else f"lt_text({column}) as {column}" for column in source.columns
+    )
     # Lazily: most records have their first column, so the others are not trimmed for this.
     non_blank = f"coalesce({', '.join(source.columns)}) is not null"
     keep = "true"

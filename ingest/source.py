@@ -23,6 +23,8 @@ class SourceTable:
     # A table of lines the CSV reader could not split into the header's columns, filled while
     # the relation is scanned (DuckDB's `store_rejects`).
     rejects_table: str | None = None
+    # Whether every value is already trimmed (`lt_text`), so the checks need not trim again.
+    trimmed: bool = False
 
     @property
     def columns(self) -> list[str]:
