@@ -133,6 +133,18 @@ def _dbt_build(settings: Any, as_of: str, target: str) -> tuple[float, float, fl
     return started, parse_seconds, dbt_seconds, result
 
 
+def _slowest(result: Any, *, models: bool, count: int = 5) -> list[tuple[str, float]]:
+    """The `count` slowest models (or other nodes: tests) of a dbt run, slowest first."""
+    return sorted(
+        (
+            (node.name, node.seconds)
+            for node in result.nodes
+            if ("model" in node.resource_type) == models
+        ),
+        key=lambda item: -item[1],
+    )[:count]
+
+
 def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
     """What `leadtrack build --as-of` does (sync the catalogue, `dbt build`, publish the marts
     when this checkout publishes), in-process with a private dbt target path, so that the
@@ -156,14 +168,6 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
         kind = node.resource_type.split(".")[-1].lower()
         nodes[kind] = nodes.get(kind, 0.0) + node.seconds
         counts[kind] = counts.get(kind, 0) + 1
-    slowest = sorted(
-        ((node.name, node.seconds) for node in result.nodes if "model" in node.resource_type),
-        key=lambda item: -item[1],
-    )[:5]
-    slowest_tests = sorted(
-        ((node.name, node.seconds) for node in result.nodes if "model" not in node.resource_type),
-        key=lambda item: -item[1],
-    )[:5]
     return {
         "seconds": time.perf_counter() - started,
         "parse_seconds": parse_seconds,
@@ -171,8 +175,8 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
         "publish_seconds": publish_seconds,
         "node_seconds": nodes,
         "node_counts": counts,
-        "slowest_models": slowest,
-        "slowest_tests": slowest_tests,
+        "slowest_models": _slowest(result, models=True),
+        "slowest_tests": _slowest(result, models=False),
         "node_times": {node.name: round(node.seconds, 2) for node in result.nodes},
     }
 
@@ -244,10 +248,6 @@ def child_postgres_build(warehouse: str, as_of: str, target: str) -> dict[str, A
     publish_started = time.perf_counter()
     publish_from_postgres(settings.warehouse)
     publish_seconds = time.perf_counter() - publish_started
-    slowest = sorted(
-        ((node.name, node.seconds) for node in result.nodes if "model" in node.resource_type),
-        key=lambda item: -item[1],
-    )[:5]
     return {
         "seconds": time.perf_counter() - started,
         "parse_seconds": parse_seconds,
@@ -255,7 +255,7 @@ def child_postgres_build(warehouse: str, as_of: str, target: str) -> dict[str, A
         "promote_seconds": promote_seconds,
         "publish_seconds": publish_seconds,
         "marts_mb": settings.marts.stat().st_size / 1e6,
-        "slowest_models": slowest,
+        "slowest_models": _slowest(result, models=True),
     }
 
 
