@@ -540,22 +540,27 @@ def warehouse_for(size: int) -> Path:
     return SCRATCH / f"warehouse-{size}.duckdb"
 
 
-def bench_build(size: int, figures: dict[str, Any]) -> None:
-    files = demo(size)
-    warehouse = fresh(warehouse_for(size))
+def load_and_build(label: str, warehouse: Path, files: list[Path], target: Path) -> tuple[Run, Run]:
+    """`leadtrack load` of the demo's files into a DuckDB warehouse, then its build (each in a
+    process of its own); the two runs."""
     load = leadtrack_cli(
-        f"{size:,} leadtrack load (4 files)",
-        "--warehouse",
-        str(warehouse),
-        "load",
-        *map(str, files),
+        f"{label} load (4 files)", "--warehouse", str(warehouse), "load", *map(str, files)
     )
     build = python_child(
-        f"{size:,} leadtrack build",
+        f"{label} build",
         "build",
         warehouse=str(warehouse),
         as_of=AS_OF.isoformat(),
-        target=str(SCRATCH / f"target-{size}"),
+        target=str(target),
+    )
+    return load, build
+
+
+def bench_build(size: int, figures: dict[str, Any]) -> None:
+    files = demo(size)
+    warehouse = fresh(warehouse_for(size))
+    load, build = load_and_build(
+        f"{size:,} leadtrack", warehouse, files, SCRATCH / f"target-{size}"
     )
     if size in figures.get("build", {}):
         figures.setdefault("build_history", []).append({"size": size, **figures["build"][size]})
@@ -742,24 +747,11 @@ def bench_postgres(size: int, figures: dict[str, Any]) -> None:
                 else:
                     os.environ[key] = value
             drop_database(admin, name, reader)
-    # DuckDB beside it, in the same run (a fresh target for each engine: both parse in full).
+    # DuckDB beside it, in the same run (a target of its own, parsed before the timed build).
     duck = fresh(SCRATCH / f"postgres-beside-{size}.duckdb")
     duck_target = SCRATCH / f"target-postgres-beside-{size}"
     shutil.rmtree(duck_target, ignore_errors=True)
-    duck_load = leadtrack_cli(
-        f"{size:,} duckdb: leadtrack load (4 files)",
-        "--warehouse",
-        str(duck),
-        "load",
-        *map(str, files),
-    )
-    duck_build = python_child(
-        f"{size:,} duckdb: leadtrack build",
-        "build",
-        warehouse=str(duck),
-        as_of=AS_OF.isoformat(),
-        target=str(duck_target),
-    )
+    duck_load, duck_build = load_and_build(f"{size:,} duckdb: leadtrack", duck, files, duck_target)
     if "postgres" in figures:
         figures.setdefault("postgres_history", []).append(figures["postgres"])
     figures["postgres"] = {

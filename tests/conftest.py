@@ -3,6 +3,7 @@ test process (generate, load, dbt build) and shared read-only."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import urllib.request
@@ -18,6 +19,29 @@ from ingest.loader import connect, load_files
 from leadtrack.dbt import BuildResult, run_dbt
 from leadtrack.publish import publish
 from leadtrack.settings import DEFAULT_CATALOGUE, Settings, marts_path
+
+# Debian's Chromium, driven by Playwright in the browser tests; the flags keep it off the
+# network this machine does not have.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def require_chromium() -> None:
+    """Skip the calling test module where Chromium is not installed, except on CI, where
+    `.ci/run` installs it (there the tests run, and fail if it is missing)."""
+    if not CHROMIUM.exists() and os.environ.get("CI") != "true":
+        pytest.skip(
+            "Debian's chromium is not installed (apt-get install chromium chromium-driver)",
+            allow_module_level=True,
+        )
+
 
 DEMO_AS_OF = date(2026, 11, 23)
 DEMO_LEADS = 600

@@ -17,17 +17,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS_SETTING = "LEADTRACK_SCREENSHOTS"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 # url path, screenshot name, whether the page draws a Plotly chart. The default page (This
 # week) lives at the root: Streamlit serves the default page there, not at its url path.
 PAGES = [
@@ -44,11 +37,7 @@ LIST_ROWS = 5
 
 pytestmark = pytest.mark.slow
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip(
-        "Debian's chromium is not installed (apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
+require_chromium()
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 

@@ -19,18 +19,10 @@ import pytest
 
 from ingest.demo import DemoFiles
 from leadtrack.settings import marts_path
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from tests.reliability.conftest import AS_OF, LEADTRACK, ROOT, demo_paths, environment, leadtrack
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 DURATION = 60
 FIRST_DAY = "2020-01-01"
 PAGES = [
@@ -42,8 +34,7 @@ PAGES = [
 ]
 TROUBLE = ("lock", "io error", "being rebuilt", "could not be opened", "traceback", "error")
 
-if not CHROMIUM.exists() and os.environ.get("CI") != "true":
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
