@@ -114,6 +114,7 @@ def _dbt_build(settings: Any, as_of: str, target: str) -> tuple[float, float, fl
     parse's and dbt build's seconds, and dbt's result."""
     from ingest.loader import sync_catalogue
     from leadtrack.dbt import BUILD_COMMAND, run_dbt
+    from leadtrack.publish import prepare_build
     from leadtrack.warehouse import open_raw_writer
 
     parse_started = time.perf_counter()
@@ -124,6 +125,7 @@ def _dbt_build(settings: Any, as_of: str, target: str) -> tuple[float, float, fl
     writer = open_raw_writer(settings)
     sync_catalogue(writer, settings.catalogue)
     writer.close()
+    prepare_build(settings)
     dbt_started = time.perf_counter()
     result = run_dbt(
         settings, list(BUILD_COMMAND), as_of=date.fromisoformat(as_of), target_path=Path(target)

@@ -390,12 +390,13 @@ def _build(settings: Settings, as_of: date | None) -> bool:
 def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     from ingest.loader import sync_catalogue
     from leadtrack.dbt import BUILD_COMMAND, run_dbt
-    from leadtrack.publish import publish_build
+    from leadtrack.publish import prepare_build, publish_build
     from leadtrack.warehouse import open_raw_writer
 
     con = open_raw_writer(settings)
     sync_catalogue(con, settings.catalogue)
     con.close()
+    prepare_build(settings)
     with _progress() as progress:
         task = progress.add_task("Building models and running tests", total=None)
 

@@ -144,6 +144,14 @@ def _schema_exists(con: psycopg.Connection, name: str) -> bool:
     )
 
 
+def discard_unfinished_build(con: psycopg.Connection) -> None:
+    """Drop what a failed build left in `marts__building`, before the next build starts: dbt
+    only replaces the relations it builds, so a table of a model since removed would
+    otherwise be promoted with the next build's marts."""
+    with con.transaction():
+        con.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(BUILDING)))
+
+
 def promote_build(con: psycopg.Connection, reader: str | None) -> str | None:
     """Make the marts dbt just built (in `marts__building`) the marts, in one transaction:
     stamp them, add the milestone catalogue, grant `reader`, rename the schemas (its views

@@ -65,6 +65,16 @@ def publish(warehouse: Path) -> Path:
     return _swap_in(marts_path(warehouse), fill)
 
 
+def prepare_build(settings: Settings) -> None:
+    """Before dbt builds: on PostgreSQL, start the marts from an empty `marts__building`
+    (`leadtrack.postgres.discard_unfinished_build`); nothing to do on DuckDB."""
+    if settings.target == "postgres":
+        from leadtrack.postgres import connect, discard_unfinished_build, scrubbed
+
+        with scrubbed(), connect(autocommit=True) as pg:
+            discard_unfinished_build(pg)
+
+
 def publish_build(settings: Settings) -> Path:
     """Publish the build of the settings' target; the published file's path. On PostgreSQL,
     first make the build dbt just finished the marts (all of them at once)."""

@@ -465,6 +465,27 @@ def test_every_snapshot_taken_during_a_build_is_one_whole_build(
     assert kinds == {"BASE TABLE"}
 
 
+def test_a_failed_builds_leftovers_are_not_promoted_with_the_next_build(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    _load_and_build(pg_settings, tmp_path / "first.csv", LEADS)
+    # What a failed build leaves: marts__building with a table no model builds any more.
+    with psycopg.connect(postgres_database.url, autocommit=True) as con:
+        con.execute("create schema marts__building")
+        con.execute("create table marts__building.retired_mart as select 1 as leads")
+    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
+    assert outcome.exit_code == 0, outcome.output
+    with psycopg.connect(postgres_database.url) as con:
+        marts = {
+            row[0]
+            for row in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts'"
+            )
+        }
+    assert "leads" in marts
+    assert "retired_mart" not in marts
+
+
 @pytest.mark.slow
 def test_a_consultant_without_a_build_of_their_own_gets_the_teams_latest_build(
     pg_settings: Settings,
