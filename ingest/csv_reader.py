@@ -78,73 +78,165 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
+class EmptyLineFinder:
+    """Finds, in a file's bytes fed chunk by chunk, the last empty line: `last` is the offset
+    of the line break before it, None when the file has none. DuckDB's reader drops empty
+    lines without a trace, so the row numbers of the records after one must count it apart.
+    A UTF-16 file is not searched: `last` is then its size (an empty line may be anywhere)."""
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+        self._empty: bytes | None = None
+        self._seen = 0
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self._empty is None:
+            if chunk.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                self._empty = b""
+            else:
+                # An empty line is a line break right after another, in the file's own style.
+                self._empty = b"\n\r\n" if b"\r\n" in chunk[:SNIFF_BYTES] else b"\n\n"
+        if not self._empty:
+            self._seen += len(chunk)
+            self.last = self._seen
+            return
+        found = chunk.rfind(self._empty)
+        if found >= 0:
+            self.last = self._seen + found
+        elif self._tail:
+            # One split across the chunks' boundary.
+            across = (self._tail + chunk[: len(self._empty) - 1]).rfind(self._empty)
+            if across >= 0:
+                self.last = self._seen - len(self._tail) + across
+        self._tail = chunk[-(len(self._empty) - 1) :]
+        self._seen += len(chunk)
+
+
 @contextmanager
 def open_csv(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     table: str,
     header_score: Callable[[Sequence[str | None]], int],
+    last_empty_line: Callable[[], int | None] | None = None,
 ) -> Iterator[SourceTable]:
     """A delimited text file as a relation (see `ingest.source`), usable inside the block;
-    `table` names the reader's table of malformed lines."""
+    `table` names the reader's table of malformed lines. `last_empty_line` gives the file's
+    `EmptyLineFinder.last` when its row numbers matter (a lookup file's do not)."""
     encoding = _encoding(path)
     with _as_utf8(path, encoding) as readable:
-        source = sql_literal(str(readable))
-        options = f"encoding='{'utf-16' if encoding == 'utf-16' else 'utf-8'}'"
         try:
-            delimiter, quote, escape = con.execute(
-                f"select delimiter, quote, escape from sniff_csv({source}, {options},"
-                " null_padding=true)"
-            ).fetchall()[0]
-            options += ", delim=" + sql_literal(delimiter)
-            # Pinned too: a doubled quote in the header ("Date entered ""Won""") can make the
-            # reader's own sniffing fail once the header is skipped, and then it reads nothing.
-            # A sniffer that saw no quotes in its sample falls back on the standard (RFC 4180)
-            # double quote: a big export may quote "£22,500" only far down the file.
-            quote = quote if quote not in NO_QUOTE else '"'
-            escape = escape if escape not in NO_QUOTE else '"'
-            options += ", quote=" + sql_literal(quote) + ", escape=" + sql_literal(escape)
-            head = con.execute(
-                f"select * from read_csv({source}, {options}, header=false, all_varchar=true,"
-                f" null_padding=true) limit {HEADER_SEARCH_ROWS}"
-            ).fetchall()
+            source = _read_csv(con, path, readable, encoding, table, header_score, last_empty_line)
         except duckdb.Error as error:
-            raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
-        if not any(cell for row in head for cell in row):
-            raise IngestError(path, "the file has no rows: export it again with its data")
-        header_index = find_header_row(head, header_score)
-        if header_index == len(head) - 1 < HEADER_SEARCH_ROWS - 1:
-            raise IngestError(path, "the file has a header row but no data rows")
-        # The padded read widens every row to the longest one: a header is as wide as its own
-        # line, so a row with an unquoted delimiter in a value is rejected, not a new column.
-        # The reader drops blank lines, so the header's line in the file is counted apart.
-        width, header_line = _header_line(readable, encoding, delimiter, quote, header_index)
-        headers = header_texts(head[header_index][:width])
-        names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
-        # Trimmed once here, while the reader works in parallel, rather than by each later
-        # pass over the records (`lt_text` comes from `ingest.checks.RowChecks.install_macros`).
-        trimmed = ", ".join(f"lt_text(c{index}) as c{index}" for index in range(len(headers)))
-        # Copied whole, in parallel and in file order; rowid then numbers the records, which
-        # is cheaper than numbering them while reading (that serialises the scan).
-        try:
-            con.execute(
-                f"create or replace temp table {table} as select {trimmed} from read_csv({source},"
-                f" {options}, header=false, skip={header_line}, columns={{{names}}},"
-                f" store_rejects=true, rejects_table='{table}_rejects',"
-                f" rejects_scan='{table}_scans')"
-            )
-        except duckdb.Error as error:
-            raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
-        lines = [
-            line
-            for (line,) in con.execute(
-                f"select distinct line from {table}_rejects order by line"
-            ).fetchall()
-        ]
-        relation = numbered_relation(con, table, header_line + 1, lines)
-        yield SourceTable(
-            relation=relation, headers=headers, rejects_table=f"{table}_rejects", trimmed=True
-        )
+            if not _mixes_line_breaks(readable, encoding):
+                raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
+            # Windows and Unix line breaks in one file (two exports pasted together, a line
+            # edited on another machine) stop DuckDB's reader: read a copy with one kind.
+            with _line_breaks_unified(readable, encoding) as copy:
+                try:
+                    source = _read_csv(
+                        con, path, copy, "utf-8", table, header_score, lambda: copy.stat().st_size
+                    )
+                except duckdb.Error as error:
+                    raise IngestError(
+                        path, f"cannot be read as CSV ({_first_line(error)})"
+                    ) from error
+    yield source
+
+
+def _read_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    encoding: str,
+    table: str,
+    header_score: Callable[[Sequence[str | None]], int],
+    last_empty_line: Callable[[], int | None] | None,
+) -> SourceTable:
+    """Read `readable` (`path`, or a UTF-8 copy of it) into the temporary `table`."""
+    source = sql_literal(str(readable))
+    options = f"encoding='{'utf-16' if encoding == 'utf-16' else 'utf-8'}'"
+    delimiter, quote, escape = con.execute(
+        f"select delimiter, quote, escape from sniff_csv({source}, {options}, null_padding=true)"
+    ).fetchall()[0]
+    options += ", delim=" + sql_literal(delimiter)
+    # Pinned too: a doubled quote in the header ("Date entered ""Won""") can make the
+    # reader's own sniffing fail once the header is skipped, and then it reads nothing.
+    # A sniffer that saw no quotes in its sample falls back on the standard (RFC 4180)
+    # double quote: a big export may quote "£22,500" only far down the file.
+    quote = quote if quote not in NO_QUOTE else '"'
+    escape = escape if escape not in NO_QUOTE else '"'
+    options += ", quote=" + sql_literal(quote) + ", escape=" + sql_literal(escape)
+    # One thread: DuckDB's parallel reader cannot pad rows across a value that holds a line
+    # break ("Acme<newline>Ltd", common in notes), and only the top is read.
+    head = con.execute(
+        f"select * from read_csv({source}, {options}, header=false, all_varchar=true,"
+        f" null_padding=true, parallel=false) limit {HEADER_SEARCH_ROWS}"
+    ).fetchall()
+    if not any(cell for row in head for cell in row):
+        raise IngestError(path, "the file has no rows: export it again with its data")
+    header_index = find_header_row(head, header_score)
+    if header_index == len(head) - 1 < HEADER_SEARCH_ROWS - 1:
+        raise IngestError(path, "the file has a header row but no data rows")
+    # The padded read widens every row to the longest one: a header is as wide as its own
+    # line, so a row with an unquoted delimiter in a value is rejected, not a new column.
+    # The reader drops blank lines, so the header's line in the file is counted apart.
+    width, header_line = _header_line(readable, encoding, delimiter, quote, header_index)
+    headers = header_texts(head[header_index][:width])
+    names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
+    # Trimmed once here, while the reader works in parallel, rather than by each later pass
+    # over the records (`lt_text` comes from `ingest.checks.RowChecks.install_macros`).
+    trimmed = ", ".join(f"lt_text(c{index}) as c{index}" for index in range(len(headers)))
+    # Copied whole, in parallel and in file order; rowid then numbers the records, which is
+    # cheaper than numbering them while reading (that serialises the scan).
+    con.execute(
+        f"create or replace temp table {table} as select {trimmed} from read_csv({source},"
+        f" {options}, header=false, skip={header_line}, columns={{{names}}},"
+        f" store_rejects=true, rejects_table='{table}_rejects', rejects_scan='{table}_scans')"
+    )
+    lines = [
+        line
+        for (line,) in con.execute(
+            f"select distinct line from {table}_rejects order by line"
+        ).fetchall()
+    ]
+    last_empty = last_empty_line() if last_empty_line else None
+    if last_empty is not None and last_empty >= _line_end(readable, header_line):
+        lines += _empty_records(readable, encoding, delimiter, quote, escape, header_line)
+    relation = numbered_relation(con, table, header_line + 1, sorted(lines))
+    return SourceTable(
+        relation=relation, headers=headers, rejects_table=f"{table}_rejects", trimmed=True
+    )
+
+
+def _mixes_line_breaks(path: Path, encoding: str) -> bool:
+    """Whether the file ends some lines Windows' way (CR LF) and some Unix's (LF)."""
+    if encoding == "utf-16":
+        with path.open("r", encoding="utf-16", newline="") as handle:
+            text = handle.read()
+        return 0 < text.count("\r\n") < text.count("\n")
+    windows = unix = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(TRANSCODE_CHUNK):
+            windows += chunk.count(b"\r\n")
+            unix += chunk.count(b"\n")
+    return 0 < windows < unix
+
+
+@contextmanager
+def _line_breaks_unified(path: Path, encoding: str) -> Iterator[Path]:
+    """A temporary UTF-8 copy of the file with every line break a LF."""
+    with tempfile.TemporaryDirectory(prefix="leadtrack-") as folder:
+        copy = Path(folder) / path.name
+        with (
+            path.open(
+                "r", encoding="utf-16" if encoding == "utf-16" else "utf-8-sig", newline=None
+            ) as source,
+            copy.open("w", encoding="utf-8", newline="") as target,
+        ):
+            shutil.copyfileobj(source, target, TRANSCODE_CHUNK)
+        yield copy
 
 
 # Up to this many dropped lines are counted with a CASE; more with a join on a table of them.
@@ -215,6 +307,39 @@ def _header_line(
     if line is None:
         return None, index + 1
     return len(line), rows.line_num
+
+
+def _line_end(path: Path, line: int) -> int:
+    """The offset of the line break that ends the file's `line`-th line (from 1), or -1 when
+    it lies beyond the file's first bytes."""
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES * 8)
+    offset = -1
+    for _ in range(line):
+        offset = head.find(b"\n", offset + 1)
+        if offset < 0:
+            return -1
+    return offset
+
+
+def _empty_records(
+    path: Path, encoding: str, delimiter: str, quote: str, escape: str, header_line: int
+) -> list[int]:
+    """The numbers of the empty lines after the header, counted as the reader counts records
+    (a value that spans lines is one). A pass over the whole file in Python: only for a file
+    with an empty line after its header (or a value holding one)."""
+    quotechar = quote if quote not in NO_QUOTE else '"'
+    with path.open(
+        "r", encoding="utf-16" if encoding == "utf-16" else "utf-8-sig", newline=""
+    ) as handle:
+        rows = csv.reader(
+            handle,
+            delimiter=delimiter,
+            quotechar=quotechar,
+            doublequote=escape in NO_QUOTE or escape == quotechar,
+            escapechar=None if escape in NO_QUOTE or escape == quotechar else escape,
+        )
+        return [number for number, row in enumerate(rows, 1) if not row and number > header_line]
 
 
 def _malformed_reason(kind: str, columns: int) -> str:

@@ -27,7 +27,7 @@ from ingest.catalogue import (
 )
 from ingest.checks import RowChecks, looks_iso
 from ingest.contracts import CONTRACTS, KINDS, Contract
-from ingest.csv_reader import malformed_lines, open_csv
+from ingest.csv_reader import EmptyLineFinder, malformed_lines, open_csv
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
@@ -82,11 +82,26 @@ def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnecti
 
 
 def file_sha256(path: Path) -> str:
+    return scan_file(path).sha256
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one read of a file's bytes tells: its content hash, and where its last empty line
+    is (see `ingest.csv_reader.last_empty_line`)."""
+
+    sha256: str
+    last_empty_line: int | None
+
+
+def scan_file(path: Path) -> FileScan:
     digest = hashlib.sha256()
+    empty_lines = EmptyLineFinder()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
-    return digest.hexdigest()
+            empty_lines.feed(chunk)
+    return FileScan(digest.hexdigest(), empty_lines.last)
 
 
 @cache
@@ -194,9 +209,9 @@ def load_file(
     con = writer.checks
     # A big file is hashed in a thread while DuckDB reads it (a file loaded before is then
     # read once before it is skipped); a small one first.
-    hashing = _hasher().submit(file_sha256, path)
+    hashing = _hasher().submit(scan_file, path)
     if path.stat().st_size < HASH_ALONGSIDE_BYTES and (
-        previous := writer.previous_load(hashing.result())
+        previous := writer.previous_load(hashing.result().sha256)
     ):
         return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
     kind = kind or (mapping.kind if mapping else None)
@@ -206,9 +221,13 @@ def load_file(
     RowChecks.install_macros(con)
     try:
         with _read(
-            con, path, sheet, lambda row: sum(normalise_name(cell) in known for cell in row if cell)
+            con,
+            path,
+            sheet,
+            lambda row: sum(normalise_name(cell) in known for cell in row if cell),
+            lambda: hashing.result().last_empty_line,
         ) as read:
-            sha = hashing.result()
+            sha = hashing.result().sha256
             if previous := writer.previous_load(sha):
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             source = _apply_lookups(con, path, read, mapping)
@@ -285,6 +304,7 @@ def _read(
     path: Path,
     sheet: str | None,
     header_score: Callable[[Sequence[str | None]], int],
+    last_empty_line: Callable[[], int | None],
 ) -> Iterator[SourceTable]:
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
@@ -298,7 +318,7 @@ def _read(
                 raise IngestError(
                     path, "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
                 )
-    with open_csv(con, path, SOURCE, header_score) as source:
+    with open_csv(con, path, SOURCE, header_score, last_empty_line) as source:
         yield source
 
 

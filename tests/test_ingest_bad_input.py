@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from ingest.csv_reader import EmptyLineFinder
 from ingest.errors import IngestError
 from ingest.loader import connect, load_files
 from leadtrack.settings import Settings
@@ -158,6 +159,73 @@ def test_csv_row_numbers_count_title_and_blank_lines(settings: Settings, tmp_pat
     assert [row for row, _ in reasons] == [5, 6]
     assert reasons[0][1].startswith("the row has more values than the header's 4 columns")
     assert reasons[1][1] == "Date is empty: fill it in (every row needs one)"
+
+
+# Rows as a spreadsheet shows the file: an empty line is a row; a value that spans lines is
+# one. Each file: a good row, the row with a comma too many, the row without a date, a good row.
+ROWS_AFTER = {
+    "an empty line": ("L-1,01/10/2026,Tom Reid,Acme\n\n", 6),
+    "two empty lines": ("L-1,01/10/2026,Tom Reid,Acme\n\n\n", 7),
+    "an empty line at a chunk's end": ("L-1,01/10/2026,Tom Reid,Acme\n\n", 6),
+    "a value over two lines": ('L-1,01/10/2026,Tom Reid,"Acme\nLtd"\n', 5),
+    "a value holding an empty line": ('L-1,01/10/2026,Tom Reid,"Acme\n\nLtd"\n', 5),
+    "both": ('L-1,01/10/2026,Tom Reid,"Acme\n\nLtd"\n\n', 6),
+}
+
+
+@pytest.mark.parametrize("line_break", ["\n", "\r\n"])
+@pytest.mark.parametrize("case", list(ROWS_AFTER))
+def test_csv_row_numbers_count_empty_lines_and_not_line_breaks_in_values(
+    settings: Settings, tmp_path: Path, case: str, line_break: str
+) -> None:
+    first, last_row = ROWS_AFTER[case]
+    text = (
+        "Ref,Date,Consultant,Client\n"
+        + first
+        + "L-2,01/10/2026,Tom Reid,Calder, Smith & Co\n"
+        + "L-3,,Tom Reid,Brightwater\n"
+        + "L-4,01/10/2026,Tom Reid,Acme\n"
+    ).replace("\n", line_break)
+    path = tmp_path / "leads.csv"
+    path.write_bytes(text.encode())
+    if case == "an empty line at a chunk's end":
+        # The empty line's two line breaks fall either side of the finder's chunks.
+        finder = EmptyLineFinder()
+        middle = text.index(line_break * 2) + len(line_break)
+        finder.feed(text[:middle].encode())
+        finder.feed(text[middle:].encode())
+        assert finder.last == text.index(line_break * 2) + len(line_break) - 1
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 2)
+    assert con.execute("select lead_id, _source_row from raw.leads order by 2").fetchall() == [
+        ("L-1", 2),
+        ("L-4", last_row),
+    ]
+    rejected = con.execute("select source_row from raw.rejected_rows order by 1").fetchall()
+    assert [row for (row,) in rejected] == [last_row - 2, last_row - 1]
+    if "value" in case:
+        ((client,),) = con.execute("select client from raw.leads where lead_id = 'L-1'").fetchall()
+        assert client.replace("\r\n", "\n") == first.split('"')[1]
+
+
+def test_a_csv_mixing_windows_and_unix_line_breaks_loads(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Lines ending CR LF and LF in one file stop DuckDB's reader; leadtrack reads a copy."""
+    lines = ["Ref,Date,Consultant,Client"] + [
+        f"L-{number},01/10/2026,Tom Reid,Acme" for number in range(3000)
+    ]
+    lines[2500] = "B-1,,Tom Reid,Acme"
+    path = tmp_path / "leads.csv"
+    path.write_bytes(("\r\n".join(lines[:2000]) + "\n" + "\r\n".join(lines[2000:])).encode())
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3000, 2999, 1)
+    assert con.execute("select source_row from raw.rejected_rows").fetchall() == [(2501,)]
+    assert con.execute("select _source_row from raw.leads where lead_id = 'L-2999'").fetchall() == [
+        (3001,)
+    ]
 
 
 @pytest.mark.parametrize("bad_lines", [3, 150])
