@@ -34,6 +34,17 @@ TRANSCODE_CHUNK = 1 << 22
 NO_QUOTE = ("", "(empty)", "\0")
 
 
+# What an empty line looks like in a file whose lines end with the key.
+_EMPTY_LINE = {b"\r\n": b"\n\r\n", b"\n": b"\n\n", b"\r": b"\r\r"}
+
+
+def _line_break(head: bytes) -> bytes:
+    """How the lines of a file starting with `head` end: Windows', Unix's, or old Macs' way."""
+    if b"\r\n" in head:
+        return b"\r\n"
+    return b"\r" if b"\r" in head and b"\n" not in head else b"\n"
+
+
 def _encoding(path: Path) -> str:
     """The encoding DuckDB should read the file with, from its first bytes."""
     with path.open("rb") as handle:
@@ -96,7 +107,7 @@ class EmptyLineFinder:
                 self._empty = b""
             else:
                 # An empty line is a line break right after another, in the file's own style.
-                self._empty = b"\n\r\n" if b"\r\n" in chunk[:SNIFF_BYTES] else b"\n\n"
+                self._empty = _EMPTY_LINE[_line_break(chunk[:SNIFF_BYTES])]
         if not self._empty:
             self._seen += len(chunk)
             self.last = self._seen
@@ -314,9 +325,10 @@ def _line_end(path: Path, line: int) -> int:
     it lies beyond the file's first bytes."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES * 8)
+    last_byte = _line_break(head)[-1:]
     offset = -1
     for _ in range(line):
-        offset = head.find(b"\n", offset + 1)
+        offset = head.find(last_byte, offset + 1)
         if offset < 0:
             return -1
     return offset
