@@ -339,19 +339,30 @@ def _empty_records(
 ) -> list[int]:
     """The numbers of the empty lines after the header, counted as the reader counts records
     (a value that spans lines is one). A pass over the whole file in Python: only for a file
-    with an empty line after its header (or a value holding one)."""
+    with an empty line after its header (or a value holding one). None found when Python's
+    reader cannot follow the file (the numbers are then the reader's, without empty lines)."""
     quotechar = quote if quote not in NO_QUOTE else '"'
+    # DuckDB reads values of any length; Python's reader stops at 128 kB unless told.
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
     with path.open(
-        "r", encoding="utf-16" if encoding == "utf-16" else "utf-8-sig", newline=""
+        "r",
+        encoding="utf-16" if encoding == "utf-16" else "utf-8-sig",
+        newline="",
+        errors="replace",
     ) as handle:
-        rows = csv.reader(
-            handle,
-            delimiter=delimiter,
-            quotechar=quotechar,
-            doublequote=escape in NO_QUOTE or escape == quotechar,
-            escapechar=None if escape in NO_QUOTE or escape == quotechar else escape,
-        )
-        return [number for number, row in enumerate(rows, 1) if not row and number > header_line]
+        try:
+            rows = csv.reader(
+                handle,
+                delimiter=delimiter,
+                quotechar=quotechar,
+                doublequote=escape in NO_QUOTE or escape == quotechar,
+                escapechar=None if escape in NO_QUOTE or escape == quotechar else escape,
+            )
+            return [
+                number for number, row in enumerate(rows, 1) if not row and number > header_line
+            ]
+        except (csv.Error, TypeError):
+            return []
 
 
 def _malformed_reason(kind: str, columns: int) -> str:

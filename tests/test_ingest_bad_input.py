@@ -170,6 +170,8 @@ ROWS_AFTER = {
     "a value over two lines": ('L-1,01/10/2026,Tom Reid,"Acme\nLtd"\n', 5),
     "a value holding an empty line": ('L-1,01/10/2026,Tom Reid,"Acme\n\nLtd"\n', 5),
     "both": ('L-1,01/10/2026,Tom Reid,"Acme\n\nLtd"\n\n', 6),
+    # Longer than Python's csv module reads by default.
+    "a value of 200 kB, then an empty line": (f'L-1,01/10/2026,Tom Reid,"{"x" * 200_000}"\n\n', 6),
 }
 
 
