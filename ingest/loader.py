@@ -237,32 +237,14 @@ def load_file(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
             )
             checked = _check(con, source, contract, columns, checks, mapping)
-        counts = checked.counts
-        if counts["rows_read"] == 0:
+        if checked.read + len(checked.malformed) == 0:
             raise IngestError(path, "the file has a header row but no data rows")
         with _unordered(con), writer.transaction() as load_id:
             if previous := writer.previous_load(sha):
                 # The same content, loaded by someone else while this file was checked.
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
-            loaded_at = datetime.now()
-            _insert(writer, contract, columns, checked, load_id, path, loaded_at)
-            _insert_rejects(writer, checked, load_id)
-            _record_load(
-                writer,
-                load_id,
-                path,
-                sha,
-                kind,
-                sheet,
-                mapping,
-                (
-                    counts["rows_read"],
-                    counts["rows_loaded"],
-                    counts["rows_rejected"],
-                    counts["rows_skipped"],
-                ),
-                started,
-            )
+            counts = _write(writer, contract, columns, checked, load_id, path, datetime.now())
+            _record_load(writer, load_id, path, sha, kind, sheet, mapping, counts, started)
     finally:
         for table in (
             SOURCE,
@@ -275,15 +257,7 @@ def load_file(
             f"{SOURCE}_offsets",
         ):
             con.execute(f"drop table if exists {table}")
-    return LoadResult(
-        path,
-        kind,
-        load_id,
-        counts["rows_read"],
-        counts["rows_loaded"],
-        counts["rows_rejected"],
-        counts["rows_skipped"],
-    )
+    return LoadResult(path, kind, load_id, *counts)
 
 
 def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:
@@ -448,13 +422,19 @@ def _assign_columns(
 
 @dataclass(frozen=True)
 class Checked:
-    """What the checks found: the counts, the lines the reader could not split, and the SQL
-    of the good rows (the contract's fields, `m_`/`t_` milestone columns, `_source_row`)."""
+    """What the checks found before anything is written: the records read, the lines the
+    reader could not split, the SQL of the clean rows (no problem, their key seen once; the
+    contract's fields, `m_`/`t_` milestone columns, `_source_row`), how many records share
+    their key with another, and `look_closer(every_problem)`, which puts the records that are
+    not clean into the temporary table of checked rows with their reasons and returns the SQL
+    of the good ones among them. `every_problem` false: only the records of repeated keys
+    (the clean rows were all the others)."""
 
-    counts: dict[str, int]
+    read: int
     malformed: list[tuple[int, str, str]]
-    good: str
-    looked_closer: bool
+    clean: str
+    repeated: int
+    look_closer: Callable[[bool], str]
 
 
 def _check(
@@ -465,11 +445,12 @@ def _check(
     checks: RowChecks,
     mapping: Mapping | None,
 ) -> Checked:
-    """Type and check every record. One aggregate over the records finds the keys that need
-    a closer look (a row with a problem, a skipped row, a key seen twice); only their rows go
-    into the temporary table of checked rows, where they get their reasons. The good rows are
-    read straight from the records when they are written, not copied into a table first
-    (a tracker's typed records are kept, since its milestone columns are read twice)."""
+    """Type and check every record, optimistically: one aggregate over the records' keys
+    finds the keys seen twice, and the clean rows (no problem, not skipped, key seen once) are
+    written straight from the records, typed on the way, with no pass to find problems first.
+    Only when fewer rows were written than that (a row has a problem or is skipped), or keys
+    repeat, are the other rows checked closely (`Checked.look_closer`) and given reasons. A
+    tracker's typed records are kept, since its milestone columns are read twice."""
 
     def text(column: str) -> str:
         if column.startswith("const:"):
@@ -557,18 +538,20 @@ def _check(
             for column, allowed in mapping.keep_rows_where.items()
         )
 
+    # A row the mapping does not keep (a blank where it wants a value too) is skipped.
+    records = f"""(
+        with trimmed as (
+            select _source_row, {trimmed} from {source.relation}
+        )
+        select *, coalesce({keep}, false) as _kept from trimmed where {non_blank}
+    )"""
+
     def typed_records(where: str = "true") -> str:
         """SQL of the typed records (with the source text), of those matching `where`."""
         return f"""(
-            with trimmed as (
-                select _source_row, {trimmed} from {source.relation}
-            ),
-            records as (
-                select *, {keep} as _kept from trimmed where {non_blank}
-            ),
-            typed as (
+            with typed as (
                 select _source_row, _kept, {", ".join(values)}, {", ".join(source.columns)}
-                from records where {where}
+                from {records} as records where {where}
             )
             select *, {skip} as _skip from typed
         )"""
@@ -578,14 +561,17 @@ def _check(
         # A tracker's milestone columns are read again for its events: typed once, and kept.
         con.execute(f"create or replace temp table {RECORDS} as from {typed_records()}")
         typed = f"(from {RECORDS})"
+        keys = f"select {key_hash} as _key from {RECORDS}"
 
         def typed_where(keys: str) -> str:
             return f"(from {RECORDS} where {key_hash} in {keys})"
     else:
         typed = typed_records()
-        # The key computed from the records, to pick out flagged rows before typing the rest.
+        # The key computed from the records, to count keys and pick out their rows before
+        # typing the rest.
         expressions = {name: sql for sql, name in (value.rsplit(" as ", 1) for value in values)}
         record_key_hash = f"hash({', '.join(expressions[name] for name in key)})"
+        keys = f"select {record_key_hash} as _key from {records} as records"
 
         def typed_where(keys: str) -> str:
             return typed_records(f"{record_key_hash} in {keys}")
@@ -599,16 +585,16 @@ def _check(
         f"""
         create or replace temp table {FLAGGED} as
         with keys as materialized (
-            select {key_hash} as _key, count(*) as _rows, bool_or({needs_look}) as _needs_look
-            from {typed} group by _key
+            select _key, count(*) as _rows from ({keys}) group by _key
         )
-        select _key, false as _total, _rows from keys where _needs_look or _rows > 1
+        select _key, false as _total, _rows from keys where _rows > 1
         union all
         select 0, true, coalesce(sum(_rows), 0) from keys
         """
     )
-    ((flagged, read),) = con.execute(
-        f"select count(*) filter (not _total), sum(_rows) filter (_total) from {FLAGGED}"
+    ((repeated, read),) = con.execute(
+        f"select coalesce(sum(_rows) filter (not _total), 0), sum(_rows) filter (_total)"
+        f" from {FLAGGED}"
     ).fetchall()
     outputs = ", ".join(
         [
@@ -617,18 +603,23 @@ def _check(
             "_source_row",
         ]
     )
-    malformed = malformed_lines(con, source)
-    rejected = skipped = 0
-    good = f"(select {outputs} from {typed})"
-    if flagged:
-        flagged_keys = f"(select _key from {FLAGGED} where not _total)"
+    repeated_keys = f"(select _key from {FLAGGED} where not _total)"
+    clean = f"(select {outputs} from {typed} where not ({needs_look})" + (
+        f" and {key_hash} not in {repeated_keys})" if repeated else ")"
+    )
+
+    def look_closer(every_problem: bool) -> str:
+        rows = (
+            f"(select * from {typed} where {needs_look} or {key_hash} in {repeated_keys})"
+            if every_problem
+            else typed_where(repeated_keys)
+        )
         reasons = ", ".join(problems) or "null"
         con.execute(
             f"""
             create or replace temp table {TYPED} as
             with checked as (
-                select *, nullif(concat_ws('; ', {reasons}), '') as _problems
-                from {typed_where(flagged_keys)}
+                select *, nullif(concat_ws('; ', {reasons}), '') as _problems from {rows}
             )
             select * exclude ({", ".join(source.columns)}, _problems),
                 case when _kept and not _skip then _problems end as _reason,
@@ -659,22 +650,9 @@ def _check(
                 f" from {DUPLICATES} where {matches}"
                 f" and {TYPED}._source_row > {DUPLICATES}._first_row and {TYPED}._reason is null"
             )
-        ((rejected, skipped),) = con.execute(
-            f"select count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
-        ).fetchall()
-        good = (
-            f"(select {outputs} from {typed} where {key_hash} not in {flagged_keys}"
-            f" union all select {outputs} from {TYPED} where {ok})"
-        )
-    read += len(malformed)
-    rejected += len(malformed)
-    counts = {
-        "rows_read": read,
-        "rows_loaded": read - rejected - skipped,
-        "rows_rejected": rejected,
-        "rows_skipped": skipped,
-    }
-    return Checked(counts, malformed, good, bool(flagged))
+        return f"(select {outputs} from {TYPED} where {ok})"
+
+    return Checked(read, malformed_lines(con, source), clean, repeated, look_closer)
 
 
 @contextmanager
@@ -690,7 +668,7 @@ def _unordered(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"set preserve_insertion_order = {'true' if before else 'false'}")
 
 
-def _insert(
+def _write(
     writer: RawWriter,
     contract: Contract,
     columns: Columns,
@@ -698,37 +676,19 @@ def _insert(
     load_id: int,
     path: Path,
     loaded_at: datetime,
-) -> None:
+) -> tuple[int, int, int, int]:
+    """Write the checked rows and the rejects, inside the file's transaction: the clean rows,
+    then, when some records were not among them, the good ones of those after a closer look.
+    The counts: rows read, loaded, rejected, skipped."""
     lineage = [load_id, str(path), loaded_at]
-    names = ", ".join(field.name for field in contract.fields)
-    if contract.table == "milestone_events":
-        # An events row always has its date (the contract requires one).
-        names += ", false as is_date_unknown"
-    writer.insert(
-        contract.table,
-        f"select {names}, ? as _load_id, ? as _source_file, _source_row, ? as _loaded_at"
-        f" from {checked.good}",
-        lineage,
-    )
-    if columns.milestones:
-        milestone_columns = ", ".join(f"m_{code}, t_{code}" for code in columns.milestones)
-        cells = " union all ".join(
-            f"select lead_id, {sql_literal(code)} as milestone, m_{code} as event_date,"
-            f" t_{code} as is_date_unknown, _source_row from good"
-            f" where m_{code} is not null or t_{code}"
-            for code in columns.milestones
-        )
-        writer.insert(
-            "milestone_events",
-            f"with good as materialized (select lead_id, {milestone_columns}, _source_row"
-            f" from {checked.good})"
-            f" select *, ? as _load_id, ? as _source_file, ? as _loaded_at from ({cells})",
-            lineage,
-        )
-
-
-def _insert_rejects(writer: RawWriter, checked: Checked, load_id: int) -> None:
-    if checked.looked_closer:
+    loaded = _insert(writer, contract, columns, checked.clean, lineage)
+    rejected = skipped = 0
+    every_problem = loaded < checked.read - checked.repeated
+    if every_problem or checked.repeated:
+        loaded += _insert(writer, contract, columns, checked.look_closer(every_problem), lineage)
+        ((rejected, skipped),) = writer.checks.execute(
+            f"select count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
+        ).fetchall()
         writer.insert(
             "rejected_rows",
             "select ? as load_id, _source_row as source_row, _reason as reason,"
@@ -750,6 +710,44 @@ def _insert_rejects(writer: RawWriter, checked: Checked, load_id: int) -> None:
             writer.insert("rejected_rows", "select ? as load_id, * from _lt_malformed", [load_id])
         finally:
             writer.checks.unregister("_lt_malformed")
+    return (
+        checked.read + len(malformed),
+        loaded,
+        rejected + len(malformed),
+        skipped,
+    )
+
+
+def _insert(
+    writer: RawWriter, contract: Contract, columns: Columns, good: str, lineage: list
+) -> int:
+    """Write the rows of `good` (and a tracker's milestone cells); how many rows."""
+    names = ", ".join(field.name for field in contract.fields)
+    if contract.table == "milestone_events":
+        # An events row always has its date (the contract requires one).
+        names += ", false as is_date_unknown"
+    written = writer.insert(
+        contract.table,
+        f"select {names}, ? as _load_id, ? as _source_file, _source_row, ? as _loaded_at"
+        f" from {good}",
+        lineage,
+    )
+    if columns.milestones:
+        milestone_columns = ", ".join(f"m_{code}, t_{code}" for code in columns.milestones)
+        cells = " union all ".join(
+            f"select lead_id, {sql_literal(code)} as milestone, m_{code} as event_date,"
+            f" t_{code} as is_date_unknown, _source_row from good"
+            f" where m_{code} is not null or t_{code}"
+            for code in columns.milestones
+        )
+        writer.insert(
+            "milestone_events",
+            f"with good as materialized (select lead_id, {milestone_columns}, _source_row"
+            f" from {good})"
+            f" select *, ? as _load_id, ? as _source_file, ? as _loaded_at from ({cells})",
+            lineage,
+        )
+    return written
 
 
 def _record_load(

@@ -39,9 +39,9 @@ class RawWriter(Protocol):
     def transaction(self) -> AbstractContextManager[int]:
         """One transaction, yielding the new load's id; commits on a clean exit."""
 
-    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
+    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> int:
         """Append the rows of a query on `checks` (named like the table's columns) to
-        `raw.<table>`, inside the current transaction."""
+        `raw.<table>`, inside the current transaction; how many rows."""
 
     def close(self) -> None: ...
 
@@ -79,8 +79,11 @@ class DuckDBWriter:
             self.checks.rollback()
             raise
 
-    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
-        self.checks.execute(f"insert into raw.{table} by name {select}", list(params))
+    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> int:
+        ((rows,),) = self.checks.execute(
+            f"insert into raw.{table} by name {select}", list(params)
+        ).fetchall()
+        return rows
 
     def close(self) -> None:
         self.checks.close()
@@ -127,7 +130,7 @@ class PostgresWriter:
             ).fetchone()
             yield load_id
 
-    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> None:
+    def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> int:
         from psycopg import sql
 
         names = [
@@ -137,10 +140,10 @@ class PostgresWriter:
             ).description
         ]
         csv = Path(self._scratch.name) / f"{table}.csv"
-        self.checks.execute(
+        ((written,),) = self.checks.execute(
             f"copy ({select}) to {sql_literal(str(csv))} (format csv, header false)",
             list(params),
-        )
+        ).fetchall()
         statement = sql.SQL("copy raw.{} ({}) from stdin (format csv)").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
         )
@@ -150,6 +153,7 @@ class PostgresWriter:
                     copy.write(chunk)
         finally:
             csv.unlink(missing_ok=True)
+        return written
 
     def close(self) -> None:
         self.checks.close()

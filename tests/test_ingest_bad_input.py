@@ -13,6 +13,7 @@ import xlsxwriter
 from ingest.csv_reader import EmptyLineFinder
 from ingest.errors import IngestError
 from ingest.loader import connect, load_files
+from ingest.mapping import load_mapping
 from leadtrack.settings import Settings
 
 PNG = (
@@ -276,3 +277,28 @@ def test_values_are_trimmed_of_unicode_spaces(settings: Settings, tmp_path: Path
         ("L-2", "Tom Reid", None),
         ("L-3", "Tom Reid", "\tAcme"),
     ]
+
+
+def test_keep_rows_where_skips_a_row_whose_column_is_blank(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A row must hold one of the kept values: a blank is not one (it was once loaded)."""
+    mapping = tmp_path / "mine.yml"
+    mapping.write_text('kind: leads\nkeep_rows_where:\n  Active: ["yes"]\n')
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date,Consultant,Active\n"
+        "L-1,01/10/2026,Tom Reid,yes\n"
+        "L-2,01/10/2026,Tom Reid,\n"
+        "L-3,01/10/2026,Tom Reid,no\n"
+        "L-4,,Tom Reid,yes\n"
+    )
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue, mapping=load_mapping(str(mapping)))
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected, result.rows_skipped) == (
+        4,
+        1,
+        1,
+        2,
+    )
+    assert con.execute("select lead_id from raw.leads").fetchall() == [("L-1",)]
