@@ -14,8 +14,12 @@
     {% endif %}
 {%- endmacro %}
 
-{#- The latest version per key of `relation`: the newest load, then the lowest row in it. -#}
+{#- The latest version per key of `relation`: the newest load, then the last row in it. -#}
 {% macro latest_versions(relation, key) -%}
+    {{ return(adapter.dispatch('latest_versions', 'leadtrack')(relation, key)) }}
+{%- endmacro %}
+
+{% macro default__latest_versions(relation, key, where='true') -%}
     select * from (
         select
             *,
@@ -24,6 +28,30 @@
                 order by _load_id desc, _source_row desc
             ) as version_rank
         from {{ relation }}
+        where {{ where }}
     ) as versions_ranked
     where version_rank = 1
+{%- endmacro %}
+
+{#-
+    Most keys have one version, and ranking every row sorts the whole table (5.8 s of a
+    10.9M-row call log's first build, against 2 s this way): only the rows of keys seen more
+    than once are ranked. Keys are told apart by their hash here; keys sharing a hash are
+    ranked together, each in its own partition, so a collision costs time, never a row.
+-#}
+{% macro duckdb__latest_versions(relation, key) -%}
+    with repeated_keys as (
+        select hash({{ key }}) as key_hash from {{ relation }}
+        group by key_hash
+        having count(*) > 1
+    )
+
+    select *, 1 as version_rank from {{ relation }}
+    where hash({{ key }}) not in (select repeated_keys.key_hash from repeated_keys)
+    union all
+    {{ default__latest_versions(
+        relation,
+        key,
+        where='hash(' ~ key ~ ') in (select repeated_keys.key_hash from repeated_keys)',
+    ) }}
 {%- endmacro %}
