@@ -178,6 +178,7 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("Lead", "lead_detail", q.lead_detail, lead_id)
     add("Lead", "lead_timeline", q.lead_timeline, lead_id)
     add("Lead", "lead_calls_due", q.lead_calls_due, lead_id)
+    add("Lead", "lead_calls", q.lead_calls, lead_id)
     return calls
 
 
