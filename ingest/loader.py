@@ -33,7 +33,7 @@ from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
 from ingest.source import SourceTable, sql_literal
 from ingest.writers import RawWriter, as_writer
-from ingest.xlsx_reader import WORKBOOK_SUFFIXES, read_xlsx_into
+from ingest.xlsx_reader import WORKBOOK_SUFFIXES, frame_name, read_xlsx_into
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 SOURCE = "_lt_source"
@@ -257,6 +257,7 @@ def load_file(
             f"{SOURCE}_offsets",
         ):
             con.execute(f"drop table if exists {table}")
+        con.unregister(frame_name(SOURCE))
     return LoadResult(path, kind, load_id, *counts)
 
 

@@ -18,6 +18,7 @@ from ingest.errors import IngestError
 from ingest.source import HEADER_SEARCH_ROWS, SourceTable, find_header_row, header_texts
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
+ROWS_PER_BATCH = 16_384
 
 
 def read_xlsx_into(
@@ -52,13 +53,27 @@ def read_xlsx_into(
     head = [tuple(row.values()) for row in cells.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
     header_index = find_header_row(head, header_score)
     headers = header_texts(head[header_index])
-    records = pa.Table.from_batches([cells.slice(header_index + 1)]).rename_columns(
-        [f"c{index}" for index in range(len(headers))]
+    body = cells.slice(header_index + 1)
+    records = (
+        pa.Table.from_batches([body])
+        .combine_chunks()
+        .rename_columns([f"c{index}" for index in range(len(headers))])
     )
-    con.register(f"{table}_frame", records)
-    con.execute(f"create or replace temp table {table} as select * from {table}_frame")
-    con.unregister(f"{table}_frame")
-    relation = (
-        f"(select cast(rowid + {header_index + 2} as integer) as _source_row, * from {table})"
+    # Read where it lies, in batches that DuckDB types in parallel (a table of its own would
+    # be one row group, typed by one thread); the loader unregisters it (`frame_name`).
+    first_row = header_index + 2
+    records = records.add_column(
+        0, "_source_row", pa.array(range(first_row, first_row + body.num_rows), pa.int32())
     )
-    return SourceTable(relation=relation, headers=headers)
+    con.register(
+        frame_name(table),
+        pa.Table.from_batches(
+            records.to_batches(max_chunksize=ROWS_PER_BATCH), schema=records.schema
+        ),
+    )
+    return SourceTable(relation=f"(from {frame_name(table)})", headers=headers)
+
+
+def frame_name(table: str) -> str:
+    """The name a sheet read into `table` is registered under."""
+    return f"{table}_frame"
