@@ -49,6 +49,9 @@ def _encoding(path: Path) -> str:
     """The encoding DuckDB should read the file with, from its first bytes."""
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
+    # UTF-32's byte-order marks start like UTF-16's: tested first.
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
     if b"\x00" in head:
@@ -61,14 +64,15 @@ def _encoding(path: Path) -> str:
 @contextmanager
 def _as_utf8(path: Path, encoding: str) -> Iterator[Path]:
     """The file itself when it is UTF-8 (or UTF-16, which DuckDB reads); otherwise a temporary
-    UTF-8 copy, decoded as Windows-1252."""
-    if encoding == "utf-16" or _is_utf8(path):
+    UTF-8 copy, decoded as UTF-32 when it says so, else as Windows-1252."""
+    if encoding == "utf-16" or (encoding == "utf-8" and _is_utf8(path)):
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="leadtrack-") as folder:
         copy = Path(folder) / path.name
+        source_encoding = "utf-32" if encoding == "utf-32" else "cp1252"
         with (
-            path.open("r", encoding="cp1252", errors="replace", newline="") as source,
+            path.open("r", encoding=source_encoding, errors="replace", newline="") as source,
             copy.open("w", encoding="utf-8", newline="") as target,
         ):
             shutil.copyfileobj(source, target, TRANSCODE_CHUNK)
@@ -224,7 +228,7 @@ def _read_csv(
 def _mixes_line_breaks(path: Path, encoding: str) -> bool:
     """Whether the file ends some lines Windows' way (CR LF) and some Unix's (LF)."""
     if encoding == "utf-16":
-        with path.open("r", encoding="utf-16", newline="") as handle:
+        with path.open("r", encoding="utf-16", newline="", errors="replace") as handle:
             text = handle.read()
         return 0 < text.count("\r\n") < text.count("\n")
     windows = unix = 0
@@ -242,7 +246,10 @@ def _line_breaks_unified(path: Path, encoding: str) -> Iterator[Path]:
         copy = Path(folder) / path.name
         with (
             path.open(
-                "r", encoding="utf-16" if encoding == "utf-16" else "utf-8-sig", newline=None
+                "r",
+                encoding="utf-16" if encoding == "utf-16" else "utf-8-sig",
+                newline=None,
+                errors="replace",
             ) as source,
             copy.open("w", encoding="utf-8", newline="") as target,
         ):

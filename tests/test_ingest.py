@@ -51,7 +51,7 @@ def leads(con: duckdb.DuckDBPyConnection, columns: str = "lead_id") -> list[tupl
 # Encodings and delimiters -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "utf-32", "cp1252"])
 def test_each_encoding_keeps_pound_signs_and_accents(
     settings: Settings, tmp_path: Path, encoding: str
 ) -> None:

@@ -278,6 +278,51 @@ def test_corrupt_workbook_parts(warehouse: Warehouse, member: str, junk: bytes) 
     warehouse.load("corrupt workbook parts", buffer.getvalue(), ".xlsx")
 
 
+# One lead row: (blank lines before it, the client's text, whether its date is missing).
+LAID_OUT_ROW = st.tuples(
+    st.integers(0, 2),
+    st.sampled_from(["Acme", "Acme\nLtd", "Acme\n\nLtd", "Acme, Ltd", 'Acme "A"']),
+    st.booleans(),
+)
+
+
+@HYPOTHESIS
+@given(
+    layout=st.lists(LAID_OUT_ROW, min_size=1, max_size=25),
+    line_break=st.sampled_from(["\n", "\r\n"]),
+)
+def test_row_numbers_are_the_rows_a_spreadsheet_shows(
+    warehouse: Warehouse, layout: list[tuple[int, str, bool]], line_break: str
+) -> None:
+    """Empty lines and values over several lines anywhere: every loaded lead and every
+    rejected row carries the number of its row as a spreadsheet counts rows (an empty line is
+    one, a value over several lines is one)."""
+    warehouse.files += 1
+    lines, expected = ["Ref,Date generated,Consultant,Client"], {}
+    for number, (blanks, client, undated) in enumerate(layout):
+        lines += [""] * blanks
+        lead = f"R{warehouse.files}-{number}"
+        quoted = '"' + client.replace('"', '""') + '"'
+        lines.append(f"{lead},{'' if undated else '03/11/2026'},Priya Shah,{quoted}")
+        expected[lead] = (len(lines), undated)
+    # Line breaks inside a value stay LF, as Excel writes them whatever ends its rows.
+    path = warehouse.write((line_break.join(lines) + line_break).encode(), ".csv")
+    result = load_file(warehouse.con, path, warehouse.milestones)
+    loaded = dict(
+        warehouse.con.execute(
+            "select lead_id, _source_row from raw.leads where _load_id = ?", [result.load_id]
+        ).fetchall()
+    )
+    rejected = sorted(
+        row
+        for (row,) in warehouse.con.execute(
+            "select source_row from raw.rejected_rows where load_id = ?", [result.load_id]
+        ).fetchall()
+    )
+    assert loaded == {lead: row for lead, (row, undated) in expected.items() if not undated}
+    assert rejected == sorted(row for row, undated in expected.values() if undated)
+
+
 def test_warehouse_consistent_after_all_cases(warehouse: Warehouse) -> None:
     """Last: the loads recorded agree with the rows (run after the cases in this module)."""
     con: duckdb.DuckDBPyConnection = warehouse.con
