@@ -1,8 +1,10 @@
 """CSV (and other delimited text) through DuckDB's CSV reader.
 
-Any delimiter; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode text"), and
-Windows-1252 (Excel's "CSV" on Windows), which DuckDB cannot decode itself and which is
-therefore transcoded to a temporary UTF-8 copy first.
+Any delimiter; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode text"),
+UTF-32 and Windows-1252 (Excel's "CSV" on Windows), the last two transcoded to a temporary
+UTF-8 copy first, since DuckDB cannot decode them. Values may hold line breaks; a file that
+mixes Windows and Unix line breaks is read from a copy with one kind. Row numbers are the
+rows a spreadsheet shows: empty lines count (DuckDB drops them, so they are counted apart).
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class EmptyLineFinder:
     """Finds, in a file's bytes fed chunk by chunk, the last empty line: `last` is the offset
     of the line break before it, None when the file has none. DuckDB's reader drops empty
     lines without a trace, so the row numbers of the records after one must count it apart.
-    A UTF-16 file is not searched: `last` is then its size (an empty line may be anywhere)."""
+    A UTF-16 or UTF-32 file is not searched: `last` is then its size (an empty line may be
+    anywhere)."""
 
     def __init__(self) -> None:
         self.last: int | None = None
