@@ -2,9 +2,11 @@
 
 Any delimiter; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode text"),
 UTF-32 and Windows-1252 (Excel's "CSV" on Windows), the last two transcoded to a temporary
-UTF-8 copy first, since DuckDB cannot decode them. Values may hold line breaks; a file that
-mixes Windows and Unix line breaks is read from a copy with one kind. Row numbers are the
-rows a spreadsheet shows: empty lines count (DuckDB drops them, so they are counted apart).
+UTF-8 copy, since DuckDB cannot decode them. Whether a file without a byte-order mark is
+UTF-8 is checked while DuckDB reads it (a Windows-1252 file is then read again). Values may
+hold line breaks; a file that mixes Windows and Unix line breaks is read from a copy with one
+kind. Row numbers are the rows a spreadsheet shows: empty lines count (DuckDB drops them, so
+they are counted apart).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -64,35 +67,79 @@ def _encoding(path: Path) -> str:
 
 
 @contextmanager
-def _as_utf8(path: Path, encoding: str) -> Iterator[Path]:
-    """The file itself when it is UTF-8 (or UTF-16, which DuckDB reads); otherwise a temporary
-    UTF-8 copy, decoded as UTF-32 when it says so, else as Windows-1252."""
-    if encoding == "utf-16" or (encoding == "utf-8" and _is_utf8(path)):
-        yield path
-        return
+def _utf8_copy(path: Path, encoding: str) -> Iterator[tuple[Path, int | None]]:
+    """A temporary UTF-8 copy of a file in `encoding` (UTF-32, or Windows-1252 for any file
+    that is not UTF-8), and where the copy's last empty line is (`EmptyLineFinder.last`)."""
+    empty_lines = EmptyLineFinder()
     with tempfile.TemporaryDirectory(prefix="leadtrack-") as folder:
         copy = Path(folder) / path.name
-        source_encoding = "utf-32" if encoding == "utf-32" else "cp1252"
         with (
-            path.open("r", encoding=source_encoding, errors="replace", newline="") as source,
-            copy.open("w", encoding="utf-8", newline="") as target,
+            path.open("r", encoding=encoding, errors="replace", newline="") as source,
+            copy.open("wb") as target,
         ):
-            shutil.copyfileobj(source, target, TRANSCODE_CHUNK)
-        yield copy
+            while text := source.read(TRANSCODE_CHUNK):
+                chunk = text.encode("utf-8")
+                target.write(chunk)
+                empty_lines.feed(chunk)
+        yield copy, empty_lines.last
+
+
+class Utf8Checker:
+    """Whether the bytes fed chunk by chunk are UTF-8: `valid`, final once `close` returns."""
+
+    def __init__(self) -> None:
+        self.valid = True
+        self._decoder = codecs.getincrementaldecoder("utf-8")()
+
+    def feed(self, chunk: bytes) -> None:
+        # An ASCII chunk is valid on its own, unless a character split across the chunk
+        # before it waits for its end.
+        if not self.valid or (chunk.isascii() and not self._decoder.getstate()[0]):
+            return
+        try:
+            self._decoder.decode(chunk)
+        except UnicodeDecodeError:
+            self.valid = False
+
+    def close(self) -> bool:
+        if self.valid:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.valid = False
+        return self.valid
 
 
 def _is_utf8(path: Path) -> bool:
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    checker = Utf8Checker()
     with path.open("rb") as handle:
-        while chunk := handle.read(TRANSCODE_CHUNK):
-            # ASCII chunks end on a whole character, so skipping them keeps the decoder right.
-            if chunk.isascii():
-                continue
-            try:
-                decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return False
-    return True
+        while checker.valid and (chunk := handle.read(TRANSCODE_CHUNK)):
+            checker.feed(chunk)
+    return checker.close()
+
+
+@dataclass(frozen=True)
+class TextScan:
+    """What one pass over a text file's bytes tells its reader: where its last empty line is
+    (`EmptyLineFinder.last`) and whether it is UTF-8."""
+
+    last_empty_line: int | None
+    is_utf8: bool
+
+
+class TextScanner:
+    """Builds a file's `TextScan` from its bytes, fed chunk by chunk."""
+
+    def __init__(self) -> None:
+        self._empty_lines = EmptyLineFinder()
+        self._utf8 = Utf8Checker()
+
+    def feed(self, chunk: bytes) -> None:
+        self._empty_lines.feed(chunk)
+        self._utf8.feed(chunk)
+
+    def result(self) -> TextScan:
+        return TextScan(self._empty_lines.last, self._utf8.close())
 
 
 class EmptyLineFinder:
@@ -137,30 +184,72 @@ def open_csv(
     path: Path,
     table: str,
     header_score: Callable[[Sequence[str | None]], int],
-    last_empty_line: Callable[[], int | None] | None = None,
+    scan: Callable[[], TextScan] | None = None,
 ) -> Iterator[SourceTable]:
     """A delimited text file as a relation (see `ingest.source`), usable inside the block;
-    `table` names the reader's table of malformed lines. `last_empty_line` gives the file's
-    `EmptyLineFinder.last` when its row numbers matter (a lookup file's do not)."""
+    `table` names the reader's table of malformed lines. `scan` gives the file's `TextScan`
+    when its row numbers matter (a lookup file's do not); the loader scans the file in a
+    thread while DuckDB reads it, so a file without a byte-order mark is read as UTF-8 at
+    once, and read again from a UTF-8 copy when the scan finds it is not UTF-8."""
     encoding = _encoding(path)
-    with _as_utf8(path, encoding) as readable:
+    if encoding == "utf-8" and scan is not None:
         try:
-            source = _read_csv(con, path, readable, encoding, table, header_score, last_empty_line)
-        except duckdb.Error as error:
-            if not _mixes_line_breaks(readable, encoding):
-                raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
-            # Windows and Unix line breaks in one file (two exports pasted together, a line
-            # edited on another machine) stop DuckDB's reader: read a copy with one kind.
-            with _line_breaks_unified(readable, encoding) as copy:
-                try:
-                    source = _read_csv(
-                        con, path, copy, "utf-8", table, header_score, lambda: copy.stat().st_size
-                    )
-                except duckdb.Error as error:
-                    raise IngestError(
-                        path, f"cannot be read as CSV ({_first_line(error)})"
-                    ) from error
+            source = _read_any_line_breaks(
+                con, path, path, encoding, table, header_score, lambda: scan().last_empty_line
+            )
+        except Exception:
+            if scan().is_utf8:
+                raise
+        else:
+            if scan().is_utf8:
+                yield source
+                return
+        drop_read(con, table)
+        encoding = "cp1252"
+    elif encoding == "utf-8" and not _is_utf8(path):
+        encoding = "cp1252"
+    if encoding in ("utf-8", "utf-16"):
+        last_empty_line = (lambda: scan().last_empty_line) if scan else None
+        yield _read_any_line_breaks(con, path, path, encoding, table, header_score, last_empty_line)
+        return
+    with _utf8_copy(path, encoding) as (copy, last_empty):
+        source = _read_any_line_breaks(
+            con, path, copy, "utf-8", table, header_score, (lambda: last_empty) if scan else None
+        )
     yield source
+
+
+def drop_read(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Drop the temporary tables a read into `table` made."""
+    for name in (table, f"{table}_rejects", f"{table}_scans", f"{table}_offsets"):
+        con.execute(f"drop table if exists {name}")
+
+
+def _read_any_line_breaks(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    readable: Path,
+    encoding: str,
+    table: str,
+    header_score: Callable[[Sequence[str | None]], int],
+    last_empty_line: Callable[[], int | None] | None,
+) -> SourceTable:
+    """`_read_csv`, and again from a copy with one kind of line break when the file mixes
+    Windows' and Unix's."""
+    try:
+        return _read_csv(con, path, readable, encoding, table, header_score, last_empty_line)
+    except duckdb.Error as error:
+        if not _mixes_line_breaks(readable, encoding):
+            raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
+    # Windows and Unix line breaks in one file (two exports pasted together, a line edited
+    # on another machine) stop DuckDB's reader: read a copy with one kind.
+    with _line_breaks_unified(readable, encoding) as copy:
+        try:
+            return _read_csv(
+                con, path, copy, "utf-8", table, header_score, lambda: copy.stat().st_size
+            )
+        except duckdb.Error as error:
+            raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
 
 
 def _read_csv(

@@ -27,7 +27,7 @@ from ingest.catalogue import (
 )
 from ingest.checks import RowChecks, looks_iso
 from ingest.contracts import CONTRACTS, KINDS, Contract
-from ingest.csv_reader import EmptyLineFinder, malformed_lines, open_csv
+from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
@@ -87,21 +87,21 @@ def file_sha256(path: Path) -> str:
 
 @dataclass(frozen=True)
 class FileScan:
-    """What one read of a file's bytes tells: its content hash, and where its last empty line
-    is (see `ingest.csv_reader.last_empty_line`)."""
+    """What one read of a file's bytes tells: its content hash, and what the CSV reader needs
+    to know of it (`ingest.csv_reader.TextScan`)."""
 
     sha256: str
-    last_empty_line: int | None
+    text: TextScan
 
 
 def scan_file(path: Path) -> FileScan:
     digest = hashlib.sha256()
-    empty_lines = EmptyLineFinder()
+    text = TextScanner()
     with path.open("rb") as handle:
         while chunk := handle.read(1 << 22):
             digest.update(chunk)
-            empty_lines.feed(chunk)
-    return FileScan(digest.hexdigest(), empty_lines.last)
+            text.feed(chunk)
+    return FileScan(digest.hexdigest(), text.result())
 
 
 @cache
@@ -225,7 +225,7 @@ def load_file(
             path,
             sheet,
             lambda row: sum(normalise_name(cell) in known for cell in row if cell),
-            lambda: hashing.result().last_empty_line,
+            lambda: hashing.result().text,
         ) as read:
             sha = hashing.result().sha256
             if previous := writer.previous_load(sha):
@@ -246,16 +246,8 @@ def load_file(
             counts = _write(writer, contract, columns, checked, load_id, path, datetime.now())
             _record_load(writer, load_id, path, sha, kind, sheet, mapping, counts, started)
     finally:
-        for table in (
-            SOURCE,
-            TYPED,
-            DUPLICATES,
-            FLAGGED,
-            RECORDS,
-            f"{SOURCE}_rejects",
-            f"{SOURCE}_scans",
-            f"{SOURCE}_offsets",
-        ):
+        drop_read(con, SOURCE)
+        for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
             con.execute(f"drop table if exists {table}")
         con.unregister(frame_name(SOURCE))
     return LoadResult(path, kind, load_id, *counts)
@@ -279,7 +271,7 @@ def _read(
     path: Path,
     sheet: str | None,
     header_score: Callable[[Sequence[str | None]], int],
-    last_empty_line: Callable[[], int | None],
+    scan: Callable[[], TextScan],
 ) -> Iterator[SourceTable]:
     suffix = path.suffix.lower()
     if suffix in WORKBOOK_SUFFIXES:
@@ -293,7 +285,7 @@ def _read(
                 raise IngestError(
                     path, "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
                 )
-    with open_csv(con, path, SOURCE, header_score, last_empty_line) as source:
+    with open_csv(con, path, SOURCE, header_score, scan) as source:
         yield source
 
 

@@ -12,6 +12,7 @@ import pytest
 import xlsxwriter
 
 from ingest.catalogue import read_catalogue
+from ingest.csv_reader import Utf8Checker
 from ingest.loader import LoadResult, connect, load_files
 from ingest.template import write_template
 from leadtrack.settings import Settings
@@ -65,6 +66,58 @@ def test_each_encoding_keeps_pound_signs_and_accents(
         ("L-1", "Amélie Dubois", "Café Rouge", 45000, 20),
         ("L-2", "Tom Reid", "Brightwater plc", 45000, 20),
     ]
+
+
+def test_a_windows_1252_export_whose_first_accent_is_far_down_loads_it_right(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A file without a byte-order mark is read as UTF-8 while a thread checks it; the check
+    finds the one Windows-1252 byte at the end, and the file is read again, transcoded."""
+    rows = [f"L-{number},03/11/2026,Tom Reid,Acme" for number in range(30_000)]
+    path = tmp_path / "leads.csv"
+    path.write_bytes(
+        (
+            "Ref,Date generated,Consultant,Client\n" + "\n".join(rows) + "\nL-late,03/11/2026,"
+            "Tom Reid,Café Rouge\n"
+        ).encode("cp1252")
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (30_001, 0)
+    assert con.execute(
+        "select client, _source_row from raw.leads where lead_id = 'L-late'"
+    ).fetchall() == [("Café Rouge", 30_002)]
+
+
+def test_a_windows_1252_export_counts_an_empty_line_after_its_header(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Its UTF-8 copy is longer than the file (a £ takes two bytes): where the empty line is
+    must be found in the copy, not in the file."""
+    path = tmp_path / "leads.csv"
+    path.write_bytes(
+        "Ref,Date,Consultant,Client,Salary (£)\n\nL-1,01/10/2026,Tom Reid,Café,1\n"
+        "L-2,,Tom Reid,Acme,2\n".encode("cp1252")
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert leads(con, "lead_id, client, _source_row") == [("L-1", "Café", 3)]
+    assert [row for row, _ in rejects(con)] == [4]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "valid"),
+    [
+        ([b"Caf\xc3", b"\xa9 Rouge"], True),  # é split across two chunks
+        ([b"Caf\xc3", b" Rouge"], False),  # é cut short, then ASCII
+        ([b"Acme", b"Caf\xc3"], False),  # the file ends inside a character
+        ([b"Acme", b"Caf\xe9"], False),  # Windows-1252's é
+    ],
+)
+def test_utf8_checker_sees_characters_across_chunks(chunks: list[bytes], valid: bool) -> None:
+    checker = Utf8Checker()
+    for chunk in chunks:
+        checker.feed(chunk)
+    assert checker.close() is valid
 
 
 def test_a_quoted_amount_far_down_a_big_export_stays_one_value(
