@@ -77,6 +77,11 @@ def _load_filters_from_url(as_of: date) -> None:
     st.session_state["filters_loaded"] = True
 
 
+def _within(days: tuple[date, ...], as_of: date) -> tuple[date, ...]:
+    """A picked range (one day while the second is being picked), no day after `as_of`."""
+    return tuple(min(day, as_of) for day in days)
+
+
 def sidebar(as_of: date) -> tuple[str, queries.Scope]:
     _load_filters_from_url(as_of)
     with st.sidebar:
@@ -86,6 +91,9 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
         )
         custom = None
         if period == "custom":
+            # A shared link (or a session from before a rebuild) may end after the as-of
+            # date, which the picker refuses with an exception: kept within it.
+            st.session_state["custom_range"] = _within(st.session_state["custom_range"], as_of)
             chosen = st.date_input("From – to", key="custom_range", max_value=as_of)
             if isinstance(chosen, tuple) and len(chosen) == 2:
                 custom = chosen

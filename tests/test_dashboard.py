@@ -82,6 +82,27 @@ def test_as_of_date_is_the_build_date(warehouse, demo_warehouse):
     assert queries.as_of_date(warehouse) == demo_warehouse.as_of
 
 
+def test_a_shared_custom_period_ending_after_the_as_of_date_is_cut_there(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """The date picker raises on a day after its maximum, the as-of date: a link made on a
+    later build, or ending at a month's end, showed a traceback instead of the page."""
+    as_of = demo_warehouse.as_of
+    start = as_of - timedelta(days=20)
+    at = app(
+        monkeypatch,
+        warehouse,
+        period="custom",
+        **{"from": start.isoformat(), "to": (as_of + timedelta(days=35)).isoformat()},
+    )
+    assert_clean(at)
+    assert at.date_input(key="custom_range").value == (start, as_of)
+    assert (at.query_params["from"], at.query_params["to"]) == (
+        start.isoformat(),
+        as_of.isoformat(),
+    )
+
+
 def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_warehouse):
     at = app(monkeypatch, warehouse)
     assert_clean(at)
