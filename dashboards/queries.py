@@ -261,21 +261,25 @@ def consultants(source: Source, team: str | None = None) -> list[str]:
 # --- This week ---------------------------------------------------------------------------
 
 
+WEEKLY_MEASURES = ("leads_created", "calls_made", "calls_connected", "milestones_reached", "starts")
+
+
 def weekly_counts(
     source: Source, weeks: list[date], team: str | None, consultant: str | None
 ) -> pl.DataFrame:
     """Per week asked for (Mondays): leads created, calls made and connected, milestones
-    reached and starts, from `marts.consultant_weekly`; weeks without activity give zeros."""
+    reached and starts, from `marts.consultant_weekly`, each whole (`leads_created`...) and on
+    the weekdays up to the as-of date's only (`leads_created_same_days`...); weeks without
+    activity give zeros."""
+    sums = ", ".join(
+        f"cast(sum(scoped.{measure}{part}) as bigint) as {measure}{part}"
+        for measure in WEEKLY_MEASURES
+        for part in ("", "_same_days")
+    )
     frame = fetch(
         source,
         f"""
-        select
-            scoped.week,
-            cast(sum(scoped.leads_created) as bigint) as leads_created,
-            cast(sum(scoped.calls_made) as bigint) as calls_made,
-            cast(sum(scoped.calls_connected) as bigint) as calls_connected,
-            cast(sum(scoped.milestones_reached) as bigint) as milestones_reached,
-            cast(sum(scoped.starts) as bigint) as starts
+        select scoped.week, {sums}
         from marts.consultant_weekly as scoped
         where list_contains($weeks, scoped.week) and {CONSULTANT_SCOPE}
         group by scoped.week
@@ -333,8 +337,7 @@ def milestones_by_stage(
 def calls_by_consultant(
     source: Source, week: date, team: str | None, consultant: str | None
 ) -> pl.DataFrame:
-    """Calls made and connected during one week, per consultant (there is no call-level
-    mart, so calls drill down to consultants, not to single calls)."""
+    """Calls made and connected during one week, per consultant."""
     return fetch(
         source,
         f"""

@@ -29,3 +29,11 @@
 {% macro duckdb__format_uk_date(date_expression) -%}
     strftime({{ date_expression }}, '%d/%m/%Y')
 {%- endmacro %}
+
+{#- Whether a day falls on a weekday up to the as-of date's (Monday to Thursday when the
+    as-of date is a Thursday): a week still under way is compared with those days of the
+    weeks before it, like for like. -#}
+{% macro on_weekdays_so_far(date_expression) -%}
+    {{ days_between(week_start(date_expression), date_expression) }}
+    <= {{ days_between(week_start(as_of_date()), as_of_date()) }}
+{%- endmacro %}

@@ -104,27 +104,48 @@ def test_a_shared_custom_period_ending_after_the_as_of_date_is_cut_there(
 
 
 def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_warehouse):
+    """The week's counts come from consultant_weekly; the week is under way (the demo's as-of
+    date is a Monday), so each is set against the same weekdays of the week before, counted
+    here from the day-level marts instead."""
     at = app(monkeypatch, warehouse)
     assert_clean(at)
-    week = queries.week_start(demo_warehouse.as_of)
+    as_of = demo_warehouse.as_of
+    week = queries.week_start(as_of)
+    previous = week - timedelta(days=7)
+    same_days = [previous, previous + (as_of - week)]
     shown = {metric.label: metric for metric in at.metric}
-    for label, column in [
-        ("Leads created", "leads_created"),
-        ("Calls made", "calls_made"),
-        ("Calls connected", "calls_connected"),
-        ("Milestones reached", "milestones_reached"),
-        ("Starts", "starts"),
+    for label, column, by_day in [
+        ("Leads created", "leads_created", "select count(*) from marts.leads where created_date"),
+        ("Calls made", "calls_made", "select count(*) from marts.calls where called_date"),
+        (
+            "Calls connected",
+            "calls_connected",
+            "select count(*) from marts.calls where is_connected and called_date",
+        ),
+        (
+            "Milestones reached",
+            "milestones_reached",
+            "select count(*) from marts.lead_milestones where reached_date",
+        ),
+        (
+            "Starts",
+            "starts",
+            "select count(*) from marts.lead_milestones where is_filled and reached_date",
+        ),
     ]:
-        now, before = (
-            scalar(
-                warehouse,
-                f"select coalesce(sum({column}), 0) from marts.consultant_weekly where week = ?",
-                [day],
-            )
-            for day in (week, week - timedelta(days=7))
+        now = scalar(
+            warehouse,
+            f"select coalesce(sum({column}), 0) from marts.consultant_weekly where week = ?",
+            [week],
         )
+        assert now == scalar(warehouse, f"{by_day} between ? and ?", [week, as_of]), label
+        before = scalar(warehouse, f"{by_day} between ? and ?", same_days)
         assert number(shown[label].value) == now, label
         assert number(str(shown[label].delta)) == now - before, label
+    # The comparison is like for like: fewer days of the week before than all of it.
+    assert scalar(
+        warehouse, "select sum(calls_made) from marts.consultant_weekly where week = ?", [previous]
+    ) > scalar(warehouse, "select count(*) from marts.calls where called_date = ?", [previous])
     open_now, quiet_now = rows(
         warehouse,
         "select sum(open_leads), sum(quiet_leads) from marts.consultant_weekly where is_as_of_week",

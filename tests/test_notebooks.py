@@ -143,6 +143,26 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
 
 
 @pytest.mark.slow
+def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
+    demo: Settings, demo_warehouse, tmp_path
+) -> None:
+    """The demo's as-of date is a Monday: its week's report also gives last week's Monday."""
+    as_of = demo_warehouse.as_of
+    page = render_report("weekly", {}, tmp_path, demo).read_text(encoding="utf-8")
+    last_monday = as_of - timedelta(days=as_of.weekday() + 7)
+    calls_all_week = _one(
+        demo,
+        "select count(*) from marts.calls where called_date between ? and ?",
+        [last_monday, last_monday + timedelta(days=6)],
+    )
+    calls_on_monday = _one(
+        demo, "select count(*) from marts.calls where called_date = ?", [last_monday]
+    )
+    assert 0 < calls_on_monday < calls_all_week
+    assert f"last week: {calls_all_week:,} ({calls_on_monday:,} by Monday)" in page
+
+
+@pytest.mark.slow
 def test_consultant_review_shows_their_period(rendered, demo: Settings) -> None:
     page, consultant = rendered["consultant"], rendered["consultant_name"]
     starts = _one(

@@ -22,8 +22,15 @@ week = st.selectbox(
 )
 previous = week - timedelta(weeks=1)
 week_end = min(week + timedelta(days=6), ctx.as_of)
+# A week under way is compared with the same weekdays of the week before, not all of it.
+under_way = week_end < week + timedelta(days=6)
+against = (
+    f"{previous:%a %d} – {previous + (week_end - week):%a %d %b}, the same days of the week before"
+    if under_way
+    else f"the week of {previous:%d %b}"
+)
 st.caption(
-    f"{week:%a %d %b} – {week_end:%a %d %b %Y}, against the week of {previous:%d %b}. "
+    f"{week:%a %d %b} – {week_end:%a %d %b %Y}, against {against}. "
     "Leads count in their creation week, calls in the week made, milestones and starts in "
     "the week reached. Open and quiet leads are as of "
     f"{ctx.as_of:%d %b %Y}. Team and consultant from the sidebar apply; the period does not."
@@ -45,7 +52,15 @@ for column, (label, measure) in zip(
     ],
     strict=False,
 ):
-    column.metric(label, f"{this[measure]:,}", delta=this[measure] - before[measure])
+    earlier = before[f"{measure}_same_days" if under_way else measure]
+    column.metric(
+        label,
+        f"{this[measure]:,}",
+        delta=this[measure] - earlier,
+        help=f"{earlier:,} on the same days of the week before; {before[measure]:,} in all of it."
+        if under_way
+        else f"{earlier:,} the week before.",
+    )
 columns[5].metric("Open leads", f"{now['open_leads']:,}", help="Now; no weekly history.")
 columns[6].metric("Quiet leads", f"{now['quiet_leads']:,}", help="Now; no weekly history.")
 
@@ -80,6 +95,5 @@ ui.drill(
     key="this-week",
 )
 with st.expander("Calls this week, per consultant"):
-    st.caption("There is no call-level mart, so calls drill down to consultants.")
     calls = ui.run("calls_by_consultant", week, scope.team, scope.consultant)
     st.dataframe(calls, hide_index=True, width="stretch")

@@ -2,7 +2,8 @@
 -- consultant with leads). Leads are counted in their creation week, calls in the week made,
 -- milestones in the week reached. Open and quiet leads are a snapshot at the as-of date and
 -- sit on the as-of week's row only: lost and declined carry no date, so earlier weeks cannot
--- be reconstructed (replay an earlier as-of date instead).
+-- be reconstructed (replay an earlier as-of date instead). The *_same_days columns count
+-- only the weekdays up to the as-of date's, to compare a week under way like for like.
 with
 
 leads as (
@@ -39,6 +40,12 @@ leads_created_weekly as (
         0 as calls_connected,
         0 as milestones_reached,
         0 as starts,
+        sum(case when {{ on_weekdays_so_far('created_date') }} then 1 else 0 end)
+            as leads_created_same_days,
+        0 as calls_made_same_days,
+        0 as calls_connected_same_days,
+        0 as milestones_reached_same_days,
+        0 as starts_same_days,
         0 as open_leads,
         0 as quiet_leads
     from leads
@@ -56,6 +63,14 @@ calls_weekly as (
         sum(case when is_connected then 1 else 0 end) as calls_connected,
         0 as milestones_reached,
         0 as starts,
+        0 as leads_created_same_days,
+        sum(case when {{ on_weekdays_so_far('called_date') }} then 1 else 0 end)
+            as calls_made_same_days,
+        sum(
+            case when is_connected and {{ on_weekdays_so_far('called_date') }} then 1 else 0 end
+        ) as calls_connected_same_days,
+        0 as milestones_reached_same_days,
+        0 as starts_same_days,
         0 as open_leads,
         0 as quiet_leads
     from calls
@@ -74,6 +89,20 @@ milestones_weekly as (
         0 as calls_connected,
         count(*) as milestones_reached,
         sum(case when milestone_catalogue.is_filled then 1 else 0 end) as starts,
+        0 as leads_created_same_days,
+        0 as calls_made_same_days,
+        0 as calls_connected_same_days,
+        sum(
+            case when {{ on_weekdays_so_far('lead_milestones.reached_date') }} then 1 else 0 end
+        ) as milestones_reached_same_days,
+        sum(
+            case
+                when milestone_catalogue.is_filled
+                    and {{ on_weekdays_so_far('lead_milestones.reached_date') }}
+                    then 1
+                else 0
+            end
+        ) as starts_same_days,
         0 as open_leads,
         0 as quiet_leads
     from lead_milestones
@@ -93,6 +122,11 @@ pipeline_snapshot as (
         0 as calls_connected,
         0 as milestones_reached,
         0 as starts,
+        0 as leads_created_same_days,
+        0 as calls_made_same_days,
+        0 as calls_connected_same_days,
+        0 as milestones_reached_same_days,
+        0 as starts_same_days,
         sum(case when status = 'open' then 1 else 0 end) as open_leads,
         sum(case when is_stale then 1 else 0 end) as quiet_leads
     from leads
@@ -122,6 +156,11 @@ summed_per_week as (
         sum(calls_connected) as calls_connected,
         sum(milestones_reached) as milestones_reached,
         sum(starts) as starts,
+        sum(leads_created_same_days) as leads_created_same_days,
+        sum(calls_made_same_days) as calls_made_same_days,
+        sum(calls_connected_same_days) as calls_connected_same_days,
+        sum(milestones_reached_same_days) as milestones_reached_same_days,
+        sum(starts_same_days) as starts_same_days,
         case
             when week = {{ week_start(as_of_date()) }} then sum(open_leads)
         end as open_leads,
