@@ -94,7 +94,9 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
             # A shared link (or a session from before a rebuild) may end after the as-of
             # date, which the picker refuses with an exception: kept within it.
             st.session_state["custom_range"] = _within(st.session_state["custom_range"], as_of)
-            chosen = st.date_input("From – to", key="custom_range", max_value=as_of)
+            chosen = st.date_input(
+                "From – to", key="custom_range", max_value=as_of, format="DD/MM/YYYY"
+            )
             if isinstance(chosen, tuple) and len(chosen) == 2:
                 custom = chosen
             else:

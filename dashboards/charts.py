@@ -16,12 +16,22 @@ LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 420}
 
 
 def funnel(frame: pl.DataFrame, title: str) -> go.Figure:
-    """The cohort funnel: columns label, leads_reached, cumulative_conversion."""
+    """The cohort funnel: columns label, leads_reached, cumulative_conversion. Each bar says
+    its leads and their share of the leads created, as the funnel's table does."""
+    shares = [
+        "" if share is None else f" ({share:.0%} of created)"
+        for share in frame["cumulative_conversion"].to_list()
+    ]
     figure = go.Figure(
         go.Funnel(
             y=frame["label"].to_list(),
             x=frame["leads_reached"].to_list(),
-            textinfo="value+percent initial",
+            text=[
+                f"{leads:,}{share}"
+                for leads, share in zip(frame["leads_reached"], shares, strict=True)
+            ],
+            textinfo="text",
+            textfont={"size": 13},
         )
     )
     return figure.update_layout(title=title, **LAYOUT)
@@ -105,10 +115,13 @@ def stage_durations(frame: pl.DataFrame, title: str) -> go.Figure:
     return figure.update_layout(barmode="group", title=title, yaxis_title="median days", **LAYOUT)
 
 
-def cohort_outcomes(frame: pl.DataFrame, title: str) -> go.Figure:
-    """Each cohort's leads by their status now, stacked: column cohort (a date) and one
-    column per status."""
-    labels = [str(value) for value in frame["cohort"].to_list()]
+def cohort_outcomes(frame: pl.DataFrame, title: str, quarters: bool = False) -> go.Figure:
+    """Each cohort's leads by their status now, stacked: column cohort (a date: the month's or
+    the quarter's first day; `quarters` says which) and one column per status."""
+    labels = [
+        f"Q{(day.month + 2) // 3} {day.year}" if quarters else f"{day:%b %Y}"
+        for day in frame["cohort"].to_list()
+    ]
     figure = go.Figure()
     for status, colour in STATUS_COLOURS.items():
         if status in frame.columns:

@@ -746,8 +746,8 @@ def cohort_outcomes(
             cast(sum(scoped.leads_lost) as bigint) as lost,
             cast(sum(scoped.leads_declined) as bigint) as declined,
             cast(sum(scoped.leads_open) as bigint) as open,
-            sum(scoped.fee_won) as fee_won,
-            sum(scoped.fee_lost) as fee_lost
+            coalesce(sum(scoped.fee_won), 0) as fee_won,
+            coalesce(sum(scoped.fee_lost), 0) as fee_lost
         from marts.cohorts_monthly as scoped
         where {CONSULTANT_SCOPE}
         group by all

@@ -224,6 +224,60 @@ def _converted(
     return lambda: convert(read())
 
 
+# Headers that the column's name would not say plainly; any other column is headed by its
+# name in words ("days_quiet": "Days quiet").
+LABELS = {
+    "lead_id": "Lead",
+    "p80_days": "80% within (days)",
+    "reached_date_source": "Date from",
+    "is_implied": "Implied by a later milestone",
+    "is_decision_point": "Decision",
+    "leads_at_gate": "Leads at the decision",
+    "furthest_milestone_label": "Furthest milestone",
+    "quiet_threshold_days": "Quiet after (days)",
+    "fee_pct": "Fee %",
+    "team_p80_days": "Team 80% within (days)",
+}
+MONEY = {"salary", "fee", "expected_fee", "fee_won", "fee_lost"}
+
+
+def column_config(frame: pl.DataFrame, formats: dict[str, str] | None = None) -> dict[str, Any]:
+    """How a table's columns read to a recruiter: plain headers, UK dates (dd/mm/yyyy; a
+    `*_at` timestamp with its time), pounds with thousands separators. `formats`: a date
+    column's own format (momentJS, e.g. "MMM YYYY" for a month)."""
+    config: dict[str, Any] = {}
+    for name, dtype in frame.schema.items():
+        label = LABELS.get(name, name.replace("_", " ").capitalize())
+        if dtype == pl.Datetime and name.endswith("_at"):
+            config[name] = st.column_config.DatetimeColumn(label, format="DD/MM/YYYY HH:mm")
+        elif dtype in (pl.Date, pl.Datetime):
+            config[name] = st.column_config.DateColumn(
+                label, format=(formats or {}).get(name, "DD/MM/YYYY")
+            )
+        elif name in MONEY:
+            config[name] = st.column_config.NumberColumn(label, format="£%,.0f")
+        else:
+            config[name] = label
+    return config
+
+
+def table(
+    frame: pl.DataFrame,
+    formats: dict[str, str] | None = None,
+    into: Any = st,
+    **options: Any,
+) -> None:
+    """`st.dataframe` (in the container `into`) with the columns `column_config` sets, full
+    width, without an index."""
+    into.dataframe(
+        frame,
+        hide_index=True,
+        width=options.pop("width", "stretch"),
+        column_config=column_config(frame, formats),
+        **options,
+    )
+
+
 def lead_table(
     frame: pl.DataFrame, total: int, everything: Callable[[], pl.DataFrame], name: str, key: str
 ) -> None:
@@ -235,7 +289,7 @@ def lead_table(
         )
     else:
         st.caption(f"{total:,} leads")
-    st.dataframe(frame, hide_index=True, width="stretch", key=f"{key}-table")
+    table(frame, key=f"{key}-table")
     if total:
         downloads(everything if total > frame.height else frame, name, key)
 

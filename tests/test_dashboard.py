@@ -4,6 +4,7 @@ warehouse; the exports (formula neutralising, iCalendar)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboards import exports, queries, ui
+from dashboards import charts, exports, queries, ui
 from leadtrack.settings import marts_path
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -227,6 +228,9 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
         )
     )
     assert league["leads_created"].to_dict() == expected
+    # No lead created this quarter is filled yet: the page says why conversion is 0% ...
+    assert league["leads_filled"].sum() == 0
+    assert "Choose Last quarter" in at.info[0].value
     quiet = dict(rows(warehouse, "select consultant, count(*) from marts.stale_leads group by 1"))
     assert {name: q for name, q in league["quiet_leads"].to_dict().items() if q} == quiet
     durations = at.dataframe[1].value
@@ -241,6 +245,11 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
     for label, median in zip(durations["label"], durations["median_days"], strict=True):
         if label in mart:
             assert median == pytest.approx(mart[label]), label
+    # ... and says nothing once some are.
+    at = app(monkeypatch, warehouse, period="last_quarter")
+    at.switch_page("views/consultants.py").run()
+    assert at.dataframe[0].value["leads_filled"].sum() > 0
+    assert not at.info
 
 
 def test_gone_quiet_lists_the_stale_leads(monkeypatch, warehouse):
@@ -263,6 +272,8 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
         [demo_warehouse.as_of],
     )
     assert number(metrics(at)["Calls due"]) == today
+    overdue = scalar(warehouse, "select count(*) from marts.calls_due where is_overdue")
+    assert 0 < number(metrics(at)["Of them overdue"]) == overdue < today
     at.segmented_control(key="calls_when").set_value("A week").run()
     at.checkbox(key="overdue").uncheck().run()
     assert_clean(at)
@@ -273,6 +284,7 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
         [week, week],
     )
     assert number(metrics(at)["Calls due"]) == in_week
+    assert "Of them overdue" not in metrics(at)
 
 
 def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
@@ -297,6 +309,44 @@ def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
     assert number(shown["Leads created by then"]) == scalar(
         warehouse, "select count(*) from marts.leads where created_date <= ?", [on]
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "month"),
+    [("last_4_weeks", date(2026, 11, 1)), ("last_quarter", date(2026, 9, 1))],
+)
+def test_history_cohort_starts_where_the_period_ends(monkeypatch, warehouse, period, month):
+    """The picked cohort is the month the sidebar's period ends in, with its figures."""
+    at = app(monkeypatch, warehouse, period=period)
+    at.switch_page("views/history.py").run()
+    assert_clean(at)
+    assert at.selectbox(key="cohort").value == month
+    created, lost = rows(
+        warehouse,
+        "select sum(leads_created), sum(leads_lost) from marts.cohorts_monthly"
+        " where created_month = ?",
+        [month],
+    )[0]
+    shown = metrics(at)
+    assert (number(shown["Leads created"]), number(shown["Lost"])) == (created, lost)
+
+
+def test_tables_read_as_a_recruiter_reads_them(monkeypatch, warehouse):
+    """UK dates, pounds with thousands separators and plain headers, on every page's tables
+    (the data underneath, and so the downloads, keep the marts' values and names)."""
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/history.py").run()
+    assert_clean(at)
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert columns["cohort"]["type_config"]["format"] == "MMM YYYY"
+    assert columns["fee_lost"]["type_config"]["format"] == "£%,.0f"
+    assert columns["leads_created"] == {"label": "Leads created"}
+    at.switch_page("views/gone_quiet.py").run()
+    assert_clean(at)
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert columns["last_touch_date"]["type_config"]["format"] == "DD/MM/YYYY"
+    assert columns["lead_id"] == {"label": "Lead"}
+    assert "days_quiet" in at.dataframe[0].value.columns
 
 
 def test_history_pipeline_lists_a_stage_on_demand(monkeypatch, warehouse):
@@ -499,6 +549,22 @@ def test_a_build_in_progress_shows_a_message(monkeypatch, warehouse, tmp_path):
     finally:
         writer.kill()
         writer.wait()
+
+
+def test_the_funnel_chart_gives_each_stage_its_share_of_the_leads_created():
+    """As the funnel's table does (the chart once gave shares of its first bar instead)."""
+    frame = pl.DataFrame(
+        {
+            "label": ["CVs received", "Interviews booked", "Start date"],
+            "leads_reached": [49, 24, 0],
+            "cumulative_conversion": [0.434, 0.212, 0.0],
+        }
+    )
+    assert list(charts.funnel(frame, "Cohort funnel").data[0].text) == [
+        "49 (43% of created)",
+        "24 (21% of created)",
+        "0 (0% of created)",
+    ]
 
 
 def test_neutralise_prefixes_formula_cells():

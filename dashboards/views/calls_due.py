@@ -17,9 +17,11 @@ when = (
 if when == "Today":
     first = last = ctx.as_of
 elif when == "A day":
-    first = last = st.date_input("Day", value=ctx.as_of, key="calls_day")
+    first = last = st.date_input("Day", value=ctx.as_of, key="calls_day", format="DD/MM/YYYY")
 else:
-    chosen = st.date_input("A day in the week", value=ctx.as_of, key="calls_week")
+    chosen = st.date_input(
+        "A day in the week", value=ctx.as_of, key="calls_week", format="DD/MM/YYYY"
+    )
     first = queries.week_start(chosen)
     last = first + timedelta(days=6)
 include_overdue = st.checkbox(
@@ -33,7 +35,11 @@ st.caption(
 )
 
 calls = ui.run("calls_due", first, last, scope.team, scope.consultant, include_overdue)
-st.metric("Calls due", f"{calls.height:,}")
+left, right, _ = st.columns([1, 1, 3])
+left.metric("Calls due", f"{calls.height:,}")
+if include_overdue:
+    overdue = calls.filter(calls["due_date"] < first).height
+    right.metric("Of them overdue", f"{overdue:,}", help=f"Due before {first:%d %b %Y}.")
 if calls.height == 0:
     st.info("No calls due.")
     st.stop()
@@ -51,11 +57,14 @@ columns = [
     "email",
 ]
 per_consultant = calls.group_by("consultant").len("calls").sort("consultant")
-st.dataframe(per_consultant, hide_index=True)
+ui.table(per_consultant, width="content")
 for consultant in per_consultant["consultant"].to_list():
     mine = calls.filter(calls["consultant"] == consultant)
-    with st.expander(f"{consultant}: {mine.height} calls", expanded=scope.consultant is not None):
-        st.dataframe(mine.select(columns), hide_index=True, width="stretch")
+    with st.expander(
+        f"{consultant}: {mine.height} call{'s' * (mine.height != 1)}",
+        expanded=scope.consultant is not None,
+    ):
+        ui.table(mine.select(columns))
 
 name = f"calls-due-{first:%Y%m%d}" + (f"-{last:%Y%m%d}" if last != first else "")
 ui.downloads(calls.select(columns), name, key="calls")

@@ -19,15 +19,19 @@ st.caption(
 )
 
 league = ui.run("league_table", scope)
-st.dataframe(
+ui.table(
     league.with_columns((pl.col("conversion") * 100).round(1).alias("conversion %")).drop(
         "conversion"
-    ),
-    hide_index=True,
-    width="stretch",
+    )
 )
 if league.height:
     ui.downloads(league, "consultants", key="league")
+if league.height and league["leads_filled"].sum() == 0:
+    st.info(
+        "None of the leads created in this period has been filled yet, so every conversion "
+        "is 0%: leads take months to fill. Choose Last quarter in the sidebar to compare "
+        "conversion."
+    )
 
 names = league["consultant"].to_list()
 if not names:
@@ -71,7 +75,7 @@ st.plotly_chart(
     charts.stage_durations(durations, "Median days per stage against the team"),
     width="stretch",
 )
-st.dataframe(durations.drop("milestone_order", "milestone"), hide_index=True, width="stretch")
+ui.table(durations.drop("milestone_order", "milestone"))
 
 ui.drill(
     "Their leads",

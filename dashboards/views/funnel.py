@@ -23,16 +23,14 @@ if created == 0:
     st.stop()
 
 st.plotly_chart(charts.funnel(funnel, "Cohort funnel (keyed on creation date)"), width="stretch")
-st.dataframe(
+ui.table(
     funnel.select(
         pl.col("label").alias("milestone"),
         "leads_reached",
-        (pl.col("stage_conversion") * 100).round(1).alias("stage-to-stage %"),
-        (pl.col("cumulative_conversion") * 100).round(1).alias("cumulative %"),
+        (pl.col("stage_conversion") * 100).round(1).alias("% of the stage before"),
+        (pl.col("cumulative_conversion") * 100).round(1).alias("% of leads created"),
         "is_decision_point",
-    ),
-    hide_index=True,
-    width="stretch",
+    )
 )
 
 st.subheader("Decision points")
@@ -41,7 +39,7 @@ st.caption(
     "Of the leads that reached the stage before each decision: passed, failed (lost or "
     "declined there) and pending (still open); pass rate = passed / (passed + failed)."
 )
-st.dataframe(
+ui.table(
     gates.select(
         pl.col("label").alias("decision"),
         "leads_at_gate",
@@ -49,9 +47,7 @@ st.dataframe(
         "leads_failed",
         "leads_pending",
         (pl.col("pass_rate") * 100).round(1).alias("pass rate %"),
-    ),
-    hide_index=True,
-    width="stretch",
+    )
 )
 
 st.subheader("Drop-off by stage")
@@ -67,8 +63,8 @@ if dropped.height:
         .sort("stage_order")
     )
     left, right = st.columns(2)
-    left.dataframe(by_stage.drop("stage_order"), hide_index=True, width="stretch")
-    right.dataframe(dropped.drop("stage_order"), hide_index=True, width="stretch")
+    ui.table(by_stage.drop("stage_order"), into=left)
+    ui.table(dropped.drop("stage_order"), into=right)
     st.caption("Fee lost: the expected fee of the lost and declined leads; later stages cost more.")
 else:
     st.info("No lead created in this period has been lost or declined.")
@@ -95,7 +91,7 @@ table = stages.join(
     how="left",
 ).fill_null(0)
 st.plotly_chart(charts.reached_vs_now(table.slice(1), "Reached vs now here"), width="stretch")
-st.dataframe(table.drop("milestone_order"), hide_index=True, width="stretch")
+ui.table(table.drop("milestone_order"))
 st.caption("Now here: leads whose furthest milestone is this one, by status today.")
 
 options: dict[str, queries.LeadCriteria] = {}

@@ -39,7 +39,7 @@ if kinds:
         wanted = wanted | ~pl.col("reason").str.starts_with("No touch")
     shown = shown.filter(wanted)
 
-st.dataframe(
+ui.table(
     shown.select(
         "lead_id",
         "consultant",
@@ -57,9 +57,6 @@ st.dataframe(
         "email",
         "job_title",
     ),
-    hide_index=True,
-    width="stretch",
-    column_config={"days_quiet": {"label": "days quiet"}},
 )
 st.caption(f"{shown.height:,} of {stale.height:,} shown; click a column header to sort.")
 ui.downloads(shown, "gone-quiet", key="quiet")

@@ -15,19 +15,23 @@ st.title("History")
 st.subheader("Cohorts against their outcome now")
 st.caption(
     f"Keyed on the lead's creation date; outcomes as of {ctx.as_of:%d %b %Y}. The sidebar's "
-    "team and consultant apply; the period picks the cohorts to list below the chart."
+    "team and consultant apply; the cohort picked below the chart starts at the one the "
+    "sidebar's period ends in."
 )
 last_quarter = queries.quarter_start(queries.quarter_start(ctx.as_of) - timedelta(days=1))
 if st.button("Last quarter", key="last_quarter"):
     st.session_state["grain"] = "quarter"
     st.session_state["cohort"] = last_quarter
+    st.session_state["cohort_period"] = (queries.quarter_start(scope.end), "quarter")
 grain = st.radio("Cohorts by", ["month", "quarter"], horizontal=True, key="grain")
 cohorts = ui.run("cohort_outcomes", grain, scope.team, scope.consultant)
 if cohorts.height == 0:
     st.info("No leads.")
     st.stop()
 st.plotly_chart(
-    charts.cohort_outcomes(cohorts, f"Leads by creation {grain} and status now"),
+    charts.cohort_outcomes(
+        cohorts, f"Leads by creation {grain} and status now", quarters=grain == "quarter"
+    ),
     width="stretch",
 )
 table = cohorts.with_columns(
@@ -35,13 +39,22 @@ table = cohorts.with_columns(
     .round(1)
     .alias("fill rate %")
 )
-st.dataframe(table.sort("cohort", descending=True), hide_index=True, width="stretch")
+ui.table(
+    table.sort("cohort", descending=True),
+    formats={"cohort": "MMM YYYY" if grain == "month" else "[Q]Q YYYY"},
+)
 ui.downloads(table, f"cohorts-by-{grain}", key="cohorts")
 
 cohort_starts = cohorts["cohort"].to_list()
+# The cohort the period ends in, until another is picked (or the period changes).
+period_cohort = queries.quarter_start(scope.end) if grain == "quarter" else scope.end.replace(day=1)
+if st.session_state.get("cohort_period") != (period_cohort, grain):
+    st.session_state["cohort_period"] = (period_cohort, grain)
+    st.session_state["cohort"] = period_cohort
 if st.session_state.get("cohort") not in cohort_starts:
-    default = last_quarter if grain == "quarter" else queries.quarter_start(ctx.as_of)
-    st.session_state["cohort"] = default if default in cohort_starts else cohort_starts[-1]
+    st.session_state["cohort"] = (
+        period_cohort if period_cohort in cohort_starts else cohort_starts[-1]
+    )
 cohort = st.selectbox(
     "Cohort",
     cohort_starts[::-1],
@@ -73,7 +86,11 @@ ui.drill(
 
 st.subheader("The pipeline as it stood on a past date")
 on = st.date_input(
-    "On", value=ctx.as_of - timedelta(days=90), max_value=ctx.as_of, key="pipeline_on"
+    "On",
+    value=ctx.as_of - timedelta(days=90),
+    max_value=ctx.as_of,
+    key="pipeline_on",
+    format="DD/MM/YYYY",
 )
 st.caption(
     f"Leads created by {on:%d %b %Y}, by the furthest milestone reached by then (keyed on the "

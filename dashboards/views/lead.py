@@ -48,7 +48,7 @@ if lead["notes"]:
 st.subheader("Milestone timeline")
 st.caption("Keyed on the day each milestone was reached; implied: a later milestone implies it.")
 timeline = ui.run("lead_timeline", lead_id)
-st.dataframe(timeline.drop("milestone_order", "milestone"), hide_index=True, width="stretch")
+ui.table(timeline.drop("milestone_order", "milestone"))
 if lead["next_scheduled_date"]:
     st.write(
         f"Scheduled: {lead['next_scheduled_milestone_label']} on "
@@ -67,12 +67,12 @@ st.write(
     )
 )
 if calls.height:
-    st.dataframe(calls, hide_index=True, width="stretch")
+    ui.table(calls)
     ui.downloads(calls, f"calls-{lead_id}", key="lead_calls")
 else:
     st.caption("No calls logged on this lead.")
 due = ui.run("lead_calls_due", lead_id)
 if due.height:
-    st.dataframe(due, hide_index=True, width="stretch")
+    ui.table(due)
 else:
     st.caption("No calls due on this lead.")

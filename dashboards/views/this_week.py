@@ -96,4 +96,4 @@ ui.drill(
 )
 with st.expander("Calls this week, per consultant"):
     calls = ui.run("calls_by_consultant", week, scope.team, scope.consultant)
-    st.dataframe(calls, hide_index=True, width="stretch")
+    ui.table(calls)
