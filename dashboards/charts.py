@@ -38,7 +38,7 @@ def funnel(frame: pl.DataFrame, title: str) -> go.Figure:
 
 
 def dropoff_bars(frame: pl.DataFrame, title: str) -> go.Figure:
-    """Leads lost or declined per stage, stacked by reason, with the fee lost on hover:
+    """Leads lost or declined per stage, stacked by reason, with their fee on hover:
     columns stage_order, stage, lost_reason, leads, fee_lost."""
     stages = frame.select("stage_order", "stage").unique().sort("stage_order")["stage"].to_list()
     figure = go.Figure()
@@ -53,7 +53,7 @@ def dropoff_bars(frame: pl.DataFrame, title: str) -> go.Figure:
             x=rows["stage"].to_list(),
             y=rows["leads"].to_list(),
             customdata=rows["fee_lost"].to_list(),
-            hovertemplate="%{x}: %{y} leads, £%{customdata:,.0f} fee lost",
+            hovertemplate="%{x}: %{y} leads, £%{customdata:,.0f} fee dropped",
         )
     figure.update_layout(
         barmode="stack",

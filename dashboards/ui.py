@@ -241,13 +241,18 @@ LABELS = {
 MONEY = {"salary", "fee", "expected_fee", "fee_won", "fee_lost"}
 
 
-def column_config(frame: pl.DataFrame, formats: dict[str, str] | None = None) -> dict[str, Any]:
+def column_config(
+    frame: pl.DataFrame,
+    formats: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """How a table's columns read to a recruiter: plain headers, UK dates (dd/mm/yyyy; a
     `*_at` timestamp with its time), pounds with thousands separators. `formats`: a date
-    column's own format (momentJS, e.g. "MMM YYYY" for a month)."""
+    column's own format (momentJS, e.g. "MMM YYYY" for a month); `labels`: headers of this
+    table's own."""
     config: dict[str, Any] = {}
     for name, dtype in frame.schema.items():
-        label = LABELS.get(name, name.replace("_", " ").capitalize())
+        label = (labels or {}).get(name) or LABELS.get(name, name.replace("_", " ").capitalize())
         if dtype == pl.Datetime and name.endswith("_at"):
             config[name] = st.column_config.DatetimeColumn(label, format="DD/MM/YYYY HH:mm")
         elif dtype in (pl.Date, pl.Datetime):
@@ -264,6 +269,7 @@ def column_config(frame: pl.DataFrame, formats: dict[str, str] | None = None) ->
 def table(
     frame: pl.DataFrame,
     formats: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
     into: Any = st,
     **options: Any,
 ) -> None:
@@ -273,7 +279,7 @@ def table(
         frame,
         hide_index=True,
         width=options.pop("width", "stretch"),
-        column_config=column_config(frame, formats),
+        column_config=column_config(frame, formats, labels),
         **options,
     )
 

@@ -192,6 +192,8 @@ def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse)
     assert by_stage["fee_lost"].sum() == pytest.approx(
         scalar(warehouse, "select sum(fee_lost) from marts.dropoff")
     )
+    # Lost and declined leads' fees: headed apart from the leads' fee lost (lost ones only).
+    assert json.loads(at.dataframe[2].proto.columns)["fee_lost"]["label"] == "Fee dropped"
 
 
 def test_funnel_for_last_quarter(monkeypatch, warehouse):

@@ -63,9 +63,14 @@ if dropped.height:
         .sort("stage_order")
     )
     left, right = st.columns(2)
-    ui.table(by_stage.drop("stage_order"), into=left)
-    ui.table(dropped.drop("stage_order"), into=right)
-    st.caption("Fee lost: the expected fee of the lost and declined leads; later stages cost more.")
+    # Not the leads' and History's fee lost, which counts lost leads only.
+    dropped_fee = {"fee_lost": "Fee dropped"}
+    ui.table(by_stage.drop("stage_order"), labels=dropped_fee, into=left)
+    ui.table(dropped.drop("stage_order"), labels=dropped_fee, into=right)
+    st.caption(
+        "Fee dropped: the expected fee of the lost and declined leads (History's fee lost "
+        "counts the lost ones only); later stages cost more."
+    )
 else:
     st.info("No lead created in this period has been lost or declined.")
 
