@@ -19,7 +19,7 @@ import duckdb
 
 from dashboards import queries
 from dashboards.queries import LeadCriteria, Scope
-from dashboards.ui import LIST_ROWS
+from dashboards.ui import LIST_ROWS, SEARCH_ROWS
 
 
 def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], Any]]]:
@@ -173,8 +173,9 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
         )
 
     # Lead.
-    add("Lead", f"find_leads({lead_id!r})", q.find_leads, lead_id)
-    add("Lead", "find_leads('harbour')", q.find_leads, "harbour")
+    # One row more than the page lists, to tell whether there are more.
+    add("Lead", f"find_leads({lead_id!r})", q.find_leads, lead_id, limit=SEARCH_ROWS + 1)
+    add("Lead", "find_leads('harbour')", q.find_leads, "harbour", limit=SEARCH_ROWS + 1)
     add("Lead", "lead_detail", q.lead_detail, lead_id)
     add("Lead", "lead_timeline", q.lead_timeline, lead_id)
     add("Lead", "lead_calls_due", q.lead_calls_due, lead_id)

@@ -25,6 +25,8 @@ PINNED = "_leadtrack_build"
 # test makes it small), with the count of all of them; the downloads hold them all, read
 # only when a download button is clicked.
 LIST_ROWS = int(os.environ.get("LEADTRACK_LIST_ROWS") or 1_000)
+# The lead search lists this many matches (the newest), and says when there are more.
+SEARCH_ROWS = 50
 # What identifies one published file: `leadtrack.publish` renames a new file over the old
 # one, so a new build has a new inode (and a new modification time).
 Stamp = tuple[int, int]

@@ -509,6 +509,19 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     assert logged[0] > 0
     at.text_input(key="lead_search").input(client[:6]).run()
     assert_clean(at)
+    matches = scalar(
+        warehouse,
+        "select count(*) from marts.lead_search where contains(lead_id_lower, lower(?))"
+        " or contains(client_lower, lower(?)) or contains(contact_lower, lower(?))",
+        [client[:6]] * 3,
+    )
+    assert 0 < matches <= 50
+    assert f"{matches} match{'es' if matches != 1 else ''}" in [c.value for c in at.caption]
+    # Every lead id starts so: more than are listed, and the page says so.
+    at.text_input(key="lead_search").input(lead_id[:2]).run()
+    assert_clean(at)
+    assert len(at.selectbox(key="lead_choice").options) == 50
+    assert any(c.value.startswith("More than 50 leads match") for c in at.caption)
 
 
 def test_empty_warehouse_shows_the_start_page(monkeypatch, tmp_path):

@@ -12,11 +12,19 @@ if not text.strip():
     st.info("Type part of a lead id, a client's name or a contact's name.")
     st.stop()
 
-found = ui.run("find_leads", text)
+# One more than is listed, to tell "exactly 50" from "more".
+found = ui.run("find_leads", text, limit=ui.SEARCH_ROWS + 1)
 if found.height == 0:
     st.warning(f"No lead matches {text!r}.")
     st.stop()
-st.caption(f"{found.height} match{'es' if found.height != 1 else ''} (at most 50 shown)")
+if found.height > ui.SEARCH_ROWS:
+    found = found.head(ui.SEARCH_ROWS)
+    st.caption(
+        f"More than {ui.SEARCH_ROWS} leads match: the newest {ui.SEARCH_ROWS} are listed. Type more"
+        " of the id or the name to find one further back."
+    )
+else:
+    st.caption(f"{found.height} match{'es' if found.height != 1 else ''}")
 labels = {
     row[
         "lead_id"
