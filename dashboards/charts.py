@@ -59,6 +59,7 @@ def dropoff_bars(frame: pl.DataFrame, title: str) -> go.Figure:
         barmode="stack",
         title=title,
         xaxis={"categoryorder": "array", "categoryarray": stages},
+        yaxis_title="leads",
         **LAYOUT,
     )
     return figure
@@ -67,7 +68,7 @@ def dropoff_bars(frame: pl.DataFrame, title: str) -> go.Figure:
 def bars(frame: pl.DataFrame, x: str, y: str, title: str) -> go.Figure:
     """One bar per row (e.g. milestones reached per stage)."""
     figure = go.Figure(go.Bar(x=frame[x].to_list(), y=frame[y].to_list()))
-    return figure.update_layout(title=title, **LAYOUT)
+    return figure.update_layout(title=title, yaxis_title=y.replace("_", " "), **LAYOUT)
 
 
 def reached_vs_now(frame: pl.DataFrame, title: str) -> go.Figure:
@@ -90,7 +91,7 @@ def reached_vs_now(frame: pl.DataFrame, title: str) -> go.Figure:
                 marker_color=colour,
                 offsetgroup="now",
             )
-    return figure.update_layout(barmode="relative", title=title, **LAYOUT)
+    return figure.update_layout(barmode="relative", title=title, yaxis_title="leads", **LAYOUT)
 
 
 def weekly_trend(frame: pl.DataFrame, measures: list[str], title: str) -> go.Figure:
@@ -103,7 +104,7 @@ def weekly_trend(frame: pl.DataFrame, measures: list[str], title: str) -> go.Fig
             mode="lines+markers",
             name=measure.replace("_", " "),
         )
-    return figure.update_layout(title=title, **LAYOUT)
+    return figure.update_layout(title=title, yaxis_title="per week", **LAYOUT)
 
 
 def stage_durations(frame: pl.DataFrame, title: str) -> go.Figure:
@@ -126,4 +127,6 @@ def cohort_outcomes(frame: pl.DataFrame, title: str, quarters: bool = False) -> 
     for status, colour in STATUS_COLOURS.items():
         if status in frame.columns:
             figure.add_bar(name=status, x=labels, y=frame[status].to_list(), marker_color=colour)
-    return figure.update_layout(barmode="stack", title=title, xaxis_type="category", **LAYOUT)
+    return figure.update_layout(
+        barmode="stack", title=title, xaxis_type="category", yaxis_title="leads", **LAYOUT
+    )

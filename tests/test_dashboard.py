@@ -582,6 +582,17 @@ def test_the_funnel_chart_gives_each_stage_its_share_of_the_leads_created():
     ]
 
 
+def test_charts_say_what_their_bars_count():
+    stages = pl.DataFrame({"label": ["CVs received"], "milestones_reached": [15]})
+    bars = charts.bars(stages, "label", "milestones_reached", "Milestones reached")
+    assert bars.layout.yaxis.title.text == "milestones reached"
+    cohorts = pl.DataFrame({"cohort": [date(2026, 10, 1)], "open": [3], "lost": [2]})
+    by_quarter = charts.cohort_outcomes(cohorts, "Cohorts", quarters=True)
+    assert by_quarter.layout.yaxis.title.text == "leads"
+    assert list(by_quarter.data[0].x) == ["Q4 2026"]
+    assert list(charts.cohort_outcomes(cohorts, "Cohorts").data[0].x) == ["Oct 2026"]
+
+
 def test_neutralise_prefixes_formula_cells():
     frame = pl.DataFrame(
         {
