@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -192,10 +193,11 @@ def open_csv(
     thread while DuckDB reads it, so a file without a byte-order mark is read as UTF-8 at
     once, and read again from a UTF-8 copy when the scan finds it is not UTF-8."""
     encoding = _encoding(path)
+    read = partial(_read_csv, con, path, table=table, header_score=header_score)
     if encoding == "utf-8" and scan is not None:
         try:
             source = _read_any_line_breaks(
-                con, path, path, encoding, table, header_score, lambda: scan().last_empty_line
+                read, path, path, encoding, lambda: scan().last_empty_line
             )
         except Exception:
             if scan().is_utf8:
@@ -210,11 +212,11 @@ def open_csv(
         encoding = "cp1252"
     if encoding in ("utf-8", "utf-16"):
         last_empty_line = (lambda: scan().last_empty_line) if scan else None
-        yield _read_any_line_breaks(con, path, path, encoding, table, header_score, last_empty_line)
+        yield _read_any_line_breaks(read, path, path, encoding, last_empty_line)
         return
     with _utf8_copy(path, encoding) as (copy, last_empty):
         source = _read_any_line_breaks(
-            con, path, copy, "utf-8", table, header_score, (lambda: last_empty) if scan else None
+            read, path, copy, "utf-8", (lambda: last_empty) if scan else None
         )
     yield source
 
@@ -226,18 +228,16 @@ def drop_read(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def _read_any_line_breaks(
-    con: duckdb.DuckDBPyConnection,
+    read: Callable[..., SourceTable],
     path: Path,
     readable: Path,
     encoding: str,
-    table: str,
-    header_score: Callable[[Sequence[str | None]], int],
     last_empty_line: Callable[[], int | None] | None,
 ) -> SourceTable:
-    """`_read_csv`, and again from a copy with one kind of line break when the file mixes
-    Windows' and Unix's."""
+    """`read` (`_read_csv` with its connection, file, table and header score), and again
+    from a copy with one kind of line break when the file mixes Windows' and Unix's."""
     try:
-        return _read_csv(con, path, readable, encoding, table, header_score, last_empty_line)
+        return read(readable, encoding, last_empty_line=last_empty_line)
     except duckdb.Error as error:
         if not _mixes_line_breaks(readable, encoding):
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
@@ -245,9 +245,7 @@ def _read_any_line_breaks(
     # on another machine) stop DuckDB's reader: read a copy with one kind.
     with _line_breaks_unified(readable, encoding) as copy:
         try:
-            return _read_csv(
-                con, path, copy, "utf-8", table, header_score, lambda: copy.stat().st_size
-            )
+            return read(copy, "utf-8", last_empty_line=lambda: copy.stat().st_size)
         except duckdb.Error as error:
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
 
