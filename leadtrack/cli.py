@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from leadtrack.settings import Settings, load_settings
+from leadtrack.settings import PROJECT_ROOT, Settings, load_settings
 
 app = typer.Typer(
     help="Track every recruitment lead to completion.",
@@ -503,8 +503,6 @@ def _serve(settings: Settings, port: int, host: str) -> None:
     import subprocess
     import sys
 
-    from leadtrack.settings import PROJECT_ROOT
-
     app_path = PROJECT_ROOT / "dashboards" / "app.py"
     console.print(f"Serving the dashboard on http://{host}:{port}  (Ctrl+C stops it)")
     command = [
@@ -596,7 +594,13 @@ def forget(
     rebuild and republish the marts without them, and log that it was done (not who)."""
     import duckdb
 
-    from leadtrack.forget import ForgetError, compact, forget_contact, parse_identifier
+    from leadtrack.forget import (
+        ForgetError,
+        compact,
+        forget_contact,
+        parse_identifier,
+        scrub_logs,
+    )
 
     settings: Settings = ctx.obj
     day = _parse_date(as_of, "--as-of")
@@ -618,6 +622,7 @@ def forget(
     )
     built = _build(settings, day)
     compact(settings.warehouse)
+    scrub_logs([PROJECT_ROOT / "logs", PROJECT_ROOT / "target"], identifier)
     console.print(f"[green]✓[/] rewrote {settings.warehouse} so no old copy of the details is kept")
     if not built:
         raise _fail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -88,9 +89,16 @@ def run_dbt(
         environment |= dbt_environment()
     previous = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)
+    # dbt writes its process's command line into its log and run_results.json as the
+    # "invocation command", and parses its options from it: in-process, that would be
+    # leadtrack's (`leadtrack forget --contact jo@example.com` kept the person it erased).
+    # dbt sees its own instead.
+    argv = sys.argv
+    sys.argv = ["dbt", *arguments]
     try:
         result = dbtRunner(callbacks=[callback]).invoke(arguments)
     finally:
+        sys.argv = argv
         for key, value in previous.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -187,6 +187,23 @@ def compact(warehouse: Path) -> None:
     warehouse.with_name(warehouse.name + ".wal").unlink(missing_ok=True)
 
 
+def scrub_logs(folders: list[Path], identifier: Identifier) -> int:
+    """Remove the person from dbt's logs and JSON artifacts under `folders`; how many files
+    changed. dbt writes its process's command line into them; before leadtrack gave dbt its
+    own, that was `leadtrack forget --contact <the person>`."""
+    changed = 0
+    for folder in folders:
+        for path in folder.rglob("*") if folder.is_dir() else []:
+            if not path.is_file() or not (path.suffix == ".json" or ".log" in path.name):
+                continue
+            text = path.read_text(encoding="utf-8", errors="surrogateescape")
+            scrubbed = _scrub_text(text, identifier, [])
+            if scrubbed != text:
+                path.write_text(scrubbed, encoding="utf-8", errors="surrogateescape")
+                changed += 1
+    return changed
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 

@@ -11,10 +11,10 @@ import duckdb
 import pytest
 
 from ingest.demo import DemoFiles
-from leadtrack.forget import parse_identifier, phone_digits
+from leadtrack.forget import REMOVED, parse_identifier, phone_digits, scrub_logs
 from leadtrack.report import render_report
 from leadtrack.settings import DEFAULT_CATALOGUE, Settings, marts_path
-from tests.reliability.conftest import AS_OF, demo_paths, leadtrack
+from tests.reliability.conftest import AS_OF, ROOT, demo_paths, leadtrack
 
 pytestmark = pytest.mark.slow
 
@@ -123,8 +123,51 @@ def test_forget_a_contact_everywhere(demo_exports: DemoFiles, tmp_path: Path) ->
             assert needle.encode() not in data, f"{path.name} still holds {needle!r}"
             assert needle.lower().encode() not in data.lower()
     assert not list(warehouse.parent.glob("*.wal"))
+    # dbt's logs and artifacts once held leadtrack's command line, the person's phone in it.
+    for path in [*(ROOT / "logs").rglob("*"), *(ROOT / "target").glob("*.json")]:
+        if path.is_file():
+            assert spaced.encode() not in path.read_bytes(), f"{path} holds {spaced!r}"
     print(
         f"\nforgot {name!r}: {lead_rows} lead rows, {call_rows} call rows, {rejected_rows} rejected"
     )
     # The next load and build still work on the rewritten file.
     assert leadtrack(warehouse, "build", "--as-of", AS_OF.isoformat()).returncode == 0
+
+
+def test_forget_scrubs_the_person_from_old_dbt_logs(tmp_path: Path) -> None:
+    """Logs written before leadtrack gave dbt its own command line hold `forget`'s own."""
+    logs, target = tmp_path / "logs", tmp_path / "target"
+    logs.mkdir()
+    target.mkdir()
+    line = "invocation_command: dbt --warehouse w.duckdb forget --contact {}\n"
+    (logs / "dbt.log").write_text(line.format("+44 7700 900123") + "other lines\n")
+    (logs / "dbt.log.1").write_text(line.format("Jo.Bloggs@Example.com"))
+    (target / "run_results.json").write_text(json.dumps({"args": {"c": "07700 900123"}}))
+    (target / "graph.gpickle").write_bytes(b"\x80\x04 07700 900123")
+    assert scrub_logs([logs, target, tmp_path / "missing"], parse_identifier("07700-900-123")) == 2
+    assert (logs / "dbt.log").read_text() == line.format(REMOVED) + "other lines\n"
+    assert json.loads((target / "run_results.json").read_text()) == {"args": {"c": REMOVED}}
+    assert (logs / "dbt.log.1").read_text() == line.format("Jo.Bloggs@Example.com")
+    assert scrub_logs([logs], parse_identifier("jo.bloggs@example.com")) == 1
+    assert "Bloggs" not in (logs / "dbt.log.1").read_text()
+
+
+def test_dbt_logs_its_own_command_line_not_leadtracks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dbt, run in-process, took its "invocation command" (logged, and kept in
+    run_results.json) from the process's command line: `leadtrack forget --contact ...`."""
+    from ingest.loader import connect
+    from leadtrack.dbt import run_dbt
+
+    connect(tmp_path / "w.duckdb").close()
+    settings = Settings(warehouse=tmp_path / "w.duckdb", catalogue=DEFAULT_CATALOGUE)
+    monkeypatch.setattr("sys.argv", ["leadtrack", "forget", "--contact", "jo@example.com"])
+    target = tmp_path / "target"
+    result = run_dbt(settings, ["run", "--select", "stg_consultants"], target_path=target)
+    assert result.ok, result.error
+    run = json.loads((target / "run_results.json").read_text())
+    assert run["args"]["invocation_command"].startswith("dbt run --select stg_consultants")
+    for path in target.rglob("*"):
+        if path.is_file():
+            assert b"jo@example.com" not in path.read_bytes(), path
