@@ -294,10 +294,12 @@ def _read_csv(
     # over the records (`lt_text` comes from `ingest.checks.RowChecks.install_macros`).
     trimmed = ", ".join(f"lt_text(c{index}) as c{index}" for index in range(len(headers)))
     # Copied whole, in parallel and in file order; rowid then numbers the records, which is
-    # cheaper than numbering them while reading (that serialises the scan).
+    # cheaper than numbering them while reading (that serialises the scan). Nothing left to
+    # sniff (the dialect is pinned above): sniffing again failed the whole file when its
+    # first data row was one to reject ("Acme, Ltd" unquoted).
     con.execute(
         f"create or replace temp table {table} as select {trimmed} from read_csv({source},"
-        f" {options}, header=false, skip={header_line}, columns={{{names}}},"
+        f" {options}, header=false, skip={header_line}, columns={{{names}}}, auto_detect=false,"
         f" store_rejects=true, rejects_table='{table}_rejects', rejects_scan='{table}_scans')"
     )
     lines = [
@@ -391,8 +393,10 @@ def malformed_lines(
     """Lines the reader could not split, once the relation was scanned: (line, reason, text)."""
     if source.rejects_table is None:
         return []
+    # The reader logs an error per surplus value: a row with three is one row all the same.
     rows = con.execute(
-        f"select line, error_type, csv_line from {source.rejects_table} order by line"
+        f"select line, min(error_type), min(csv_line) from {source.rejects_table}"
+        " group by line order by line"
     ).fetchall()
     return [
         (int(line), _malformed_reason(kind, len(source.headers)), text or "")

@@ -162,6 +162,27 @@ def test_csv_row_numbers_count_title_and_blank_lines(settings: Settings, tmp_pat
     assert reasons[1][1] == "Date is empty: fill it in (every row needs one)"
 
 
+@pytest.mark.parametrize("bad_row", [2, 51])
+@pytest.mark.parametrize("extra", [", Smith & Co", ",x,y,z"])
+def test_a_row_with_values_to_spare_is_one_reject_wherever_it_is(
+    settings: Settings, tmp_path: Path, bad_row: int, extra: str
+) -> None:
+    """The first data row too: the reader's sniffing once failed the whole file on it. And
+    once, not once per surplus value."""
+    lines = ["Ref,Date,Consultant,Client"] + [
+        f"L-{number},01/10/2026,Tom Reid,Acme" for number in range(100)
+    ]
+    lines[bad_row - 1] += extra
+    path = tmp_path / "leads.csv"
+    path.write_text("\n".join(lines) + "\n")
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (100, 99, 1)
+    ((row, reason),) = con.execute("select source_row, reason from raw.rejected_rows").fetchall()
+    assert row == bad_row
+    assert reason.startswith("the row has more values than the header's 4 columns")
+
+
 # Rows as a spreadsheet shows the file: an empty line is a row; a value that spans lines is
 # one. Each file: a good row, the row with a comma too many, the row without a date, a good row.
 ROWS_AFTER = {
