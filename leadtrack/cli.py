@@ -539,7 +539,9 @@ class ReportName(StrEnum):
 def report(
     ctx: typer.Context,
     name: Annotated[ReportName, typer.Argument(help="Which report.")],
-    out: Annotated[Path, typer.Option(help="The folder to write the HTML file to.")],
+    out: Annotated[Path, typer.Option(help="The folder to write the HTML file to.")] = Path(
+        "reports"
+    ),
     week: Annotated[
         str | None, typer.Option(help="weekly: the week's Monday (yyyy-mm-dd).")
     ] = None,

@@ -304,6 +304,18 @@ def test_missing_warehouse_is_a_clear_error(tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_cli_report_writes_into_reports_by_default(
+    demo: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the README's examples run it: without --out."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["--warehouse", str(demo.warehouse), "report", "quality"])
+    assert result.exit_code == 0, result.output
+    (written,) = (tmp_path / "reports").iterdir()
+    assert written.suffix == ".html" and "rejected" in written.read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
 def test_cli_report_rejects_an_unknown_consultant(demo: Settings, tmp_path) -> None:
     result = CliRunner().invoke(
         app,
