@@ -197,6 +197,9 @@ def test_quarterly_history_shows_the_quarters_cohort(rendered, demo: Settings) -
     assert metric(page, "Filled") == f"{filled:,}"
     assert metric(page, "Lost") == f"{lost:,}"
     assert "2026-Q3 (2026-07-01 to 2026-09-30)" in page
+    # The cohorts' fee lost (lost leads) and the drop-off's (lost and declined) are headed
+    # apart: under one heading they gave two totals for one quarter.
+    assert html.escape("Fee lost (£)") in page and html.escape("Fee dropped (£)") in page
 
 
 @pytest.mark.slow
