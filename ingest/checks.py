@@ -95,6 +95,7 @@ class RowChecks:
         self.milestone_names = milestone_names
         self.milestone_labels = milestone_labels
         self.mapping = mapping
+        self.dayfirst = dayfirst
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
         # Source columns (SQL) whose dates are mostly ISO text: see `looks_iso`.
         self.iso_texts: set[str] = set()

@@ -7,6 +7,7 @@ cannot be read loads nothing; a file whose content was loaded before is skipped.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -421,13 +422,15 @@ class Checked:
     their key with another, and `look_closer(every_problem)`, which puts the records that are
     not clean into the temporary table of checked rows with their reasons and returns the SQL
     of the good ones among them. `every_problem` false: only the records of repeated keys
-    (the clean rows were all the others)."""
+    (the clean rows were all the others). `date_order()`: what `_date_order_mistaken` says
+    of the file's dates."""
 
     read: int
     malformed: list[tuple[int, str, str]]
     clean: str
     repeated: int
     look_closer: Callable[[bool], str]
+    date_order: Callable[[], str | None]
 
 
 def _check(
@@ -645,7 +648,62 @@ def _check(
             )
         return f"(select {outputs} from {TYPED} where {ok})"
 
-    return Checked(read, malformed_lines(con, source), clean, repeated, look_closer)
+    def date_order() -> str | None:
+        if mapping and mapping.date_formats:
+            return None  # the mapping says how its dates are written
+        return _date_order_mistaken(
+            con,
+            source.relation,
+            {column: headers.get(column, column) for column in date_columns},
+            checks.dayfirst,
+        )
+
+    return Checked(read, malformed_lines(con, source), clean, repeated, look_closer, date_order)
+
+
+# The first two numbers of a date written 31/10/2026 (or 10/31/2026; any separator).
+DATE_NUMBERS = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}"
+
+
+def _date_order_mistaken(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: dict[str, str], dayfirst: bool
+) -> str | None:
+    """When a date column of the file reads the other way round from how it is loaded
+    (`dayfirst`): a tenth or more of its dates make sense only that way (10/31/2026 read
+    day-first; a US export over a month has over half) and none only this way. Loaded as
+    told, its dates up to the 12th would go in with day and month swapped and the others be
+    rejected. The message saying so, else None. (One typo among dates is not a tenth.)"""
+    for column, label in columns.items():
+        first, second = (
+            f"try_cast(regexp_extract({column}, '{DATE_NUMBERS}', {group}) as integer)"
+            for group in (1, 2)
+        )
+        this_way, other_way = (first, second) if dayfirst else (second, first)
+        ((dates, fits, misfits, row, value),) = con.execute(
+            f"""
+            select
+                count({first}),
+                count(*) filter (where {this_way} > 12),
+                count(*) filter (where {other_way} > 12),
+                min(_source_row) filter (where {other_way} > 12),
+                arg_min({column}, _source_row) filter (where {other_way} > 12)
+            from {relation}
+            """
+        ).fetchall()
+        if misfits and not fits and misfits * 10 >= dates:
+            month = int(re.match(DATE_NUMBERS, value)[2 if dayfirst else 1])
+            order, other, fix = (
+                ("month first (US)", "day first", "with --monthfirst")
+                if dayfirst
+                else ("day first (UK)", "month first", "without --monthfirst")
+            )
+            return (
+                f"{label} looks written {order}: {misfits:,} of its {dates:,} dates, the first"
+                f" '{value.strip()}' (row {row}), have no month {month}, and none reads only"
+                f" {other}. Load the file again {fix} (if its dates are {other} after all,"
+                " correct those); nothing of it was loaded"
+            )
+    return None
 
 
 @contextmanager
@@ -677,6 +735,8 @@ def _write(
     loaded = _insert(writer, contract, columns, checked.clean, lineage)
     rejected = skipped = 0
     every_problem = loaded < checked.read - checked.repeated
+    if every_problem and (mistaken := checked.date_order()):
+        raise IngestError(path, mistaken)
     if every_problem or checked.repeated:
         loaded += _insert(writer, contract, columns, checked.look_closer(every_problem), lineage)
         ((rejected, skipped),) = writer.checks.execute(

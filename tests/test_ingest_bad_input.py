@@ -99,6 +99,60 @@ def test_a_bad_file_loads_nothing_and_says_why(
         assert con.execute(f"select count(*) from raw.{table}").fetchone() == (0,), table
 
 
+# A month of calls from a US system: 10/19/2026 is 19 October; 10/05/2026 would load as 10 May.
+US_DATES = [f"10/{day:02d}/2026" for day in (5, 19, 2, 23, 11, 30, 8, 14)]
+
+
+@pytest.mark.parametrize(
+    ("dates", "dayfirst", "message"),
+    [
+        (
+            US_DATES,
+            True,
+            r"Date looks written month first \(US\): 4 of its 8 dates, the first"
+            r" '10/19/2026' \(row 3\), have no month 19.* again with --monthfirst",
+        ),
+        (["19/10/2026", "05/10/2026"], False, r"day first \(UK\).* without --monthfirst"),
+    ],
+)
+def test_dates_written_the_other_way_round_stop_the_file(
+    settings: Settings, tmp_path: Path, dates: list[str], dayfirst: bool, message: str
+) -> None:
+    """Read as told, the file's dates up to the 12th would load with day and month swapped
+    and the others be rejected: nothing loads, and the message says how to load it."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date,Consultant,Client\n"
+        + "".join(f"L-{row},{day},Tom Reid,Acme\n" for row, day in enumerate(dates))
+    )
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError, match=message):
+        load_files(con, [path], settings.catalogue, dayfirst=dayfirst)
+    assert con.execute("select count(*) from raw.leads").fetchone() == (0,)
+    (result,) = load_files(con, [path], settings.catalogue, dayfirst=not dayfirst)
+    assert (result.rows_loaded, result.rows_rejected) == (len(dates), 0)
+    assert con.execute("select created_date from raw.leads where lead_id = 'L-0'").fetchone()[
+        0
+    ].isoformat() == ("2026-10-05" if dayfirst else "2026-10-19")
+
+
+def test_one_impossible_date_among_day_first_ones_is_one_reject(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Not a file written the other way round: a typo (a tenth of the dates or fewer)."""
+    days = [f"{day:02d}/11/2026" for day in range(1, 13)] * 2
+    days[7] = "11/13/2026"
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date,Consultant,Client\n"
+        + "".join(f"L-{row},{day},Tom Reid,Acme\n" for row, day in enumerate(days))
+    )
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_loaded, result.rows_rejected) == (23, 1)
+    assert con.execute("select source_row from raw.rejected_rows").fetchall() == [(9,)]
+
+
 def test_a_missing_required_column_is_named(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text("Ref,Date generated,Client\nL-1,01/10/2026,Acme\n")
