@@ -503,9 +503,9 @@ def where_now(source: Source, scope: Scope) -> pl.DataFrame:
 
 def league_table(source: Source, scope: Scope) -> pl.DataFrame:
     """One row per consultant: leads created in the period and how many of those are filled
-    (conversion), calls in the weeks of the period, starts in the period (keyed on the start
-    date), open and quiet leads now, and the median days per stage (all measured stages to
-    date, from `marts.stage_duration_medians`) against their team's."""
+    (conversion), calls made in the period (keyed on the day made), starts in the period
+    (keyed on the start date), open and quiet leads now, and the median days per stage (all
+    measured stages to date, from `marts.stage_duration_medians`) against their team's."""
     return fetch(
         source,
         f"""
@@ -528,11 +528,10 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
         calls as (
             select
                 scoped.consultant,
-                cast(sum(scoped.calls_made) as bigint) as calls_made,
-                cast(sum(scoped.calls_connected) as bigint) as calls_connected
-            from marts.consultant_weekly as scoped
-            where scoped.week between date_trunc('week', cast($start as date)) and $end
-                and {CONSULTANT_SCOPE}
+                count(*) as calls_made,
+                count(*) filter (where scoped.is_connected) as calls_connected
+            from marts.calls as scoped
+            where scoped.called_date between $start and $end and {CONSULTANT_SCOPE}
             group by scoped.consultant
         ),
         starts as (

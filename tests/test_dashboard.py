@@ -230,6 +230,17 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
         )
     )
     assert league["leads_created"].to_dict() == expected
+    # Calls on the days of the period: the quarter began on a Thursday, and the days of its
+    # first week before that (in September) once counted too.
+    calls = dict(
+        rows(
+            warehouse,
+            "select consultant, count(*) from marts.calls where called_date between ? and ?"
+            " group by consultant",
+            [date(2026, 10, 1), demo_warehouse.as_of],
+        )
+    )
+    assert {name: made for name, made in league["calls_made"].to_dict().items() if made} == calls
     # No lead created this quarter is filled yet: the page says why conversion is 0% ...
     assert league["leads_filled"].sum() == 0
     assert "Choose Last quarter" in at.info[0].value

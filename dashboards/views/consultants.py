@@ -13,7 +13,7 @@ scope = ctx.scope
 st.title("Consultants")
 st.caption(
     f"{ctx.period_label}. Leads created and conversion are keyed on the creation date; calls "
-    "on the week made (whole weeks overlapping the period); starts on the start date; open "
+    "on the day made; starts on the start date; open "
     f"and quiet leads are as of {ctx.as_of:%d %b %Y}; days per stage are over every measured "
     "stage to date (keyed on the milestone's date)."
 )
