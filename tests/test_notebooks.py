@@ -160,6 +160,11 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
     )
     assert 0 < calls_on_monday < calls_all_week
     assert f"last week: {calls_all_week:,} ({calls_on_monday:,} by Monday)" in page
+    # Next week's calls, the soonest first: a cut list leaves out the latest, not whole
+    # consultants (sorted by consultant, the last ones got none).
+    calls_table = page.split("<th>Day</th><th>Consultant</th><th>Lead</th>")[1].split("</table>")[0]
+    days = re.findall(r"<tr><td>(\d{4}-\d{2}-\d{2})</td>", calls_table)
+    assert len(set(days)) > 1 and days == sorted(days)
 
 
 @pytest.mark.slow
