@@ -98,6 +98,13 @@ def resolve_parameters(
             " (or leadtrack demo) first"
         )
     as_of = queries.as_of_date(path)
+    for label, day in (("week", week), ("start", start), ("quarter", quarter)):
+        if day is not None and day > as_of:
+            raise ReportError(
+                f"{label} {given[label]} {'starts' if label == 'quarter' else 'is'} after"
+                f" {as_of.isoformat()}, the date the marts were built for: nothing in them is"
+                " dated then (build a later as-of date)"
+            )
     team = given.get("team")
     consultant = given.get("consultant")
     if team is not None:

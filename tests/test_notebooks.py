@@ -289,6 +289,13 @@ def test_week_defaults_to_the_week_of_the_as_of_date(demo: Settings, demo_wareho
         ("consultant", {}, r"needs a consultant; one of: \w"),
         ("quality", {"week": "2026-11-16"}, r"takes no week"),
         ("monthly", {}, r"no 'monthly' report; one of: weekly"),
+        ("weekly", {"week": "2027-03-01"}, r"week 2027-03-01 is after 2026-11-23, the date"),
+        ("quarterly", {"quarter": "2027-Q1"}, r"quarter 2027-Q1 starts after 2026-11-23"),
+        (
+            "consultant",
+            {"consultant": "Anyone", "start": "2026-12-01"},
+            r"start 2026-12-01 is after",
+        ),
     ],
 )
 def test_bad_parameters_fail_before_running(
