@@ -404,7 +404,8 @@ class ReportPage:
 
 def format_value(value: Any, is_money: bool = False) -> str:
     """A value as a report prints it: whole numbers with thousands separators, fractions to
-    one decimal, money to the pound, dates ISO, nothing as a dash."""
+    one decimal, money to the pound, dates as UK readers write them (26/11/2026), nothing
+    as a dash."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -418,7 +419,7 @@ def format_value(value: Any, is_money: bool = False) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     if isinstance(value, date):
-        return value.isoformat()
+        return f"{value:%d/%m/%Y}"
     if isinstance(value, Decimal):
         return f"{value:,.1f}"
     return str(value)

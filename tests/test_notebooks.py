@@ -10,7 +10,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -134,7 +134,7 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
     assert f"last week: {last_week:,}" in page
     assert metric(page, "Quiet leads") == f"{quiet:,}"
     assert metric(page, "Calls due next week") == f"{due_next_week:,}"
-    assert f"{team}: week of {WEEK}" in html.unescape(page)
+    assert f"{team}: week of {WEEK:%d/%m/%Y} to 22/11/2026" in html.unescape(page)
     consultants = _one(
         demo, "select count(distinct consultant) from marts.leads where team = ?", [team]
     )
@@ -163,7 +163,10 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
     # Next week's calls, the soonest first: a cut list leaves out the latest, not whole
     # consultants (sorted by consultant, the last ones got none).
     calls_table = page.split("<th>Day</th><th>Consultant</th><th>Lead</th>")[1].split("</table>")[0]
-    days = re.findall(r"<tr><td>(\d{4}-\d{2}-\d{2})</td>", calls_table)
+    days = [
+        datetime.strptime(day, "%d/%m/%Y")
+        for day in re.findall(r"<tr><td>(\d{2}/\d{2}/\d{4})</td>", calls_table)
+    ]
     assert len(set(days)) > 1 and days == sorted(days)
 
 
@@ -201,7 +204,7 @@ def test_quarterly_history_shows_the_quarters_cohort(rendered, demo: Settings) -
     assert metric(page, "Leads created") == f"{created:,}"
     assert metric(page, "Filled") == f"{filled:,}"
     assert metric(page, "Lost") == f"{lost:,}"
-    assert "2026-Q3 (2026-07-01 to 2026-09-30)" in page
+    assert "2026-Q3 (01/07/2026 to 30/09/2026)" in page
     # The cohorts' fee lost (lost leads) and the drop-off's (lost and declined) are headed
     # apart: under one heading they gave two totals for one quarter.
     assert html.escape("Fee lost (£)") in page and html.escape("Fee dropped (£)") in page
