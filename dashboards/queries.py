@@ -308,19 +308,34 @@ def open_and_quiet_now(source: Source, team: str | None, consultant: str | None)
 
 
 def milestones_by_stage(
-    source: Source, week: date, team: str | None, consultant: str | None
+    source: Source,
+    week: date,
+    team: str | None,
+    consultant: str | None,
+    through: date | None = None,
 ) -> pl.DataFrame:
     """Milestones reached during one week (keyed on the reached date), per catalogue stage,
-    every stage listed."""
-    return fetch(
-        source,
+    every stage listed; with `through`, only on the week's days up to that one (to set a
+    week under way against the same days of another)."""
+    reached = (
         f"""
-        with reached as (
+            select scoped.milestone, count(*) as milestones_reached
+            from marts.lead_milestones as scoped
+            where scoped.reached_date between $week and $through and {CONSULTANT_SCOPE}
+            group by scoped.milestone
+        """
+        if through
+        else f"""
             select scoped.milestone, sum(scoped.milestones_reached) as milestones_reached
             from marts.activity_weekly as scoped
             where scoped.week = $week and {CONSULTANT_SCOPE}
             group by scoped.milestone
-        )
+        """
+    )
+    return fetch(
+        source,
+        f"""
+        with reached as ({reached})
         select
             catalogue.milestone_order,
             catalogue.milestone,
@@ -330,7 +345,8 @@ def milestones_by_stage(
         left join reached on catalogue.milestone = reached.milestone
         order by catalogue.milestone_order
         """,
-        {"week": week, "team": team, "consultant": consultant},
+        {"week": week, "team": team, "consultant": consultant}
+        | ({"through": through} if through else {}),
     )
 
 

@@ -160,6 +160,14 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
     )
     assert 0 < calls_on_monday < calls_all_week
     assert f"last week: {calls_all_week:,} ({calls_on_monday:,} by Monday)" in page
+    # The stages too: last week's Monday beside last week and this week.
+    stages = page.split("<th>Last week by Monday</th>")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", stages)
+    monday = sum(int(re.findall(r">([^<]*)</td>", row)[-1]) for row in rows)
+    assert monday == _one(
+        demo, "select count(*) from marts.lead_milestones where reached_date = ?", [last_monday]
+    )
+    assert monday > 0
     # Next week's calls, the soonest first: a cut list leaves out the latest, not whole
     # consultants (sorted by consultant, the last ones got none).
     calls_table = page.split("<th>Day</th><th>Consultant</th><th>Lead</th>")[1].split("</table>")[0]
