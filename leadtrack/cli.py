@@ -274,7 +274,10 @@ def status(ctx: typer.Context) -> None:
     table = Table(title=f"Loads in {where}")
     for column in ("load", "file", "kind", "read", "loaded", "rejected", "finished"):
         table.add_column(
-            column, justify="right" if column in ("load", "read", "loaded", "rejected") else "left"
+            column,
+            justify="right" if column in ("load", "read", "loaded", "rejected") else "left",
+            # A narrow terminal wraps a file's path rather than cutting it to "/tmp/exp…".
+            overflow="fold" if column == "file" else "ellipsis",
         )
     for row in summary.loads:
         table.add_row(
@@ -284,7 +287,7 @@ def status(ctx: typer.Context) -> None:
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",
             f"{row['rows_rejected']:,}",
-            f"{row['finished_at']:%Y-%m-%d %H:%M}",
+            f"{row['finished_at']:%d/%m/%Y %H:%M}",
         )
     console.print(table)
     totals = Table(title="Rows in raw")
@@ -296,7 +299,7 @@ def status(ctx: typer.Context) -> None:
     if summary.loads:
         last = summary.loads[-1]
         console.print(
-            f"Last load: {last['file_name']} at {last['finished_at']:%Y-%m-%d %H:%M}."
+            f"Last load: {last['file_name']} at {last['finished_at']:%d/%m/%Y %H:%M}."
             f" Rejected rows in all: {summary.rejected:,}"
             + (" (leadtrack rejects)" if summary.rejected else ""),
             soft_wrap=True,  # a long path stays whole, to copy

@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from leadtrack.cli import app
@@ -141,6 +142,24 @@ def test_status_and_rejects(settings: Settings, tmp_path: Path) -> None:
     assert rejects.says("leads.csv"), rejects.output
     none = invoke(settings, "rejects", "--load", "1")
     assert none.says("No rejected rows in load 1."), none.output
+
+
+def test_status_keeps_a_long_path_whole_in_a_narrow_terminal(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It cut the file's path to fit 80 columns ("/tmp/pytest…"); it wraps it now."""
+    folder = tmp_path / "exports from the CRM" / "november 2026 weekly"
+    folder.mkdir(parents=True)
+    path = folder / "leads export for the whole finance and accounting team.csv"
+    path.write_text(LEADS)
+    assert invoke(settings, "load", str(path)).exit_code == 0
+    monkeypatch.setattr("leadtrack.cli.console", Console(width=80, force_terminal=False))
+    status = invoke(settings, "status")
+    assert status.exit_code == 0, status.output
+    loads_table = status.output.split("Rows in raw")[0]
+    assert "…" not in loads_table, loads_table
+    cells = re.sub(r"[│┃\s]", "", loads_table)
+    assert re.sub(r"\s", "", path.name) in cells, loads_table
 
 
 def test_template_writes_a_workbook_that_loads_back(settings: Settings, tmp_path: Path) -> None:
