@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -116,12 +118,16 @@ def stage_durations(frame: pl.DataFrame, title: str) -> go.Figure:
     return figure.update_layout(barmode="group", title=title, yaxis_title="median days", **LAYOUT)
 
 
+def quarter_name(day: date) -> str:
+    """The quarter a day falls in, as a recruiter names it: "Q3 2026"."""
+    return f"Q{(day.month + 2) // 3} {day.year}"
+
+
 def cohort_outcomes(frame: pl.DataFrame, title: str, quarters: bool = False) -> go.Figure:
     """Each cohort's leads by their status now, stacked: column cohort (a date: the month's or
     the quarter's first day; `quarters` says which) and one column per status."""
     labels = [
-        f"Q{(day.month + 2) // 3} {day.year}" if quarters else f"{day:%b %Y}"
-        for day in frame["cohort"].to_list()
+        quarter_name(day) if quarters else f"{day:%b %Y}" for day in frame["cohort"].to_list()
     ]
     figure = go.Figure()
     for status, colour in STATUS_COLOURS.items():

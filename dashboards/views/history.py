@@ -59,9 +59,7 @@ cohort = st.selectbox(
     "Cohort",
     cohort_starts[::-1],
     key="cohort",
-    format_func=lambda day: (
-        f"{day:%B %Y}" if grain == "month" else f"Q{(day.month + 2) // 3} {day.year}"
-    ),
+    format_func=lambda day: f"{day:%B %Y}" if grain == "month" else charts.quarter_name(day),
 )
 months = 3 if grain == "quarter" else 1
 next_start = (pl.Series([cohort]).dt.offset_by(f"{months}mo"))[0]
