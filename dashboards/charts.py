@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import date
 
 import plotly.graph_objects as go
@@ -15,6 +16,7 @@ STATUS_COLOURS = {
     "declined": "#F58518",
 }
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 40, "b": 10}, "height": 420}
+WEEK_MS = 7 * 24 * 60 * 60 * 1000
 
 
 def funnel(frame: pl.DataFrame, title: str) -> go.Figure:
@@ -106,7 +108,24 @@ def weekly_trend(frame: pl.DataFrame, measures: list[str], title: str) -> go.Fig
             mode="lines+markers",
             name=measure.replace("_", " "),
         )
-    return figure.update_layout(title=title, yaxis_title="per week", **LAYOUT)
+    return figure.update_layout(
+        title=title, xaxis=week_axis(frame["week"].to_list()), yaxis_title="per week", **LAYOUT
+    )
+
+
+def week_axis(weeks: list[date]) -> dict:
+    """A date axis of weeks named by their Monday, as the weeks are (plotly's own weekly ticks
+    fall on Sundays, a day before the week each point is): a tick every week, or every few
+    weeks so that there are at most ten."""
+    if not weeks:
+        return {"title": "week starting"}
+    return {
+        "title": "week starting",
+        "tick0": weeks[0].isoformat(),
+        "dtick": WEEK_MS * math.ceil(len(weeks) / 10),
+        "tickformat": "%d/%m",
+        "hoverformat": "%d/%m/%Y",
+    }
 
 
 def stage_durations(frame: pl.DataFrame, title: str) -> go.Figure:

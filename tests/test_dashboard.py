@@ -604,6 +604,19 @@ def test_charts_say_what_their_bars_count():
     assert list(charts.cohort_outcomes(cohorts, "Cohorts").data[0].x) == ["Oct 2026"]
 
 
+def test_weekly_trend_ticks_fall_on_the_mondays_that_name_the_weeks():
+    """Plotly's own weekly ticks fall on Sundays, a day before each week's point."""
+    mondays = [date(2026, 9, 7) + timedelta(weeks=week) for week in range(12)]
+    frame = pl.DataFrame({"week": mondays, "calls_made": range(12)})
+    axis = charts.weekly_trend(frame, ["calls_made"], "Weekly").layout.xaxis
+    assert date.fromisoformat(axis.tick0).weekday() == 0
+    assert axis.dtick == 2 * charts.WEEK_MS  # twelve weeks: a tick every other Monday
+    assert axis.title.text == "week starting"
+    assert charts.weekly_trend(frame.head(5), ["calls_made"], "Weekly").layout.xaxis.dtick == (
+        charts.WEEK_MS
+    )
+
+
 def test_neutralise_prefixes_formula_cells():
     frame = pl.DataFrame(
         {
