@@ -276,9 +276,10 @@ def table(
     **options: Any,
 ) -> None:
     """`st.dataframe` (in the container `into`) with the columns `column_config` sets, full
-    width, without an index."""
+    width, without an index. An empty text cell shows empty (Streamlit writes "None" in every
+    empty cell; numbers and dates keep it, as their columns must stay numbers to sort)."""
     into.dataframe(
-        frame,
+        frame.with_columns(pl.col(pl.String).fill_null("")),
         hide_index=True,
         width=options.pop("width", "stretch"),
         column_config=column_config(frame, formats, labels),

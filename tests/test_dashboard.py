@@ -518,6 +518,13 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     )[0]
     assert (len(calls), int(calls["is_connected"].sum())) == logged
     assert logged[0] > 0
+    # A call without notes shows an empty cell, not Streamlit's "None".
+    without_notes = scalar(
+        warehouse, "select count(*) - count(notes) from marts.calls where lead_id = ?", [lead_id]
+    )
+    assert without_notes > 0
+    assert (calls["notes"] == "").sum() == without_notes
+    assert calls["notes"].notna().all()
     at.text_input(key="lead_search").input(client[:6]).run()
     assert_clean(at)
     matches = scalar(
