@@ -228,6 +228,14 @@ def _converted(
 
 # Headers that the column's name would not say plainly; any other column is headed by its
 # name in words ("days_quiet": "Days quiet").
+# Where a milestone's date comes from (lead_milestones.reached_date_source), as the lead's
+# timeline says it.
+DATE_SOURCES = {
+    "recorded": "its own date",
+    "later_milestone": "a later milestone's date",
+    "load_date": "ticked: the day the tick first appeared",
+    "earliest_possible": "ticked, day unknown: the earliest it can have been",
+}
 LABELS = {
     "lead_id": "Lead",
     "p80_days": "80% within (days)",

@@ -14,7 +14,10 @@
     {% endif %}
 {%- endmacro %}
 
-{#- The latest version per key of `relation`: the newest load, then the last row in it. -#}
+{#-
+    The latest version per key of `relation`: the newest load, then the last row in it; with
+    `_first_loaded_at`, when the key's first version among these rows was loaded.
+-#}
 {% macro latest_versions(relation, key) -%}
     {{ return(adapter.dispatch('latest_versions', 'leadtrack')(relation, key)) }}
 {%- endmacro %}
@@ -26,7 +29,8 @@
             row_number() over (
                 partition by {{ key }}
                 order by _load_id desc, _source_row desc
-            ) as version_rank
+            ) as version_rank,
+            min(_loaded_at) over (partition by {{ key }}) as _first_loaded_at
         from {{ relation }}
         where {{ where }}
     ) as versions_ranked
@@ -46,7 +50,7 @@
         having count(*) > 1
     )
 
-    select *, 1 as version_rank from {{ relation }}
+    select *, 1 as version_rank, _loaded_at as _first_loaded_at from {{ relation }}
     where hash({{ key }}) not in (select repeated_keys.key_hash from repeated_keys)
     union all
     {{ default__latest_versions(
@@ -54,4 +58,24 @@
         key,
         where='hash(' ~ key ~ ') in (select repeated_keys.key_hash from repeated_keys)',
     ) }}
+{%- endmacro %}
+
+{#-
+    When each key of `relation` (the latest versions of this run's loads) was first loaded, as
+    a date: on an incremental run, a key staged before keeps the date it was staged with, since
+    the earlier loads are not read again. `key` names the staged column; `key_expression` is
+    the same key computed from `relation`'s columns.
+-#}
+{% macro first_loaded_dates(relation, key, key_expression) -%}
+    select
+        {{ relation }}.*,
+        {% if is_incremental() -%}
+            coalesce(staged.first_loaded_date, cast({{ relation }}._first_loaded_at as date))
+        {%- else -%}
+            cast({{ relation }}._first_loaded_at as date)
+        {%- endif %} as first_loaded_date
+    from {{ relation }}
+    {% if is_incremental() -%}
+        left join {{ this }} as staged on {{ key_expression }} = staged.{{ key }}
+    {%- endif %}
 {%- endmacro %}

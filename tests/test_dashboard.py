@@ -510,6 +510,8 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
         warehouse, "select count(*) from marts.lead_milestones where lead_id = ?", [lead_id]
     )
     assert timeline["reached_date"].notna().sum() == reached
+    sources = set(timeline["reached_date_source"].dropna())
+    assert sources and sources <= set(ui.DATE_SOURCES.values())
     calls = at.dataframe[1].value
     logged = rows(
         warehouse,

@@ -532,6 +532,76 @@ def test_a_new_as_of_date_keeps_partial_parsing(built_warehouse: Path, tmp_path:
     assert full_parses == ["saved manifest not found. Starting full parse."]
 
 
+def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
+    tmp_path: Path,
+) -> None:
+    """The tracker is exported again every week, ticks and all. A tick that was on the lead
+    from its first export (a backfilled tracker) was reached on a day nobody knows: dated at
+    the earliest it can have been, so it is neither this week's activity nor a touch that
+    keeps the lead from going quiet. A tick that appears in a later export was reached by the
+    day that export was loaded, and keeps that day however many exports repeat it (staging
+    keeps only the latest version of each row). The incremental builds agree with a full one."""
+    warehouse = tmp_path / "weekly.duckdb"
+    leads = [_lead("T1", "2026-09-01", "Alice Hart"), _lead("T2", "2026-09-01", "Bob Lane")]
+    first = [
+        _event("T1", "cvs_received", "2026-09-10"),
+        _event("T1", "interviews_booked", None),
+        _event("T2", "cvs_received", "2026-09-15"),
+    ]
+    later = [*first, _event("T2", "interviews_booked", None)]
+    exports = [("2026-10-01", first), ("2026-11-10", later), ("2026-11-20", later)]
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+
+    def reached() -> dict[tuple[str, str], tuple[dt.date, str]]:
+        rows = query(
+            warehouse,
+            "select lead_id, milestone, reached_date, reached_date_source"
+            " from marts.lead_milestones",
+        )
+        return {
+            (row["lead_id"], row["milestone"]): (row["reached_date"], row["reached_date_source"])
+            for row in rows
+        }
+
+    load_id = 3
+    for loaded_at, events in exports:
+        with duckdb.connect(str(warehouse)) as con:
+            insert_rows(con, "leads", leads, load_id=load_id, loaded_at=f"{loaded_at} 08:00:00")
+            insert_rows(
+                con,
+                "milestone_events",
+                events,
+                load_id=load_id + 1,
+                loaded_at=f"{loaded_at} 08:00:00",
+            )
+        load_id += 2
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
+        assert result.success, result.exception
+    incremental = reached()
+    assert incremental[("T1", "interviews_booked")] == (D("2026-09-10"), "earliest_possible")
+    assert incremental[("T2", "interviews_booked")] == (D("2026-11-10"), "load_date")
+    leads_now = _by_lead(query(warehouse, "select * from marts.leads"))
+    assert leads_now["T1"]["last_touch_date"] == D("2026-09-10")
+    assert leads_now["T1"]["is_stale"]
+    assert leads_now["T2"]["last_touch_date"] == D("2026-11-10")
+    weekly = query(
+        warehouse,
+        "select sum(milestones_reached) as reached from marts.activity_weekly"
+        " where week = date '2026-11-16'",
+    )
+    assert weekly == [{"reached": None}]  # nothing was reached in the week of the last export
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run_dbt(
+            ["run", "--full-refresh"], warehouse, tmp_path / "target", monkeypatch=monkeypatch
+        )
+    assert result.success, result.exception
+    assert reached() == incremental
+
+
 # ---------------------------------------------------------------------------------------------
 # end to end: the demo agency's exports, loaded by ingest, built by dbt, checked with polars
 

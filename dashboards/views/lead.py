@@ -1,5 +1,6 @@
 """Lead: find a lead by id, client or contact; its milestone timeline and calls."""
 
+import polars as pl
 import streamlit as st
 
 from dashboards import ui
@@ -54,8 +55,14 @@ if lead["notes"]:
     st.write(f"**Notes:** {lead['notes']}")
 
 st.subheader("Milestone timeline")
-st.caption("Keyed on the day each milestone was reached; implied: a later milestone implies it.")
-timeline = ui.run("lead_timeline", lead_id)
+st.caption(
+    "Keyed on the day each milestone was reached; implied: a later milestone implies it."
+    " A tick without a date is dated the day it first appeared in an export, or, when the"
+    " lead's first export already had it, the earliest day it can have been."
+)
+timeline = ui.run("lead_timeline", lead_id).with_columns(
+    pl.col("reached_date_source").replace_strict(ui.DATE_SOURCES, default=None)
+)
 ui.table(timeline.drop("milestone_order", "milestone"))
 if lead["next_scheduled_date"]:
     st.write(

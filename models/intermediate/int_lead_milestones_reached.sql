@@ -34,7 +34,8 @@ leads_created_by_as_of as (
         lead_id,
         consultant,
         created_date,
-        status
+        status,
+        first_loaded_date
     from leads
     where created_date <= {{ as_of_date() }}
 
@@ -64,6 +65,7 @@ events_confirmed as (
         milestone_events.reached_event_date,
         milestone_events.has_undated_tick,
         milestone_events.tick_loaded_date,
+        leads_created_by_as_of.first_loaded_date as lead_first_loaded_date,
         milestone_events.first_candidate,
         case
             when milestone_events.has_undated_tick then true
@@ -97,10 +99,17 @@ reached_events as (
         milestone_order,
         first_candidate,
         reached_event_date as own_recorded_date,
+        -- An undated tick that first appeared in a later export than the lead: reached by
+        -- the day that export was loaded (capped at the as-of date).
         case
-            when has_undated_tick
+            when has_undated_tick and tick_loaded_date > lead_first_loaded_date
                 then least(tick_loaded_date, {{ as_of_date() }})
-        end as own_load_date
+        end as own_load_date,
+        -- One the lead's first export already had (a backfilled tracker): reached on a day
+        -- nobody knows, at the earliest when the milestones before it were, not the day the
+        -- tracker was first loaded.
+        has_undated_tick and coalesce(tick_loaded_date <= lead_first_loaded_date, true)
+            as is_ticked_from_first_export
     from events_confirmed
     where is_reached
 
@@ -129,6 +138,8 @@ milestones_up_to_furthest as (
         reached_events.first_candidate,
         reached_events.own_recorded_date,
         reached_events.own_load_date,
+        coalesce(reached_events.is_ticked_from_first_export, false)
+            as is_ticked_from_first_export,
         reached_events.lead_id is not null as has_own_event
     from furthest_per_lead
     inner join leads_created_by_as_of
@@ -155,8 +166,47 @@ later_dates_found as (
             partition by lead_id
             order by milestone_order desc
             rows between unbounded preceding and 1 preceding
-        ) as later_load_date
+        ) as later_load_date,
+        max(own_recorded_date) over (
+            partition by lead_id
+            order by milestone_order desc
+            rows between 1 following and unbounded following
+        ) as earlier_recorded_date
     from milestones_up_to_furthest
+
+),
+
+earliest_dates_found as (
+
+    -- A tick from the lead's first export, at the earliest: the latest recorded milestone
+    -- before it, else the lead's creation. Earlier milestones were reached by then too.
+    select
+        *,
+        case
+            when is_ticked_from_first_export
+                then greatest(created_date, earlier_recorded_date)
+        end as own_earliest_date,
+        min(
+            case
+                when is_ticked_from_first_export
+                    then greatest(created_date, earlier_recorded_date)
+            end
+        ) over (
+            partition by lead_id
+            order by milestone_order desc
+            rows between unbounded preceding and 1 preceding
+        ) as later_earliest_date
+    from later_dates_found
+
+),
+
+undated_resolved as (
+
+    select
+        *,
+        least(own_load_date, later_load_date) as by_load_date,
+        least(own_earliest_date, later_earliest_date) as by_earliest_date
+    from earliest_dates_found
 
 ),
 
@@ -170,15 +220,17 @@ reached_dates_resolved as (
         milestone_order,
         first_candidate,
         coalesce(
-            own_recorded_date, later_recorded_date, own_load_date, later_load_date
+            own_recorded_date, later_recorded_date, least(by_load_date, by_earliest_date)
         ) as reached_date,
         case
             when own_recorded_date is not null then 'recorded'
             when later_recorded_date is not null then 'later_milestone'
+            when by_earliest_date <= coalesce(by_load_date, by_earliest_date)
+                then 'earliest_possible'
             else 'load_date'
         end as reached_date_source,
         not has_own_event as is_implied
-    from later_dates_found
+    from undated_resolved
 
 ),
 

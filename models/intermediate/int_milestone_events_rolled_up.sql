@@ -23,7 +23,7 @@ events_classified as (
         milestone_events.lead_id,
         milestone_events.milestone,
         milestone_events.candidate,
-        milestone_events.loaded_date,
+        milestone_events.first_loaded_date,
         milestone_events.is_date_unknown,
         case
             when milestone_events.event_date <= {{ as_of_date() }}
@@ -46,7 +46,7 @@ rolled_up_to_lead as (
         min(reached_event_date) as reached_event_date,
         min(scheduled_event_date) as scheduled_event_date,
         max(case when is_date_unknown then 1 else 0 end) = 1 as has_undated_tick,
-        min(case when is_date_unknown then loaded_date end) as tick_loaded_date,
+        min(case when is_date_unknown then first_loaded_date end) as tick_loaded_date,
         -- Candidates order by their date, a tick counting as the as-of date (reached on an
         -- unknown day by then): reached dates first, then ticks, then scheduled dates.
         min(first_sort_date) as first_sort_date,

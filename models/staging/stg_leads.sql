@@ -22,6 +22,14 @@ latest_versions as (
 
 ),
 
+first_loads_found as (
+
+    -- When the lead first appeared: a tick already on it then was reached on a day nobody
+    -- knows, not on the day it was loaded.
+    {{ first_loaded_dates('latest_versions', 'lead_id', 'trim(latest_versions.lead_id)') }}
+
+),
+
 renamed as (
 
     select
@@ -42,8 +50,9 @@ renamed as (
         _load_id as load_id,
         _source_file as source_file,
         _source_row as source_row,
-        cast(_loaded_at as date) as loaded_date
-    from latest_versions
+        cast(_loaded_at as date) as loaded_date,
+        first_loaded_date
+    from first_loads_found
 
 )
 

@@ -25,21 +25,35 @@ events_with_a_date_or_tick as (
 
 ),
 
+keyed as (
+
+    select
+        *,
+        trim(lead_id)
+        || '|' || lower(trim(milestone))
+        || '|' || coalesce(trim(candidate), '') as event_key
+    from events_with_a_date_or_tick
+
+),
+
 latest_versions as (
 
-    {{ latest_versions(
-        'events_with_a_date_or_tick',
-        "lead_id, milestone, coalesce(candidate, '')",
-    ) }}
+    {{ latest_versions('keyed', 'event_key') }}
+
+),
+
+first_loads_found as (
+
+    -- When the lead's milestone (for the candidate) first appeared: an undated tick was
+    -- reached by then, however many later exports repeat it.
+    {{ first_loaded_dates('latest_versions', 'event_key', 'latest_versions.event_key') }}
 
 ),
 
 renamed as (
 
     select
-        trim(lead_id)
-        || '|' || lower(trim(milestone))
-        || '|' || coalesce(trim(candidate), '') as event_key,
+        event_key,
         trim(lead_id) as lead_id,
         lower(trim(milestone)) as milestone,
         event_date,
@@ -50,8 +64,9 @@ renamed as (
         _load_id as load_id,
         _source_file as source_file,
         _source_row as source_row,
-        cast(_loaded_at as date) as loaded_date
-    from latest_versions
+        cast(_loaded_at as date) as loaded_date,
+        first_loaded_date
+    from first_loads_found
 
 )
 
