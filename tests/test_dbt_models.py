@@ -419,7 +419,10 @@ def test_calls_due_with_reasons(built_warehouse: Path) -> None:
     }
     reasons = {(row["lead_id"], row["due_date"].isoformat()): row for row in rows}
     assert reasons[("L012", "2026-12-07")]["reason"] == "Confirm the candidate started today"
-    assert reasons[("L007", "2026-11-30")]["reason"] == "Call back as agreed on 20/10/2026"
+    assert (
+        reasons[("L007", "2026-11-30")]["reason"]
+        == "Call back, as agreed on the call of 20/10/2026"
+    )
     assert reasons[("L002", "2026-11-16")]["is_overdue"]
     assert reasons[("L005", "2026-11-10")]["is_overdue"]
     assert not reasons[("L012", "2026-11-23")]["is_overdue"]
@@ -815,14 +818,29 @@ def test_demo_callbacks_are_on_the_call_list(demo_warehouse: tuple[Path, Any]) -
 
     warehouse, files = demo_warehouse
     lead_ids = _demo_leads(files)["Ref"].to_list()
-    expected = {
-        (lead_id, due)
-        for lead_id, due in _demo_calls(files)
-        .filter(pl.col("Lead ID").is_in(lead_ids) & (pl.col("callback_date") >= DEMO_AS_OF))
-        .select("Lead ID", "callback_date")
+    calls = _demo_calls(files).filter(pl.col("Lead ID").is_in(lead_ids))
+    # A lead's call-back is the one its latest call agreed (a later promise replaces an
+    # earlier one); one due on the as-of date is done once a connected call was made that day.
+    promised = (
+        calls.filter(pl.col("callback_date").is_not_null())
+        .with_columns(called_at=pl.col("Date/Time").str.to_datetime("%d/%m/%Y %H:%M"))
+        .sort("called_at", "Call ID")
+        .group_by("Lead ID")
+        .agg(pl.col("callback_date").last())
+    )
+    spoken_to_today = (
+        calls.filter((pl.col("called_date") == DEMO_AS_OF) & (pl.col("Outcome") == "Connected"))[
+            "Lead ID"
+        ]
         .unique()
-        .iter_rows()
-    }
+        .to_list()
+    )
+    expected = set(
+        promised.filter(
+            (pl.col("callback_date") > DEMO_AS_OF)
+            | ((pl.col("callback_date") == DEMO_AS_OF) & ~pl.col("Lead ID").is_in(spoken_to_today))
+        ).iter_rows()
+    )
     got = {
         (row["lead_id"], row["due_date"])
         for row in query(

@@ -94,17 +94,22 @@ follow_up_calls as (
 
 callbacks_agreed as (
 
+    -- The call-back agreed on the lead's latest call that agreed one: a later promise
+    -- replaces an earlier one.
     select
         calls.lead_id,
         calls.callback_date as due_date,
-        max(calls.called_date) as agreed_date
+        calls.called_date as agreed_date,
+        row_number() over (
+            partition by calls.lead_id
+            order by calls.called_at desc, calls.call_id desc
+        ) as promise_rank
     from calls
     inner join leads
         on calls.lead_id = leads.lead_id
     where
         calls.callback_date is not null
         and calls.called_date <= {{ as_of_date() }}
-    group by calls.lead_id, calls.callback_date
 
 ),
 
@@ -114,10 +119,12 @@ callback_calls as (
         lead_id,
         due_date,
         'callback' as reason_code,
-        'Call back as agreed on ' || {{ format_uk_date('agreed_date') }} as reason,
+        'Call back, as agreed on the call of '
+        || {{ format_uk_date('agreed_date') }} as reason,
         cast(null as {{ dbt.type_string() }}) as milestone,
         cast(null as {{ dbt.type_string() }}) as candidate
     from callbacks_agreed
+    where promise_rank = 1
 
 ),
 
@@ -172,9 +179,10 @@ calls_unioned as (
 
 overdue_calls_filtered as (
 
-    -- Due from the as-of date on, plus overdue calls of the last few days that nobody has
-    -- made yet (no call on the lead since the due date). An unconfirmed milestone stays on
-    -- the list until it is confirmed.
+    -- Due after the as-of date, plus those due on it or in the last few days that nobody
+    -- has made yet: no connected call on the lead since the due date (an attempt that
+    -- reached nobody is not the call). An unconfirmed milestone stays on the list until it
+    -- is confirmed.
     select
         calls_unioned.lead_id,
         calls_unioned.due_date,
@@ -192,12 +200,15 @@ overdue_calls_filtered as (
     inner join leads
         on calls_unioned.lead_id = leads.lead_id
     where
-        calls_unioned.due_date >= {{ as_of_date() }}
+        calls_unioned.due_date > {{ as_of_date() }}
         or calls_unioned.reason_code = 'milestone_unconfirmed'
         or (
             calls_unioned.due_date
             >= {{ add_days(as_of_date(), -var('overdue_call_lookback_days')) }}
-            and (leads.last_call_date is null or leads.last_call_date < calls_unioned.due_date)
+            and (
+                leads.last_connected_call_date is null
+                or leads.last_connected_call_date < calls_unioned.due_date
+            )
         )
 
 )
