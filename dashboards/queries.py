@@ -1008,6 +1008,12 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def week_to_review(as_of: date) -> date:
+    """The week a weekly review is of by default: the week under way, but on a Monday the
+    week just ended (Monday's week is one day old, not yet a week to review)."""
+    return week_start(as_of - timedelta(days=1) if as_of.weekday() == 0 else as_of)
+
+
 def quarter_start(day: date) -> date:
     return date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 

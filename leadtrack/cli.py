@@ -546,7 +546,11 @@ def report(
         "reports"
     ),
     week: Annotated[
-        str | None, typer.Option(help="weekly: the week's Monday (yyyy-mm-dd).")
+        str | None,
+        typer.Option(
+            help="weekly: the week's Monday (yyyy-mm-dd); default the week under way, on a"
+            " Monday the week just ended."
+        ),
     ] = None,
     team: Annotated[str | None, typer.Option(help="weekly, quarterly: one team.")] = None,
     consultant: Annotated[

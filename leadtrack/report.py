@@ -115,7 +115,7 @@ def resolve_parameters(
     resolved: dict[str, Any] = {"warehouse": str(path), "as_of": as_of}
     if name in ("weekly", "weekly_funnel"):
         resolved |= {
-            "week": week or queries.week_start(as_of),
+            "week": week or queries.week_to_review(as_of),
             "team": team,
             "consultant": consultant,
         }

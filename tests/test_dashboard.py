@@ -105,17 +105,15 @@ def test_a_shared_custom_period_ending_after_the_as_of_date_is_cut_there(
 
 
 def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_warehouse):
-    """The week's counts come from consultant_weekly; the week is under way (the demo's as-of
-    date is a Monday), so each is set against the same weekdays of the week before, counted
-    here from the day-level marts instead."""
+    """The week's counts come from consultant_weekly, checked here against the day-level
+    marts. The demo's as-of date is a Monday, so the page opens on the week just ended, whole
+    against the whole week before; the week under way (one day) is set against the same
+    weekdays of the week before."""
     at = app(monkeypatch, warehouse)
     assert_clean(at)
     as_of = demo_warehouse.as_of
-    week = queries.week_start(as_of)
-    previous = week - timedelta(days=7)
-    same_days = [previous, previous + (as_of - week)]
-    shown = {metric.label: metric for metric in at.metric}
-    for label, column, by_day in [
+    this_week = queries.week_start(as_of)
+    measures = [
         ("Leads created", "leads_created", "select count(*) from marts.leads where created_date"),
         ("Calls made", "calls_made", "select count(*) from marts.calls where called_date"),
         (
@@ -133,20 +131,38 @@ def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_w
             "starts",
             "select count(*) from marts.lead_milestones where is_filled and reached_date",
         ),
-    ]:
-        now = scalar(
-            warehouse,
-            f"select coalesce(sum({column}), 0) from marts.consultant_weekly where week = ?",
-            [week],
-        )
-        assert now == scalar(warehouse, f"{by_day} between ? and ?", [week, as_of]), label
-        before = scalar(warehouse, f"{by_day} between ? and ?", same_days)
-        assert number(shown[label].value) == now, label
-        assert number(str(shown[label].delta)) == now - before, label
-    # The comparison is like for like: fewer days of the week before than all of it.
+    ]
+    for week, last_day in (
+        (this_week - timedelta(days=7), as_of - timedelta(days=1)),
+        (this_week, as_of),
+    ):
+        if week == this_week:
+            at.selectbox(key="week").select(week).run()
+            assert_clean(at)
+        assert at.selectbox(key="week").value == week
+        previous = week - timedelta(days=7)
+        compared = [previous, previous + (last_day - week)]
+        shown = {metric.label: metric for metric in at.metric}
+        for label, column, by_day in measures:
+            now = scalar(
+                warehouse,
+                f"select coalesce(sum({column}), 0) from marts.consultant_weekly where week = ?",
+                [week],
+            )
+            assert now == scalar(warehouse, f"{by_day} between ? and ?", [week, last_day]), label
+            before = scalar(warehouse, f"{by_day} between ? and ?", compared)
+            assert number(shown[label].value) == now, label
+            assert number(str(shown[label].delta)) == now - before, label
+    # The week under way is compared like for like: fewer days of the week before than all.
     assert scalar(
-        warehouse, "select sum(calls_made) from marts.consultant_weekly where week = ?", [previous]
-    ) > scalar(warehouse, "select count(*) from marts.calls where called_date = ?", [previous])
+        warehouse,
+        "select sum(calls_made) from marts.consultant_weekly where week = ?",
+        [this_week - timedelta(days=7)],
+    ) > scalar(
+        warehouse,
+        "select count(*) from marts.calls where called_date = ?",
+        [this_week - timedelta(days=7)],
+    )
     open_now, quiet_now = rows(
         warehouse,
         "select sum(open_leads), sum(quiet_leads) from marts.consultant_weekly where is_as_of_week",

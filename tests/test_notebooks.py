@@ -18,6 +18,7 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
+from dashboards import queries
 from leadtrack.cli import app
 from leadtrack.report import (
     NOTEBOOKS,
@@ -148,7 +149,8 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
 ) -> None:
     """The demo's as-of date is a Monday: its week's report also gives last week's Monday."""
     as_of = demo_warehouse.as_of
-    page = render_report("weekly", {}, tmp_path, demo).read_text(encoding="utf-8")
+    this_week = {"week": (as_of - timedelta(days=as_of.weekday())).isoformat()}
+    page = render_report("weekly", this_week, tmp_path, demo).read_text(encoding="utf-8")
     last_monday = as_of - timedelta(days=as_of.weekday() + 7)
     calls_all_week = _one(
         demo,
@@ -274,10 +276,15 @@ def test_html_charts_draw_without_a_network(rendered, tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_week_defaults_to_the_week_of_the_as_of_date(demo: Settings, demo_warehouse) -> None:
+def test_week_defaults_to_the_week_under_way_but_on_a_monday_the_week_just_ended(
+    demo: Settings, demo_warehouse
+) -> None:
     resolved = resolve_parameters("weekly", {}, demo.warehouse)
     as_of = demo_warehouse.as_of
-    assert resolved["week"] == as_of - timedelta(days=as_of.weekday())
+    assert as_of.weekday() == 0  # a Monday's week is one day old: last week is reviewed
+    assert resolved["week"] == as_of - timedelta(days=7)
+    wednesday = date(2026, 11, 25)
+    assert queries.week_to_review(wednesday) == date(2026, 11, 23)
     assert resolved["as_of"] == as_of
     quarterly = resolve_parameters("quarterly", {}, demo.warehouse)
     assert quarterly["quarter"] == "2026-Q3"

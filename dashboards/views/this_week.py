@@ -15,10 +15,22 @@ weeks = [as_of_week - timedelta(weeks=back) for back in range(12)]
 week = st.selectbox(
     "Week",
     weeks,
+    # On a Monday, last week: this one is a day old.
+    index=weeks.index(queries.week_to_review(ctx.as_of)),
     format_func=lambda day: (
-        f"Week of {day:%d %b %Y}" + (" (this week)" if day == as_of_week else "")
+        f"Week of {day:%d %b %Y}"
+        + (" (this week)" if day == as_of_week else "")
+        + (" (last week)" if day == as_of_week - timedelta(weeks=1) else "")
     ),
     key="week",
+)
+# The week's name in titles and choices.
+named = (
+    "this week"
+    if week == as_of_week
+    else "last week"
+    if week == as_of_week - timedelta(weeks=1)
+    else f"the week of {week:%d %b}"
 )
 previous = week - timedelta(weeks=1)
 week_end = min(week + timedelta(days=6), ctx.as_of)
@@ -66,14 +78,14 @@ columns[6].metric("Quiet leads", f"{now['quiet_leads']:,}", help="Now; no weekly
 
 by_stage = ui.run("milestones_by_stage", week, scope.team, scope.consultant)
 st.plotly_chart(
-    charts.bars(by_stage, "label", "milestones_reached", "Milestones reached this week by stage"),
+    charts.bars(by_stage, "label", "milestones_reached", f"Milestones reached {named} by stage"),
     width="stretch",
 )
 st.caption("Keyed on the day each milestone was reached.")
 
 own = {"team": scope.team, "consultant": scope.consultant}
 stage_options = {
-    f"Reached {row['label']} this week": queries.LeadCriteria(
+    f"Reached {row['label']} {named}": queries.LeadCriteria(
         reached_from=week, reached_to=week_end, reached_milestone=row["milestone"], **own
     )
     for row in by_stage.iter_rows(named=True)
@@ -81,11 +93,11 @@ stage_options = {
 ui.drill(
     "The leads behind these numbers",
     {
-        "Created this week": queries.LeadCriteria(created_from=week, created_to=week_end, **own),
-        "Reached any milestone this week": queries.LeadCriteria(
+        f"Created {named}": queries.LeadCriteria(created_from=week, created_to=week_end, **own),
+        f"Reached any milestone {named}": queries.LeadCriteria(
             reached_from=week, reached_to=week_end, **own
         ),
-        "Started this week": queries.LeadCriteria(
+        f"Started {named}": queries.LeadCriteria(
             reached_from=week, reached_to=week_end, filled_only=True, **own
         ),
         "Open now": queries.LeadCriteria(status="open", **own),
@@ -94,6 +106,6 @@ ui.drill(
     },
     key="this-week",
 )
-with st.expander("Calls this week, per consultant"):
+with st.expander(f"Calls {named}, per consultant"):
     calls = ui.run("calls_by_consultant", week, scope.team, scope.consultant)
     ui.table(calls)
