@@ -276,6 +276,9 @@ def column_config(
     return config
 
 
+WHOLE_TABLE_ROWS = 25
+
+
 def table(
     frame: pl.DataFrame,
     formats: dict[str, str] | None = None,
@@ -284,12 +287,15 @@ def table(
     **options: Any,
 ) -> None:
     """`st.dataframe` (in the container `into`) with the columns `column_config` sets, full
-    width, without an index. An empty text cell shows empty (Streamlit writes "None" in every
+    width, without an index. A table of up to `WHOLE_TABLE_ROWS` rows shows them all
+    (Streamlit shows ten and scrolls the rest: a funnel's last stages, a lead's timeline);
+    a longer one scrolls. An empty text cell shows empty (Streamlit writes "None" in every
     empty cell; numbers and dates keep it, as their columns must stay numbers to sort)."""
     into.dataframe(
         frame.with_columns(pl.col(pl.String).fill_null("")),
         hide_index=True,
         width=options.pop("width", "stretch"),
+        height=options.pop("height", "content" if frame.height <= WHOLE_TABLE_ROWS else "auto"),
         column_config=column_config(frame, formats, labels),
         **options,
     )

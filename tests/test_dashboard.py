@@ -209,7 +209,10 @@ def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse)
         scalar(warehouse, "select sum(fee_lost) from marts.dropoff")
     )
     # Lost and declined leads' fees: headed apart from the leads' fee lost (lost ones only).
-    assert json.loads(at.dataframe[2].proto.columns)["fee_lost"]["label"] == "Fee dropped"
+    columns = json.loads(at.dataframe[2].proto.columns)
+    assert columns["fee_lost"]["label"] == "Fee dropped"
+    # The stage a lead dropped after, not a decision it failed there.
+    assert columns["stage"]["label"] == "Dropped after reaching"
 
 
 def test_funnel_for_last_quarter(monkeypatch, warehouse):

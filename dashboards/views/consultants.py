@@ -50,8 +50,16 @@ row = league.filter(pl.col("consultant") == chosen).row(0, named=True)
 metrics = st.columns(5)
 metrics[0].metric("Leads created", f"{row['leads_created']:,}")
 metrics[1].metric("Calls made", f"{row['calls_made']:,}")
-metrics[2].metric("Conversion", ui.percent(row["conversion"]))
-metrics[3].metric("Starts", f"{row['starts']:,}")
+metrics[2].metric(
+    "Conversion",
+    ui.percent(row["conversion"]),
+    help="Of the leads created in the period, the share filled by now.",
+)
+metrics[3].metric(
+    "Starts in the period",
+    f"{row['starts']:,}",
+    help="Candidates who started in the period, whenever their lead was created.",
+)
 metrics[4].metric("Quiet leads", f"{row['quiet_leads']:,}")
 
 left, right = st.columns(2)

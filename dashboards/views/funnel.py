@@ -63,8 +63,9 @@ if dropped.height:
         .sort("stage_order")
     )
     left, right = st.columns(2)
-    # Not the leads' and History's fee lost, which counts lost leads only.
-    dropped_fee = {"fee_lost": "Fee dropped"}
+    # Not the leads' and History's fee lost, which counts lost leads only. The stage is the
+    # furthest milestone a lead reached before it died, not a decision it failed.
+    dropped_fee = {"fee_lost": "Fee dropped", "stage": "Dropped after reaching"}
     ui.table(by_stage.drop("stage_order"), labels=dropped_fee, into=left)
     ui.table(dropped.drop("stage_order"), labels=dropped_fee, into=right)
     st.caption(
