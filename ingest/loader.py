@@ -27,7 +27,7 @@ from ingest.catalogue import (
     read_catalogue_frame,
 )
 from ingest.checks import RowChecks, looks_iso
-from ingest.contracts import CONTRACTS, KINDS, Contract
+from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
@@ -345,6 +345,81 @@ def _apply_lookups(
     return SourceTable(f"(from {SOURCE})", tuple(headers), source.rejects_table, source.trimmed)
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How a file's columns fit one kind: the columns assigned, how many of them count for
+    the kind (`score`: not those another kind owns, `HEADER_OWNERS`), how many only this kind
+    has (`own`), and the fields of its signature the file lacks."""
+
+    kind: str
+    columns: Columns
+    score: int
+    own: int
+    missing: tuple[str, ...]
+
+    @property
+    def detected(self) -> bool:
+        """Whether the file can be taken for this kind without `--kind`."""
+        return not self.missing and (self.kind != "tracker" or bool(self.columns.milestones))
+
+
+class UnknownKind(IngestError):
+    """No kind of export fits the file's columns."""
+
+
+def _fit(
+    candidate: str,
+    source: SourceTable,
+    names: dict[str, str],
+    mapping: Mapping | None,
+) -> Fit:
+    """Match headers to the fields (and, for a tracker, milestone columns) of one kind."""
+    renamed = {
+        normalise_name(key): value for key, value in (mapping.rename if mapping else {}).items()
+    }
+    contract = CONTRACTS[candidate]
+    fields: dict[str, str] = {}
+    milestones: dict[str, str] = {}
+    headers = {
+        column: normalise_name(header)
+        for column, header in zip(source.columns, source.headers, strict=True)
+    }
+    for column, name in headers.items():
+        target = renamed.get(name)
+        if target and target in names.values() and candidate == "tracker":
+            milestones.setdefault(target, column)
+            continue
+        match = next(
+            (
+                field.name
+                for field in contract.fields
+                if (target == field.name) or (not target and name in field.header_names())
+            ),
+            None,
+        )
+        # A column of the time of day alone (Time) gives way to one with the date.
+        if match and (match not in fields or headers[fields[match]] in TIME_OF_DAY):
+            fields[match] = column
+        elif candidate == "tracker" and not target and name in names:
+            milestones.setdefault(names[name], column)
+    if mapping:
+        for constant in mapping.constants:
+            fields.setdefault(constant, f"const:{constant}")
+    # A mapping's rename says what a column is; a header another kind owns (Outcome, a
+    # call's) does not count for this one.
+    owners = [
+        contract.table if name in renamed else HEADER_OWNERS.get(name)
+        for name in (headers.get(column, "") for column in fields.values())
+    ]
+    return Fit(
+        candidate,
+        Columns(fields, milestones),
+        score=sum(owner in (None, contract.table) for owner in owners) + len(milestones),
+        own=owners.count(contract.table) + len(milestones),
+        missing=tuple(name for name in contract.signature if name not in fields),
+    )
+
+
 def _assign_columns(
     path: Path,
     source: SourceTable,
@@ -353,65 +428,61 @@ def _assign_columns(
     kind: str | None,
 ) -> tuple[Columns, str]:
     """Match headers to fields (and milestone columns); detect the kind when not given."""
-    renamed = {
-        normalise_name(key): value for key, value in (mapping.rename if mapping else {}).items()
-    }
-    candidates = [kind] if kind else list(KINDS)
-    best: tuple[int, str, Columns] | None = None
-    for candidate in candidates:
-        contract = CONTRACTS[candidate]
-        fields: dict[str, str] = {}
-        milestones: dict[str, str] = {}
-        for column, header in zip(source.columns, source.headers, strict=True):
-            name = normalise_name(header)
-            target = renamed.get(name)
-            if target and target in names.values() and candidate == "tracker":
-                milestones.setdefault(target, column)
-                continue
-            match = next(
-                (
-                    field.name
-                    for field in contract.fields
-                    if (target == field.name) or (not target and name in field.header_names())
-                ),
-                None,
-            )
-            if match and match not in fields:
-                fields[match] = column
-            elif candidate == "tracker" and not target and name in names:
-                milestones.setdefault(names[name], column)
-        if mapping:
-            for constant in mapping.constants:
-                fields.setdefault(constant, f"const:{constant}")
-        if candidate == "tracker" and not milestones and not kind:
-            continue
-        score = len(fields) + len(milestones)
-        if not all(name in fields for name in contract.signature) and not kind:
-            continue
-        if best is None or score > best[0]:
-            best = (score, candidate, Columns(fields, milestones))
-    if best is None:
-        shown = ", ".join(source.headers[:12])
-        raise IngestError(
-            path,
-            f"none of the columns ({shown}) tells leadtrack what this file is: name them like"
-            " the template (Ref, Date generated, Consultant, Client, one column per"
-            " milestone...), pass --kind, or describe the export in a mapping file",
-        )
-    _, chosen, columns = best
-    contract = CONTRACTS[chosen]
+    fit = _fit(kind, source, names, mapping) if kind else _detect(path, source, names, mapping)
+    contract = CONTRACTS[fit.kind]
     missing = [
-        field for field in contract.fields if field.required and field.name not in columns.fields
+        field
+        for field in contract.fields
+        if field.required and field.name not in fit.columns.fields
     ]
     if missing:
-        field = missing[0]
+        raise IngestError(path, _no_column(missing[0], source.headers))
+    return fit.columns, fit.kind
+
+
+def _detect(path: Path, source: SourceTable, names: dict[str, str], mapping: Mapping | None) -> Fit:
+    """The kind whose columns the file fits best; a file two kinds fit equally well, or none,
+    loads nothing and says why."""
+    fits = sorted(
+        (_fit(candidate, source, names, mapping) for candidate in KINDS),
+        key=lambda fit: fit.score,
+        reverse=True,
+    )
+    detected = [fit for fit in fits if fit.detected]
+    if len(detected) > 1 and detected[0].score == detected[1].score:
+        first, second = (CONTRACTS[fit.kind] for fit in detected[:2])
         raise IngestError(
             path,
-            f"no column for {field.label} (looked for {', '.join((field.label, *field.aliases))})"
-            f"; this file's columns are {', '.join(source.headers[:12])}: rename one, or map it"
-            " in a mapping file",
+            f"its columns ({', '.join(source.headers[:12])}) fit {first.called} ({first.kind})"
+            f" and {second.called} ({second.kind}) equally well: load it again with"
+            f" --kind {first.kind} or --kind {second.kind}; nothing of it was loaded",
         )
-    return columns, chosen
+    if detected:
+        return detected[0]
+    # Near misses: columns of one kind (some only it has), but not those that single it out.
+    near = [fit for fit in fits if fit.own and fit.score >= 2]
+    if near:
+        contract = CONTRACTS[near[0].kind]
+        raise IngestError(
+            path,
+            f"looks like {contract.called}, but has "
+            + _no_column(contract.field(near[0].missing[0]), source.headers),
+        )
+    raise UnknownKind(
+        path,
+        f"none of the columns ({', '.join(source.headers[:12])}) tells leadtrack what this file"
+        " is: name them like the template (Ref, Date generated, Consultant, Client, one column"
+        " per milestone...), pass --kind, or describe the export in a mapping file",
+    )
+
+
+def _no_column(field: Field, headers: Sequence[str]) -> str:
+    """That the file has no column for `field`, the names looked for, and what to do."""
+    return (
+        f"no column for {field.label} (looked for {', '.join((field.label, *field.aliases))})"
+        f"; this file's columns are {', '.join(headers[:12])}: rename one, or map it"
+        " in a mapping file"
+    )
 
 
 @dataclass(frozen=True)

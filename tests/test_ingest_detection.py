@@ -1,0 +1,102 @@
+"""What a file is, told from its columns (and its bytes and name), and when it counts as
+already loaded: real files in the test's own folder, loaded by the real loader into a real
+warehouse of the test's own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.errors import IngestError
+from ingest.loader import LoadResult, connect, load_files
+from leadtrack.settings import Settings
+
+TRACKER_CSV = (
+    "Ref,Date generated,Consultant,Client,Salary,CVs received\n"
+    'L1,01/10/2026,Priya Shah,Acme,"£45,000",05/10/2026\n'
+)
+
+
+def load(
+    settings: Settings, *paths: Path, **options: object
+) -> tuple[list[LoadResult], duckdb.DuckDBPyConnection]:
+    con = connect(settings.warehouse)
+    results = load_files(con, list(paths), settings.catalogue, **options)  # type: ignore[arg-type]
+    return results, con
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# Kinds ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call_log",
+    [
+        "Date,Consultant,Lead ID,Outcome,Notes\n20/11/2026 09:30,Ann Lee,L1,Not interested,no\n",
+        "Time,Date,Consultant,Lead ID,Outcome,Notes\n09:30,20/11/2026,Ann Lee,L1,Not interested,"
+        "no\n",
+        "Date,Time,Consultant,Lead ID,Outcome,Notes\n20/11/2026,09:30,Ann Lee,L1,Not interested,"
+        "no\n",
+    ],
+    ids=["date", "time then date", "date then time"],
+)
+def test_a_call_log_with_a_lead_id_and_a_date_is_a_call_log_not_leads(
+    settings: Settings, tmp_path: Path, call_log: str
+) -> None:
+    """Lead ID, Date, Consultant and Notes fit a leads file as well as a call log, and Outcome
+    is a lead's status too, loosely: only a call log has an Outcome column of its own, so the
+    file is one, and the tracker's lead keeps its owner and date."""
+    tracker = write(tmp_path / "tr.csv", TRACKER_CSV)
+    calls = write(tmp_path / "calls.csv", call_log)
+    results, con = load(settings, tracker, calls)
+    assert [(result.kind, result.rows_loaded) for result in results] == [
+        ("tracker", 1),
+        ("calls", 1),
+    ]
+    assert con.execute(
+        "select lead_id, consultant, cast(created_date as varchar) from raw.leads"
+    ).fetchall() == [("L1", "Priya Shah", "2026-10-01")]
+    assert con.execute(
+        "select lead_id, consultant, cast(cast(called_at as date) as varchar), outcome"
+        " from raw.calls"
+    ).fetchall() == [("L1", "Ann Lee", "2026-11-20", "Not interested")]
+
+
+def test_a_file_two_kinds_fit_equally_well_loads_nothing_and_names_both(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A Client (a lead's) and an Outcome (a call's) with a lead id and a date: a leads file
+    or a call log. Guessing would load it into the wrong table; the person knows."""
+    path = write(
+        tmp_path / "export.csv", "Ref,Date,Consultant,Client,Outcome\nL1,20/11/2026,Ann,Acme,Won\n"
+    )
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError) as raised:
+        load_files(con, [path], settings.catalogue)
+    message = str(raised.value)
+    assert "a leads file (leads) and a call log (calls) equally well" in message
+    assert "--kind leads or --kind calls" in message
+    assert con.execute("select count(*) from raw.leads").fetchone() == (0,)
+    assert con.execute("select count(*) from raw.calls").fetchone() == (0,)
+    (result,) = load_files(con, [path], settings.catalogue, kind="calls")
+    assert (result.kind, result.rows_loaded) == ("calls", 1)
+
+
+def test_a_tracker_without_a_lead_id_column_says_so(settings: Settings, tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "tracker.csv",
+        "Date generated,Consultant,Client,Role,CVs received,Interviews arranged\n"
+        "01/10/2026,Priya Shah,Acme,Analyst,05/10/2026,\n",
+    )
+    con = connect(settings.warehouse)
+    with pytest.raises(
+        IngestError,
+        match=r"looks like a tracker, but has no column for Lead ID \(looked for Lead ID, Ref,",
+    ):
+        load_files(con, [path], settings.catalogue)
