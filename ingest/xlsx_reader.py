@@ -43,8 +43,10 @@ def read_xlsx_into(
         )
     try:
         # Straight to one Arrow batch, with no data frame (nor lazy sheet) in between.
+        # skip_rows=0: calamine would start at the first row with a value, and every row
+        # number after blank rows above the header would be off by as many.
         cells = workbook.load_sheet_eager(
-            sheet if sheet is not None else 0, header_row=None, dtypes="string"
+            sheet if sheet is not None else 0, header_row=None, skip_rows=0, dtypes="string"
         )
     except Exception as error:
         raise IngestError(path, f"the sheet cannot be read ({error})") from error

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import xlsxwriter
 
 from ingest.errors import IngestError
 from ingest.loader import LoadResult, connect, load_files
@@ -100,3 +101,23 @@ def test_a_tracker_without_a_lead_id_column_says_so(settings: Settings, tmp_path
         match=r"looks like a tracker, but has no column for Lead ID \(looked for Lead ID, Ref,",
     ):
         load_files(con, [path], settings.catalogue)
+
+
+# Workbooks --------------------------------------------------------------------------------
+
+
+def test_row_numbers_in_a_sheet_that_starts_with_blank_rows_are_excels(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Rows 1 and 2 empty, the header on row 3, data on rows 4 and 5 (a bad date on 5)."""
+    path = tmp_path / "tracker.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Leads")
+    sheet.write_row(2, 0, ["Ref", "Date generated", "Consultant", "Client"])
+    sheet.write_row(3, 0, ["L1", "01/10/2026", "Priya Shah", "Acme"])
+    sheet.write_row(4, 0, ["L2", "31/02/2026", "Priya Shah", "Acme"])
+    workbook.close()
+    (result,), con = load(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert con.execute("select lead_id, _source_row from raw.leads").fetchall() == [("L1", 4)]
+    assert con.execute("select source_row from raw.rejected_rows").fetchall() == [(5,)]
