@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -32,9 +33,15 @@ from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines,
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
-from ingest.source import SourceTable, sql_literal
+from ingest.source import SourceTable, find_header_row, header_texts, sql_literal
 from ingest.writers import RawWriter, as_writer
-from ingest.xlsx_reader import WORKBOOK_SUFFIXES, frame_name, read_xlsx_into
+from ingest.xlsx_reader import (
+    WORKBOOK_SUFFIXES,
+    frame_name,
+    read_xlsx_into,
+    sheet_head,
+    sheet_names,
+)
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 SOURCE = "_lt_source"
@@ -218,6 +225,10 @@ def load_file(
     kind = kind or (mapping.kind if mapping else None)
     names = milestone_names(milestones)
     known = _known_headers(names, mapping)
+
+    def header_score(row: Sequence[str | None]) -> int:
+        return sum(normalise_name(cell) in known for cell in row if cell)
+
     started = datetime.now()
     RowChecks.install_macros(con)
     try:
@@ -225,14 +236,20 @@ def load_file(
             con,
             path,
             sheet,
-            lambda row: sum(normalise_name(cell) in known for cell in row if cell),
+            header_score,
             lambda: hashing.result().text,
         ) as read:
             sha = hashing.result().sha256
             if previous := writer.previous_load(sha):
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             source = _apply_lookups(con, path, read, mapping)
-            columns, kind = _assign_columns(path, source, names, mapping, kind)
+            try:
+                columns, kind = _assign_columns(path, source, names, mapping, kind)
+            except UnknownKind as error:
+                if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+                    raise
+                hint = _other_sheets(path, sheet, header_score, names, mapping)
+                raise IngestError(path, error.problem + hint) from None
             contract = CONTRACTS[kind]
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
@@ -474,6 +491,38 @@ def _detect(path: Path, source: SourceTable, names: dict[str, str], mapping: Map
         " is: name them like the template (Ref, Date generated, Consultant, Client, one column"
         " per milestone...), pass --kind, or describe the export in a mapping file",
     )
+
+
+def _other_sheets(
+    path: Path,
+    sheet: str | None,
+    header_score: Callable[[Sequence[str | None]], int],
+    names: dict[str, str],
+    mapping: Mapping | None,
+) -> str:
+    """For a workbook sheet that is no kind of export: the other sheet to load, when exactly
+    one is a kind of export, else the workbook's sheets."""
+    sheets = sheet_names(path)
+    others = [name for name in sheets if name != (sheet if sheet is not None else sheets[0])]
+    fitting: dict[str, str] = {}
+    for name in others:
+        head = sheet_head(path, name)
+        if not any(any(row) for row in head):
+            continue
+        headers = header_texts(head[find_header_row(head, header_score)])
+        try:
+            fitting[name] = _detect(path, SourceTable("", headers), names, mapping).kind
+        except IngestError:
+            continue
+    if len(fitting) == 1:
+        ((name, kind),) = fitting.items()
+        return (
+            f". The sheet {name!r} looks like {CONTRACTS[kind].called}: load it with"
+            f" --sheet {shlex.quote(name)}"
+        )
+    if not others:
+        return ""
+    return f". This workbook's sheets are {', '.join(sheets)}: add --sheet NAME to load another"
 
 
 def _no_column(field: Field, headers: Sequence[str]) -> str:

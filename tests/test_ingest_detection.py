@@ -121,3 +121,55 @@ def test_row_numbers_in_a_sheet_that_starts_with_blank_rows_are_excels(
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     assert con.execute("select lead_id, _source_row from raw.leads").fetchall() == [("L1", 4)]
     assert con.execute("select source_row from raw.rejected_rows").fetchall() == [(5,)]
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for number, row in enumerate(rows):
+            sheet.write_row(number, 0, row)
+    workbook.close()
+    return path
+
+
+README_SHEET = [["How to use this tracker"], ["One row per lead; dates as dd/mm/yyyy."]]
+TRACKER_SHEET = [
+    ["Ref", "Date generated", "Consultant", "Client", "CVs received"],
+    ["L1", "01/10/2026", "Priya Shah", "Acme", "05/10/2026"],
+]
+
+
+def test_a_workbook_whose_first_sheet_is_a_read_me_says_which_sheet_to_load(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {"Read me": README_SHEET, "Lead tracker": TRACKER_SHEET, "Lists": [["Yes"], ["No"]]},
+    )
+    con = connect(settings.warehouse)
+    with pytest.raises(IngestError) as raised:
+        load_files(con, [path], settings.catalogue)
+    message = str(raised.value)
+    assert "none of the columns (How to use this tracker) tells leadtrack" in message
+    assert (
+        "The sheet 'Lead tracker' looks like a tracker: load it with --sheet 'Lead tracker'"
+        in message
+    )
+    (result,) = load_files(con, [path], settings.catalogue, sheet="Lead tracker")
+    assert (result.kind, result.rows_loaded) == ("tracker", 1)
+
+
+def test_a_workbook_with_several_other_sheets_lists_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {"Read me": README_SHEET, "Q3": TRACKER_SHEET, "Q4": TRACKER_SHEET},
+    )
+    con = connect(settings.warehouse)
+    with pytest.raises(
+        IngestError,
+        match="This workbook's sheets are Read me, Q3, Q4: add --sheet NAME to load another",
+    ):
+        load_files(con, [path], settings.catalogue)
