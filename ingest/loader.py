@@ -117,21 +117,38 @@ def _hasher() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadtrack-sha256")
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the loadable files inside folders (sorted by name)."""
+def expand_paths(
+    paths: Iterable[Path], on_skip: Callable[[Path, str], None] | None = None
+) -> list[Path]:
+    """Files as given, and the loadable files inside folders (sorted by name). The lock files
+    Excel and LibreOffice leave beside an open workbook are skipped, each told to `on_skip`
+    with the reason."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(
-                sorted(
-                    child
-                    for child in path.iterdir()
-                    if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | WORKBOOK_SUFFIXES
-                )
-            )
-        else:
-            files.append(path)
+        in_folder = path.is_dir()
+        for child in sorted(path.iterdir()) if in_folder else [path]:
+            if program := _lock_file_program(child):
+                if on_skip:
+                    on_skip(
+                        child,
+                        f"{program}'s lock file (a workbook open in {program}), not an export;"
+                        " skipped",
+                    )
+            elif not in_folder or (
+                child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | WORKBOOK_SUFFIXES
+            ):
+                files.append(child)
     return files
+
+
+def _lock_file_program(path: Path) -> str | None:
+    """The program that left `path` beside a workbook it has open, when it is a lock file:
+    Excel's `~$tracker.xlsx`, LibreOffice's `.~lock.tracker.xlsx#`."""
+    if path.name.startswith("~$"):
+        return "Excel"
+    if path.name.startswith(".~lock.") and path.name.endswith("#"):
+        return "LibreOffice"
+    return None
 
 
 def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) -> int | None:

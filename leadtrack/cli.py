@@ -125,7 +125,10 @@ def load(
     settings: Settings = ctx.obj
     try:
         chosen = load_mapping(mapping) if mapping else None
-        files = expand_paths(paths)
+        files = expand_paths(
+            paths,
+            on_skip=lambda path, why: console.print(f"[yellow]•[/] {path}: {why}", highlight=False),
+        )
         if not files:
             raise _fail("no CSV or XLSX files in " + ", ".join(map(str, paths)))
         con = open_raw_writer(settings)

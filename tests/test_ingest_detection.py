@@ -13,6 +13,7 @@ import xlsxwriter
 from ingest.errors import IngestError
 from ingest.loader import LoadResult, connect, load_files
 from leadtrack.settings import Settings
+from tests.test_cli import invoke
 
 TRACKER_CSV = (
     "Ref,Date generated,Consultant,Client,Salary,CVs received\n"
@@ -173,3 +174,26 @@ def test_a_workbook_with_several_other_sheets_lists_them(
         match="This workbook's sheets are Read me, Q3, Q4: add --sheet NAME to load another",
     ):
         load_files(con, [path], settings.catalogue)
+
+
+# Folders ----------------------------------------------------------------------------------
+
+
+def test_lock_files_beside_an_open_workbook_are_skipped_and_said_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Excel leaves `~$tracker.xlsx` (a few bytes, no workbook) beside a workbook it has open,
+    LibreOffice `.~lock.tracker.xlsx#`; a folder loaded then must still load."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    write_workbook(exports / "tracker.xlsx", {"Tracker": TRACKER_SHEET})
+    (exports / "~$tracker.xlsx").write_bytes(b"\x0bPriya Shah" + b"\x00" * 150)
+    (exports / ".~lock.tracker.xlsx#").write_text(",Priya Shah,laptop,20/11/2026 09:30,file://;")
+    run = invoke(settings, "load", str(exports))
+    assert run.exit_code == 0, run.output
+    assert run.says("tracker.xlsx: tracker, 1 rows read, 1 loaded, 0 rejected"), run.output
+    assert run.says(f"{exports / '~$tracker.xlsx'}: Excel's lock file"), run.output
+    assert run.says(f"{exports / '.~lock.tracker.xlsx#'}: LibreOffice's lock file"), run.output
+    # Named one by one, as a shell's `exports/*.xlsx` names them, too.
+    run = invoke(settings, "load", str(exports / "~$tracker.xlsx"))
+    assert run.says("Excel's lock file (a workbook open in Excel), not an export; skipped")
