@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shlex
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -312,16 +313,29 @@ def _read(
     if suffix in WORKBOOK_SUFFIXES:
         yield read_xlsx_into(con, path, SOURCE, header_score, sheet)
         return
+    with path.open("rb") as handle:
+        if handle.read(4) == b"PK\x03\x04":
+            raise IngestError(path, _zip_named_otherwise(path))
     if sheet is not None:
         raise IngestError(path, "--sheet applies to workbooks (.xlsx); this is a text file")
-    if suffix not in TEXT_SUFFIXES:
-        with path.open("rb") as handle:
-            if handle.read(4) == b"PK\x03\x04":
-                raise IngestError(
-                    path, "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
-                )
     with open_csv(con, path, SOURCE, header_score, scan) as source:
         yield source
+
+
+def _zip_named_otherwise(path: Path) -> str:
+    """What to do with a zip file (a workbook is one) that has a text file's name. Not read
+    as the workbook it may be: the rename is one step, and the name then says what it is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            is_workbook = "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        is_workbook = False
+    if is_workbook:
+        return (
+            f"this is an Excel workbook saved with a {path.suffix or 'text'} name, not CSV:"
+            f" rename it to {path.with_suffix('.xlsx').name} and load that"
+        )
+    return "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
 
 
 def _apply_lookups(

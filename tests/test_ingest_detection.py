@@ -197,3 +197,26 @@ def test_lock_files_beside_an_open_workbook_are_skipped_and_said_so(
     # Named one by one, as a shell's `exports/*.xlsx` names them, too.
     run = invoke(settings, "load", str(exports / "~$tracker.xlsx"))
     assert run.says("Excel's lock file (a workbook open in Excel), not an export; skipped")
+
+
+# Bytes and names --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["tracker.csv", "tracker.txt"])
+def test_a_workbook_saved_with_a_csv_name_says_to_rename_it(
+    settings: Settings, tmp_path: Path, name: str
+) -> None:
+    """Its bytes start PK\\x03\\x04 (a zip, as every .xlsx is); it is refused, not guessed
+    at, with the name to give it."""
+    path = write_workbook(tmp_path / "book.xlsx", {"Tracker": TRACKER_SHEET}).rename(
+        tmp_path / name
+    )
+    con = connect(settings.warehouse)
+    with pytest.raises(
+        IngestError,
+        match=rf"an Excel workbook saved with a \{path.suffix} name, not CSV: rename it to"
+        r" tracker\.xlsx and load that",
+    ):
+        load_files(con, [path], settings.catalogue)
+    (result,) = load_files(con, [path.rename(tmp_path / "tracker.xlsx")], settings.catalogue)
+    assert (result.kind, result.rows_loaded) == ("tracker", 1)
