@@ -1,7 +1,8 @@
 """Load exports into the raw schema: one file, one transaction, one row in `raw.loads`.
 
 A file's good rows load and its bad rows go to `raw.rejected_rows` with a reason; a file that
-cannot be read loads nothing; a file whose content was loaded before is skipped.
+cannot be read loads nothing; a file whose content was loaded before, read the same way (sheet,
+kind, mapping, date order: `LoadOptions`), is skipped.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
 from ingest.source import SourceTable, find_header_row, header_texts, sql_literal
-from ingest.writers import RawWriter, as_writer
+from ingest.writers import LoadOptions, RawWriter, as_writer
 from ingest.xlsx_reader import (
     WORKBOOK_SUFFIXES,
     frame_name,
@@ -180,7 +181,6 @@ def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) 
                 sha,
                 "catalogue",
                 None,
-                None,
                 (frame.height, frame.height, 0, 0),
                 started,
             )
@@ -236,11 +236,12 @@ def load_file(
     # A big file is hashed in a thread while DuckDB reads it (a file loaded before is then
     # read once before it is skipped); a small one first.
     hashing = _hasher().submit(scan_file, path)
+    kind = kind or (mapping.kind if mapping else None)
+    options = LoadOptions(sheet, kind, mapping.name if mapping else None, dayfirst)
     if path.stat().st_size < HASH_ALONGSIDE_BYTES and (
-        previous := writer.previous_load(hashing.result().sha256)
+        previous := writer.previous_load(hashing.result().sha256, options)
     ):
         return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
-    kind = kind or (mapping.kind if mapping else None)
     names = milestone_names(milestones)
     known = _known_headers(names, mapping)
 
@@ -258,7 +259,7 @@ def load_file(
             lambda: hashing.result().text,
         ) as read:
             sha = hashing.result().sha256
-            if previous := writer.previous_load(sha):
+            if previous := writer.previous_load(sha, options):
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             source = _apply_lookups(con, path, read, mapping)
             try:
@@ -276,11 +277,11 @@ def load_file(
         if checked.read + len(checked.malformed) == 0:
             raise IngestError(path, "the file has a header row but no data rows")
         with _unordered(con), writer.transaction() as load_id:
-            if previous := writer.previous_load(sha):
+            if previous := writer.previous_load(sha, options):
                 # The same content, loaded by someone else while this file was checked.
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             counts = _write(writer, contract, columns, checked, load_id, path, datetime.now())
-            _record_load(writer, load_id, path, sha, kind, sheet, mapping, counts, started)
+            _record_load(writer, load_id, path, sha, kind, options, counts, started)
     finally:
         drop_read(con, SOURCE)
         for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
@@ -960,15 +961,17 @@ def _record_load(
     path: Path,
     sha: str,
     kind: str,
-    sheet: str | None,
-    mapping: Mapping | None,
+    options: LoadOptions | None,
     counts: tuple[int, int, int, int],
     started: datetime,
 ) -> None:
+    """The load's row in `raw.loads`: the kind loaded, and how it was asked to be read (None:
+    not an export, the milestone catalogue)."""
     writer.insert(
         "loads",
         "select ?::integer as load_id, ? as file_name, ? as file_sha256, ? as kind,"
-        " ?::varchar as sheet, ?::varchar as mapping, ?::integer as rows_read,"
+        " ?::varchar as sheet, ?::varchar as mapping, ?::boolean as dayfirst,"
+        " ?::integer as rows_read,"
         " ?::integer as rows_loaded, ?::integer as rows_rejected, ?::integer as rows_skipped,"
         " ?::timestamp as started_at, ?::timestamp as finished_at, 'loaded' as status",
         [
@@ -976,8 +979,7 @@ def _record_load(
             str(path),
             sha,
             kind,
-            sheet,
-            mapping.name if mapping else None,
+            *((options.sheet, options.mapping, options.dayfirst) if options else (None,) * 3),
             *counts,
             started,
             datetime.now(),

@@ -4,14 +4,17 @@ warehouse of the test's own."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import duckdb
 import pytest
 import xlsxwriter
+from rich.console import Console
 
 from ingest.errors import IngestError
 from ingest.loader import LoadResult, connect, load_files
+from ingest.mapping import load_mapping
 from leadtrack.settings import Settings
 from tests.test_cli import invoke
 
@@ -220,3 +223,120 @@ def test_a_workbook_saved_with_a_csv_name_says_to_rename_it(
         load_files(con, [path], settings.catalogue)
     (result,) = load_files(con, [path.rename(tmp_path / "tracker.xlsx")], settings.catalogue)
     assert (result.kind, result.rows_loaded) == ("tracker", 1)
+
+
+# Already loaded ---------------------------------------------------------------------------
+
+
+def test_each_sheet_of_a_workbook_loads_and_each_only_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": TRACKER_SHEET,
+            "Calls": [
+                ["Date/Time", "Caller", "Ref", "Outcome"],
+                ["02/10/2026 09:15", "Priya Shah", "L1", "Connected"],
+            ],
+        },
+    )
+    results, con = load(settings, path)
+    results += load_files(con, [path, path], settings.catalogue, sheet="Calls")
+    results += load_files(con, [path], settings.catalogue)
+    assert [(result.kind, result.already_loaded) for result in results] == [
+        ("tracker", False),
+        ("calls", False),
+        ("calls", True),
+        ("tracker", True),
+    ]
+    assert results[2].load_id == results[1].load_id
+    assert con.execute("select count(*) from raw.calls").fetchone() == (1,)
+    assert con.execute(
+        "select kind, sheet from raw.loads where kind <> 'catalogue' order by load_id"
+    ).fetchall() == [("tracker", None), ("calls", "Calls")]
+
+
+def test_the_same_content_read_another_way_is_a_new_load(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """What a reject or a refusal tells people to do (add --monthfirst, --kind, --mapping)
+    works on the file they already loaded; the same options again are still skipped."""
+    path = write(
+        tmp_path / "leads.csv", "Ref,Date generated,Consultant,Client\nL1,03/11/2026,Ann,Acme\n"
+    )
+    mapping = write(tmp_path / "mine.yml", "kind: leads\nrename:\n  Client: job_title\n")
+    results, con = load(settings, path)
+    for options in (
+        {"dayfirst": False},
+        {"dayfirst": False},
+        {"kind": "leads"},
+        {"kind": "tracker"},
+        {"mapping": load_mapping(mapping)},
+        {"mapping": load_mapping(mapping)},
+    ):
+        results += load_files(con, [path], settings.catalogue, **options)  # type: ignore[arg-type]
+    assert [result.already_loaded for result in results] == [
+        False,
+        False,  # month first
+        True,
+        True,  # --kind leads: as it was detected
+        False,
+        False,
+        True,
+    ]
+    assert con.execute(
+        "select cast(created_date as varchar), client, job_title, _load_id from raw.leads"
+        " order by _load_id"
+    ).fetchall() == [
+        ("2026-11-03", "Acme", None, results[0].load_id),
+        ("2026-03-11", "Acme", None, results[1].load_id),
+        ("2026-11-03", "Acme", None, results[4].load_id),
+        ("2026-11-03", None, "Acme", results[5].load_id),
+    ]
+    assert con.execute(
+        "select kind, mapping, dayfirst from raw.loads where kind <> 'catalogue' order by load_id"
+    ).fetchall() == [
+        ("leads", None, True),
+        ("leads", None, False),
+        ("tracker", None, True),
+        ("leads", "mine", True),
+    ]
+
+
+def test_a_warehouse_made_before_the_date_order_was_recorded_gets_the_column(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Its loads count as day first, the default then as now."""
+    path = write(
+        tmp_path / "leads.csv", "Ref,Date generated,Consultant,Client\nL1,03/11/2026,Ann,Acme\n"
+    )
+    (first,), con = load(settings, path)
+    con.execute("alter table raw.loads drop column dayfirst")
+    con.close()
+    results, con = load(settings, path)
+    results += load_files(con, [path], settings.catalogue, dayfirst=False)
+    assert [(result.already_loaded, result.load_id) for result in results] == [
+        (True, first.load_id),
+        (False, first.load_id + 1),
+    ]
+    assert con.execute("select dayfirst from raw.loads order by load_id").fetchall() == [
+        (None,),
+        (None,),
+        (False,),
+    ]
+
+
+def test_status_says_how_each_load_read_its_file(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("leadtrack.cli.console", Console(width=200, force_terminal=False))
+    path = write(
+        tmp_path / "leads.csv", "Ref,Date generated,Consultant,Client\nL1,03/11/2026,Ann,Acme\n"
+    )
+    assert invoke(settings, "load", str(path)).exit_code == 0
+    again = invoke(settings, "load", str(path), "--monthfirst")
+    assert again.says("leads, 1 rows read, 1 loaded"), again.output
+    status = invoke(settings, "status")
+    (line,) = [line for line in status.output.splitlines() if line.startswith("│    3")]
+    assert re.search(r"│ month first +│ leads +│ +1 │", line), status.output
