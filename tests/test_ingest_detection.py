@@ -7,29 +7,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
 import pytest
 import xlsxwriter
 from rich.console import Console
 
 from ingest.errors import IngestError
-from ingest.loader import LoadResult, connect, load_files
+from ingest.loader import connect, load_files
 from ingest.mapping import load_mapping
 from leadtrack.settings import Settings
 from tests.test_cli import invoke
+from tests.test_ingest import load
 
 TRACKER_CSV = (
     "Ref,Date generated,Consultant,Client,Salary,CVs received\n"
     'L1,01/10/2026,Priya Shah,Acme,"£45,000",05/10/2026\n'
 )
-
-
-def load(
-    settings: Settings, *paths: Path, **options: object
-) -> tuple[list[LoadResult], duckdb.DuckDBPyConnection]:
-    con = connect(settings.warehouse)
-    results = load_files(con, list(paths), settings.catalogue, **options)  # type: ignore[arg-type]
-    return results, con
 
 
 def write(path: Path, text: str) -> Path:
