@@ -41,6 +41,8 @@ class Contract:
     key: tuple[str, ...] = ()
     # Headers that single this kind out when `--kind` is not given.
     signature: tuple[str, ...] = ()
+    # What such a file is called in messages ("a call log").
+    called: str = ""
 
     def field(self, name: str) -> Field:
         return next(field for field in self.fields if field.name == name)
@@ -63,6 +65,8 @@ LEAD_ID = Field(
     ),
     required=True,
 )
+
+NOTES_ALIASES = ("Comments", "Note", "Comment")
 
 LEAD_FIELDS = (
     LEAD_ID,
@@ -130,14 +134,26 @@ LEAD_FIELDS = (
         "Lost reason",
         ("Reason lost", "Reason", "Closed lost reason", "Why lost"),
     ),
-    Field("notes", "text", "Notes", ("Comments", "Note", "Comment")),
+    Field("notes", "text", "Notes", NOTES_ALIASES),
 )
 
 CONTRACTS: dict[str, Contract] = {
     "leads": Contract(
-        "leads", "leads", LEAD_FIELDS, key=("lead_id",), signature=("lead_id", "created_date")
+        "leads",
+        "leads",
+        LEAD_FIELDS,
+        key=("lead_id",),
+        signature=("lead_id", "created_date"),
+        called="a leads file",
     ),
-    "tracker": Contract("tracker", "leads", LEAD_FIELDS, key=("lead_id",), signature=("lead_id",)),
+    "tracker": Contract(
+        "tracker",
+        "leads",
+        LEAD_FIELDS,
+        key=("lead_id",),
+        signature=("lead_id",),
+        called="a tracker",
+    ),
     "events": Contract(
         "events",
         "milestone_events",
@@ -179,9 +195,10 @@ CONTRACTS: dict[str, Contract] = {
                 "Candidate",
                 ("Candidate name", "Applicant", "Candidate ID", "Application ID"),
             ),
-            Field("notes", "text", "Notes", ("Comments", "Note")),
+            Field("notes", "text", "Notes", NOTES_ALIASES),
         ),
         signature=("milestone", "event_date"),
+        called="a milestone history (one row per lead and milestone)",
     ),
     "calls": Contract(
         "calls",
@@ -240,10 +257,11 @@ CONTRACTS: dict[str, Contract] = {
                 ),
             ),
             Field("contact", "text", "Contact", ("Contact name", "Spoke to", "Person")),
-            Field("notes", "text", "Notes", ("Comments", "Note", "Summary")),
+            Field("notes", "text", "Notes", (*NOTES_ALIASES, "Summary")),
         ),
         key=("call_id",),
         signature=("called_at", "outcome"),
+        called="a call log",
     ),
     "consultants": Contract(
         "consultants",
@@ -262,6 +280,7 @@ CONTRACTS: dict[str, Contract] = {
         ),
         key=("consultant",),
         signature=("consultant", "team"),
+        called="a list of consultants",
     ),
 }
 
@@ -299,3 +318,33 @@ STATUS_WORDS: dict[str, str] = {
     for word in words
 }
 STATUSES = ("open", "declined", "lost", "filled", "completed")
+
+
+def _header_owners() -> dict[str, str]:
+    """Headers that say which raw table a file feeds, keyed by normalised header: a header
+    only one table's kinds know (Client, Team, Stage, Date/Time), or that one knows by its own
+    name and the others only as an alternative (Outcome: a call's outcome, a lead's status
+    only loosely). Shared headers (Date, Ref, Consultant, Notes) are nobody's."""
+    knowing: dict[str, set[str]] = {}
+    naming: dict[str, set[str]] = {}
+    for contract in CONTRACTS.values():
+        for field in contract.fields:
+            for header in field.header_names():
+                knowing.setdefault(header, set()).add(contract.table)
+            for header in {normalise_name(field.name), normalise_name(field.label)}:
+                naming.setdefault(header, set()).add(contract.table)
+    owners = {}
+    for header, tables in knowing.items():
+        owner = tables if len(tables) == 1 else naming.get(header, set())
+        if len(owner) == 1:
+            (owners[header],) = owner
+    return owners
+
+
+# Headers of a column holding the time of day alone: for a timestamp, a column with the
+# date is taken instead when there is one (Time, Date: the date).
+TIME_OF_DAY = {normalise_name("Time")}
+
+# Which raw table a header belongs to, when it belongs to one (`_header_owners`): in
+# detecting a file's kind, a column another kind owns does not count for this one.
+HEADER_OWNERS: dict[str, str] = _header_owners()

@@ -1,13 +1,16 @@
 """Load exports into the raw schema: one file, one transaction, one row in `raw.loads`.
 
 A file's good rows load and its bad rows go to `raw.rejected_rows` with a reason; a file that
-cannot be read loads nothing; a file whose content was loaded before is skipped.
+cannot be read loads nothing; a file whose content was loaded before, read the same way (sheet,
+kind, mapping, date order: `LoadOptions`), is skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import shlex
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,14 +30,20 @@ from ingest.catalogue import (
     read_catalogue_frame,
 )
 from ingest.checks import RowChecks, looks_iso
-from ingest.contracts import CONTRACTS, KINDS, Contract
+from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
-from ingest.source import SourceTable, sql_literal
-from ingest.writers import RawWriter, as_writer
-from ingest.xlsx_reader import WORKBOOK_SUFFIXES, frame_name, read_xlsx_into
+from ingest.source import SourceTable, find_header_row, header_texts, sql_literal
+from ingest.writers import LoadOptions, RawWriter, as_writer
+from ingest.xlsx_reader import (
+    WORKBOOK_SUFFIXES,
+    frame_name,
+    read_xlsx_into,
+    sheet_head,
+    sheet_names,
+)
 
 TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".tab"}
 SOURCE = "_lt_source"
@@ -110,21 +119,38 @@ def _hasher() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="leadtrack-sha256")
 
 
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the loadable files inside folders (sorted by name)."""
+def expand_paths(
+    paths: Iterable[Path], on_skip: Callable[[Path, str], None] | None = None
+) -> list[Path]:
+    """Files as given, and the loadable files inside folders (sorted by name). The lock files
+    Excel and LibreOffice leave beside an open workbook are skipped, each told to `on_skip`
+    with the reason."""
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
-            files.extend(
-                sorted(
-                    child
-                    for child in path.iterdir()
-                    if child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | WORKBOOK_SUFFIXES
-                )
-            )
-        else:
-            files.append(path)
+        in_folder = path.is_dir()
+        for child in sorted(path.iterdir()) if in_folder else [path]:
+            if program := _lock_file_program(child):
+                if on_skip:
+                    on_skip(
+                        child,
+                        f"{program}'s lock file (a workbook open in {program}), not an export;"
+                        " skipped",
+                    )
+            elif not in_folder or (
+                child.is_file() and child.suffix.lower() in TEXT_SUFFIXES | WORKBOOK_SUFFIXES
+            ):
+                files.append(child)
     return files
+
+
+def _lock_file_program(path: Path) -> str | None:
+    """The program that left `path` beside a workbook it has open, when it is a lock file:
+    Excel's `~$tracker.xlsx`, LibreOffice's `.~lock.tracker.xlsx#`."""
+    if path.name.startswith("~$"):
+        return "Excel"
+    if path.name.startswith(".~lock.") and path.name.endswith("#"):
+        return "LibreOffice"
+    return None
 
 
 def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) -> int | None:
@@ -154,7 +180,6 @@ def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) 
                 catalogue,
                 sha,
                 "catalogue",
-                None,
                 None,
                 (frame.height, frame.height, 0, 0),
                 started,
@@ -211,13 +236,18 @@ def load_file(
     # A big file is hashed in a thread while DuckDB reads it (a file loaded before is then
     # read once before it is skipped); a small one first.
     hashing = _hasher().submit(scan_file, path)
+    kind = kind or (mapping.kind if mapping else None)
+    options = LoadOptions(sheet, kind, mapping.name if mapping else None, dayfirst)
     if path.stat().st_size < HASH_ALONGSIDE_BYTES and (
-        previous := writer.previous_load(hashing.result().sha256)
+        previous := writer.previous_load(hashing.result().sha256, options)
     ):
         return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
-    kind = kind or (mapping.kind if mapping else None)
     names = milestone_names(milestones)
     known = _known_headers(names, mapping)
+
+    def header_score(row: Sequence[str | None]) -> int:
+        return sum(normalise_name(cell) in known for cell in row if cell)
+
     started = datetime.now()
     RowChecks.install_macros(con)
     try:
@@ -225,14 +255,20 @@ def load_file(
             con,
             path,
             sheet,
-            lambda row: sum(normalise_name(cell) in known for cell in row if cell),
+            header_score,
             lambda: hashing.result().text,
         ) as read:
             sha = hashing.result().sha256
-            if previous := writer.previous_load(sha):
+            if previous := writer.previous_load(sha, options):
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             source = _apply_lookups(con, path, read, mapping)
-            columns, kind = _assign_columns(path, source, names, mapping, kind)
+            try:
+                columns, kind = _assign_columns(path, source, names, mapping, kind)
+            except UnknownKind as error:
+                if path.suffix.lower() not in WORKBOOK_SUFFIXES:
+                    raise
+                hint = _other_sheets(path, sheet, header_score, names, mapping)
+                raise IngestError(path, error.problem + hint) from None
             contract = CONTRACTS[kind]
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
@@ -241,11 +277,11 @@ def load_file(
         if checked.read + len(checked.malformed) == 0:
             raise IngestError(path, "the file has a header row but no data rows")
         with _unordered(con), writer.transaction() as load_id:
-            if previous := writer.previous_load(sha):
+            if previous := writer.previous_load(sha, options):
                 # The same content, loaded by someone else while this file was checked.
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             counts = _write(writer, contract, columns, checked, load_id, path, datetime.now())
-            _record_load(writer, load_id, path, sha, kind, sheet, mapping, counts, started)
+            _record_load(writer, load_id, path, sha, kind, options, counts, started)
     finally:
         drop_read(con, SOURCE)
         for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
@@ -278,16 +314,29 @@ def _read(
     if suffix in WORKBOOK_SUFFIXES:
         yield read_xlsx_into(con, path, SOURCE, header_score, sheet)
         return
+    with path.open("rb") as handle:
+        if handle.read(4) == b"PK\x03\x04":
+            raise IngestError(path, _zip_named_otherwise(path))
     if sheet is not None:
         raise IngestError(path, "--sheet applies to workbooks (.xlsx); this is a text file")
-    if suffix not in TEXT_SUFFIXES:
-        with path.open("rb") as handle:
-            if handle.read(4) == b"PK\x03\x04":
-                raise IngestError(
-                    path, "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
-                )
     with open_csv(con, path, SOURCE, header_score, scan) as source:
         yield source
+
+
+def _zip_named_otherwise(path: Path) -> str:
+    """What to do with a zip file (a workbook is one) that has a text file's name. Not read
+    as the workbook it may be: the rename is one step, and the name then says what it is."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            is_workbook = "xl/workbook.xml" in archive.namelist()
+    except (zipfile.BadZipFile, OSError):
+        is_workbook = False
+    if is_workbook:
+        return (
+            f"this is an Excel workbook saved with a {path.suffix or 'text'} name, not CSV:"
+            f" rename it to {path.with_suffix('.xlsx').name} and load that"
+        )
+    return "this is a zip or workbook file without an .xlsx name: rename it to .xlsx"
 
 
 def _apply_lookups(
@@ -345,6 +394,81 @@ def _apply_lookups(
     return SourceTable(f"(from {SOURCE})", tuple(headers), source.rejects_table, source.trimmed)
 
 
+@dataclass(frozen=True)
+class Fit:
+    """How a file's columns fit one kind: the columns assigned, how many of them count for
+    the kind (`score`: not those another kind owns, `HEADER_OWNERS`), how many only this kind
+    has (`own`), and the fields of its signature the file lacks."""
+
+    kind: str
+    columns: Columns
+    score: int
+    own: int
+    missing: tuple[str, ...]
+
+    @property
+    def detected(self) -> bool:
+        """Whether the file can be taken for this kind without `--kind`."""
+        return not self.missing and (self.kind != "tracker" or bool(self.columns.milestones))
+
+
+class UnknownKind(IngestError):
+    """No kind of export fits the file's columns."""
+
+
+def _fit(
+    candidate: str,
+    source: SourceTable,
+    names: dict[str, str],
+    mapping: Mapping | None,
+) -> Fit:
+    """Match headers to the fields (and, for a tracker, milestone columns) of one kind."""
+    renamed = {
+        normalise_name(key): value for key, value in (mapping.rename if mapping else {}).items()
+    }
+    contract = CONTRACTS[candidate]
+    fields: dict[str, str] = {}
+    milestones: dict[str, str] = {}
+    headers = {
+        column: normalise_name(header)
+        for column, header in zip(source.columns, source.headers, strict=True)
+    }
+    for column, name in headers.items():
+        target = renamed.get(name)
+        if target and target in names.values() and candidate == "tracker":
+            milestones.setdefault(target, column)
+            continue
+        match = next(
+            (
+                field.name
+                for field in contract.fields
+                if (target == field.name) or (not target and name in field.header_names())
+            ),
+            None,
+        )
+        # A column of the time of day alone (Time) gives way to one with the date.
+        if match and (match not in fields or headers[fields[match]] in TIME_OF_DAY):
+            fields[match] = column
+        elif candidate == "tracker" and not target and name in names:
+            milestones.setdefault(names[name], column)
+    if mapping:
+        for constant in mapping.constants:
+            fields.setdefault(constant, f"const:{constant}")
+    # A mapping's rename says what a column is; a header another kind owns (Outcome, a
+    # call's) does not count for this one.
+    owners = [
+        contract.table if name in renamed else HEADER_OWNERS.get(name)
+        for name in (headers.get(column, "") for column in fields.values())
+    ]
+    return Fit(
+        candidate,
+        Columns(fields, milestones),
+        score=sum(owner in (None, contract.table) for owner in owners) + len(milestones),
+        own=owners.count(contract.table) + len(milestones),
+        missing=tuple(name for name in contract.signature if name not in fields),
+    )
+
+
 def _assign_columns(
     path: Path,
     source: SourceTable,
@@ -353,65 +477,93 @@ def _assign_columns(
     kind: str | None,
 ) -> tuple[Columns, str]:
     """Match headers to fields (and milestone columns); detect the kind when not given."""
-    renamed = {
-        normalise_name(key): value for key, value in (mapping.rename if mapping else {}).items()
-    }
-    candidates = [kind] if kind else list(KINDS)
-    best: tuple[int, str, Columns] | None = None
-    for candidate in candidates:
-        contract = CONTRACTS[candidate]
-        fields: dict[str, str] = {}
-        milestones: dict[str, str] = {}
-        for column, header in zip(source.columns, source.headers, strict=True):
-            name = normalise_name(header)
-            target = renamed.get(name)
-            if target and target in names.values() and candidate == "tracker":
-                milestones.setdefault(target, column)
-                continue
-            match = next(
-                (
-                    field.name
-                    for field in contract.fields
-                    if (target == field.name) or (not target and name in field.header_names())
-                ),
-                None,
-            )
-            if match and match not in fields:
-                fields[match] = column
-            elif candidate == "tracker" and not target and name in names:
-                milestones.setdefault(names[name], column)
-        if mapping:
-            for constant in mapping.constants:
-                fields.setdefault(constant, f"const:{constant}")
-        if candidate == "tracker" and not milestones and not kind:
-            continue
-        score = len(fields) + len(milestones)
-        if not all(name in fields for name in contract.signature) and not kind:
-            continue
-        if best is None or score > best[0]:
-            best = (score, candidate, Columns(fields, milestones))
-    if best is None:
-        shown = ", ".join(source.headers[:12])
-        raise IngestError(
-            path,
-            f"none of the columns ({shown}) tells leadtrack what this file is: name them like"
-            " the template (Ref, Date generated, Consultant, Client, one column per"
-            " milestone...), pass --kind, or describe the export in a mapping file",
-        )
-    _, chosen, columns = best
-    contract = CONTRACTS[chosen]
+    fit = _fit(kind, source, names, mapping) if kind else _detect(path, source, names, mapping)
+    contract = CONTRACTS[fit.kind]
     missing = [
-        field for field in contract.fields if field.required and field.name not in columns.fields
+        field
+        for field in contract.fields
+        if field.required and field.name not in fit.columns.fields
     ]
     if missing:
-        field = missing[0]
+        raise IngestError(path, _no_column(missing[0], source.headers))
+    return fit.columns, fit.kind
+
+
+def _detect(path: Path, source: SourceTable, names: dict[str, str], mapping: Mapping | None) -> Fit:
+    """The kind whose columns the file fits best; a file two kinds fit equally well, or none,
+    loads nothing and says why."""
+    fits = sorted(
+        (_fit(candidate, source, names, mapping) for candidate in KINDS),
+        key=lambda fit: fit.score,
+        reverse=True,
+    )
+    detected = [fit for fit in fits if fit.detected]
+    if len(detected) > 1 and detected[0].score == detected[1].score:
+        first, second = (CONTRACTS[fit.kind] for fit in detected[:2])
         raise IngestError(
             path,
-            f"no column for {field.label} (looked for {', '.join((field.label, *field.aliases))})"
-            f"; this file's columns are {', '.join(source.headers[:12])}: rename one, or map it"
-            " in a mapping file",
+            f"its columns ({', '.join(source.headers[:12])}) fit {first.called} ({first.kind})"
+            f" and {second.called} ({second.kind}) equally well: load it again with"
+            f" --kind {first.kind} or --kind {second.kind}; nothing of it was loaded",
         )
-    return columns, chosen
+    if detected:
+        return detected[0]
+    # Near misses: columns of one kind (some only it has), but not those that single it out.
+    near = [fit for fit in fits if fit.own and fit.score >= 2]
+    if near:
+        contract = CONTRACTS[near[0].kind]
+        raise IngestError(
+            path,
+            f"looks like {contract.called}, but has "
+            + _no_column(contract.field(near[0].missing[0]), source.headers),
+        )
+    raise UnknownKind(
+        path,
+        f"none of the columns ({', '.join(source.headers[:12])}) tells leadtrack what this file"
+        " is: name them like the template (Ref, Date generated, Consultant, Client, one column"
+        " per milestone...), pass --kind, or describe the export in a mapping file",
+    )
+
+
+def _other_sheets(
+    path: Path,
+    sheet: str | None,
+    header_score: Callable[[Sequence[str | None]], int],
+    names: dict[str, str],
+    mapping: Mapping | None,
+) -> str:
+    """For a workbook sheet that is no kind of export: the other sheet to load, when exactly
+    one is a kind of export, else the workbook's sheets."""
+    sheets = sheet_names(path)
+    others = [name for name in sheets if name != (sheet if sheet is not None else sheets[0])]
+    fitting: dict[str, str] = {}
+    for name in others:
+        head = sheet_head(path, name)
+        if not any(any(row) for row in head):
+            continue
+        headers = header_texts(head[find_header_row(head, header_score)])
+        try:
+            fitting[name] = _detect(path, SourceTable("", headers), names, mapping).kind
+        except IngestError:
+            continue
+    if len(fitting) == 1:
+        ((name, kind),) = fitting.items()
+        return (
+            f". The sheet {name!r} looks like {CONTRACTS[kind].called}: load it with"
+            f" --sheet {shlex.quote(name)}"
+        )
+    if not others:
+        return ""
+    return f". This workbook's sheets are {', '.join(sheets)}: add --sheet NAME to load another"
+
+
+def _no_column(field: Field, headers: Sequence[str]) -> str:
+    """That the file has no column for `field`, the names looked for, and what to do."""
+    return (
+        f"no column for {field.label} (looked for {', '.join((field.label, *field.aliases))})"
+        f"; this file's columns are {', '.join(headers[:12])}: rename one, or map it"
+        " in a mapping file"
+    )
 
 
 @dataclass(frozen=True)
@@ -809,15 +961,17 @@ def _record_load(
     path: Path,
     sha: str,
     kind: str,
-    sheet: str | None,
-    mapping: Mapping | None,
+    options: LoadOptions | None,
     counts: tuple[int, int, int, int],
     started: datetime,
 ) -> None:
+    """The load's row in `raw.loads`: the kind loaded, and how it was asked to be read (None:
+    not an export, the milestone catalogue)."""
     writer.insert(
         "loads",
         "select ?::integer as load_id, ? as file_name, ? as file_sha256, ? as kind,"
-        " ?::varchar as sheet, ?::varchar as mapping, ?::integer as rows_read,"
+        " ?::varchar as sheet, ?::varchar as mapping, ?::boolean as dayfirst,"
+        " ?::integer as rows_read,"
         " ?::integer as rows_loaded, ?::integer as rows_rejected, ?::integer as rows_skipped,"
         " ?::timestamp as started_at, ?::timestamp as finished_at, 'loaded' as status",
         [
@@ -825,8 +979,7 @@ def _record_load(
             str(path),
             sha,
             kind,
-            sheet,
-            mapping.name if mapping else None,
+            *((options.sheet, options.mapping, options.dayfirst) if options else (None,) * 3),
             *counts,
             started,
             datetime.now(),

@@ -35,6 +35,7 @@ RAW_TABLES: dict[str, str] = {
         kind varchar not null,
         sheet varchar,
         mapping varchar,
+        dayfirst boolean,
         rows_read integer not null,
         rows_loaded integer not null,
         rows_rejected integer not null,
@@ -110,11 +111,28 @@ RAW_TABLES: dict[str, str] = {
 }
 
 
+# Columns added since the first warehouses were made: (table, column, type). A warehouse
+# made before one gets it (null in its earlier rows) the next time ingest opens it.
+ADDED_COLUMNS = (("loads", "dayfirst", "boolean"),)
+
+
 def create_raw_schema(con: duckdb.DuckDBPyConnection | psycopg.Connection) -> None:
-    """Create the raw schema and its tables where they do not exist yet; never drops."""
+    """Create the raw schema and its tables where they do not exist yet, and the columns
+    added since (`ADDED_COLUMNS`); never drops."""
     key_text = DUCKDB_KEY_TEXT if isinstance(con, duckdb.DuckDBPyConnection) else "varchar"
     con.execute("create schema if not exists raw")
     for table, columns in RAW_TABLES.items():
         con.execute(
             f"create table if not exists raw.{table} ({columns.replace(KEY_TEXT, key_text)})"
         )
+    present = set(
+        con.execute(
+            "select table_name, column_name from information_schema.columns"
+            " where table_schema = 'raw'"
+        ).fetchall()
+    )
+    # Altered only when missing: on PostgreSQL even `add column if not exists` waits for
+    # an exclusive lock, which a load holds on raw.loads for its whole transaction.
+    for table, column, sql_type in ADDED_COLUMNS:
+        if (table, column) not in present:
+            con.execute(f"alter table raw.{table} add column {column} {sql_type}")

@@ -3,7 +3,8 @@
 Every file is read and checked in DuckDB (`checks`, the connection the loader works in); a
 writer only receives the results as DuckDB queries over that connection and writes them into
 `raw.*` in one transaction per file. Both writers keep the same promises: load ids increase,
-a file whose content was loaded is not loaded again, and a failure writes nothing.
+a file whose content was loaded (read the same way) is not loaded again, and a failure writes
+nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -25,13 +27,45 @@ if TYPE_CHECKING:
 COPY_CHUNK_BYTES = 1 << 20
 
 
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a file was asked to be read: the same content read another way (another sheet,
+    kind, mapping or date order) is another load."""
+
+    sheet: str | None = None
+    # The kind asked for; None: detected, and any kind loaded before matches.
+    kind: str | None = None
+    mapping: str | None = None
+    dayfirst: bool = True
+
+
+def _previous_load(sha: str, options: LoadOptions, placeholder: str) -> tuple[str, list]:
+    """The query for `RawWriter.previous_load` and its parameters. A load made before the
+    date order was recorded counts as day first, the default."""
+    p = placeholder
+    query = (
+        f"select load_id, kind from raw.loads where file_sha256 = {p} and status = 'loaded'"
+        f" and sheet is not distinct from {p} and mapping is not distinct from {p}"
+        f" and coalesce(dayfirst, true) = {p} and (cast({p} as varchar) is null or kind = {p})"
+        " order by load_id limit 1"
+    )
+    return query, [
+        sha,
+        options.sheet,
+        options.mapping,
+        options.dayfirst,
+        options.kind,
+        options.kind,
+    ]
+
+
 class RawWriter(Protocol):
     """The raw schema ingest writes to."""
 
     checks: duckdb.DuckDBPyConnection
 
-    def previous_load(self, sha: str) -> tuple[int, str] | None:
-        """The load id and kind of a successful load of this content, if any."""
+    def previous_load(self, sha: str, options: LoadOptions) -> tuple[int, str] | None:
+        """The load id and kind of a successful load of this content read this way, if any."""
 
     def latest_catalogue_sha(self) -> str | None:
         """The content hash of the milestone catalogue loaded last."""
@@ -52,11 +86,8 @@ class DuckDBWriter:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.checks = con
 
-    def previous_load(self, sha: str) -> tuple[int, str] | None:
-        rows = self.checks.execute(
-            "select load_id, kind from raw.loads where file_sha256 = ? and status = 'loaded'",
-            [sha],
-        ).fetchall()
+    def previous_load(self, sha: str, options: LoadOptions) -> tuple[int, str] | None:
+        rows = self.checks.execute(*_previous_load(sha, options, "?")).fetchall()
         return rows[0] if rows else None
 
     def latest_catalogue_sha(self) -> str | None:
@@ -107,11 +138,8 @@ class PostgresWriter:
         with pg.transaction():
             create_raw_schema(pg)
 
-    def previous_load(self, sha: str) -> tuple[int, str] | None:
-        row = self.pg.execute(
-            "select load_id, kind from raw.loads where file_sha256 = %s and status = 'loaded'",
-            [sha],
-        ).fetchone()
+    def previous_load(self, sha: str, options: LoadOptions) -> tuple[int, str] | None:
+        row = self.pg.execute(*_previous_load(sha, options, "%s")).fetchone()
         return (row[0], row[1]) if row else None
 
     def latest_catalogue_sha(self) -> str | None:

@@ -29,28 +29,10 @@ def read_xlsx_into(
     sheet: str | None = None,
 ) -> SourceTable:
     """One sheet (the named one, else the first), copied into the temporary table `table`."""
-    try:
-        workbook = fastexcel.read_excel(path)
-    except Exception as error:  # fastexcel raises its own hierarchy for every unreadable file
-        raise IngestError(
-            path,
-            "cannot be read as an Excel workbook (it may be truncated, password-protected or "
-            "not a workbook at all): open it in Excel and save it again as .xlsx",
-        ) from error
-    if sheet is not None and sheet not in workbook.sheet_names:
-        raise IngestError(
-            path, f"has no sheet named {sheet!r}; its sheets are {', '.join(workbook.sheet_names)}"
-        )
-    try:
-        # Straight to one Arrow batch, with no data frame (nor lazy sheet) in between.
-        cells = workbook.load_sheet_eager(
-            sheet if sheet is not None else 0, header_row=None, dtypes="string"
-        )
-    except Exception as error:
-        raise IngestError(path, f"the sheet cannot be read ({error})") from error
+    cells = _load_sheet(path, _open(path), sheet if sheet is not None else 0)
     if cells.num_rows == 0:
         raise IngestError(path, "the sheet is empty: export it again with its data")
-    head = [tuple(row.values()) for row in cells.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
+    head = _rows(cells)
     header_index = find_header_row(head, header_score)
     headers = header_texts(head[header_index])
     body = cells.slice(header_index + 1)
@@ -72,6 +54,51 @@ def read_xlsx_into(
         ),
     )
     return SourceTable(relation=f"(from {frame_name(table)})", headers=headers)
+
+
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's sheets, in order."""
+    return _open(path).sheet_names
+
+
+def sheet_head(path: Path, sheet: str) -> list[tuple[str | None, ...]]:
+    """The first rows of a sheet (those the header is looked for in), as text."""
+    return _rows(_load_sheet(path, _open(path), sheet, rows=HEADER_SEARCH_ROWS))
+
+
+def _open(path: Path) -> fastexcel.ExcelReader:
+    try:
+        return fastexcel.read_excel(path)
+    except Exception as error:  # fastexcel raises its own hierarchy for every unreadable file
+        raise IngestError(
+            path,
+            "cannot be read as an Excel workbook (it may be truncated, password-protected or "
+            "not a workbook at all): open it in Excel and save it again as .xlsx",
+        ) from error
+
+
+def _load_sheet(
+    path: Path, workbook: fastexcel.ExcelReader, sheet: str | int, rows: int | None = None
+) -> pa.RecordBatch:
+    """The sheet's cells as text from Excel's row 1, straight to one Arrow batch (no data
+    frame nor lazy sheet in between)."""
+    if isinstance(sheet, str) and sheet not in workbook.sheet_names:
+        raise IngestError(
+            path, f"has no sheet named {sheet!r}; its sheets are {', '.join(workbook.sheet_names)}"
+        )
+    try:
+        # skip_rows=0: calamine would start at the first row with a value, and every row
+        # number after blank rows above the header would be off by as many.
+        return workbook.load_sheet_eager(
+            sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
+        )
+    except Exception as error:
+        raise IngestError(path, f"the sheet cannot be read ({error})") from error
+
+
+def _rows(cells: pa.RecordBatch) -> list[tuple[str | None, ...]]:
+    """The rows the header is looked for in."""
+    return [tuple(row.values()) for row in cells.slice(0, HEADER_SEARCH_ROWS).to_pylist()]
 
 
 def frame_name(table: str) -> str:

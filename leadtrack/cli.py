@@ -125,7 +125,10 @@ def load(
     settings: Settings = ctx.obj
     try:
         chosen = load_mapping(mapping) if mapping else None
-        files = expand_paths(paths)
+        files = expand_paths(
+            paths,
+            on_skip=lambda path, why: console.print(f"[yellow]•[/] {path}: {why}", highlight=False),
+        )
         if not files:
             raise _fail("no CSV or XLSX files in " + ", ".join(map(str, paths)))
         con = open_raw_writer(settings)
@@ -166,8 +169,8 @@ def load(
             else:
                 if result.already_loaded:
                     progress.console.print(
-                        f"[yellow]•[/] {path}: already loaded (load {result.load_id}, same"
-                        " content); skipped",
+                        f"[yellow]•[/] {path}: already loaded (load {result.load_id}: same"
+                        " content, sheet, kind, mapping and date order); skipped",
                         highlight=False,
                     )
                 else:
@@ -272,17 +275,18 @@ def status(ctx: typer.Context) -> None:
         summary = load_summary(settings.warehouse)
         where = str(settings.warehouse)
     table = Table(title=f"Loads in {where}")
-    for column in ("load", "file", "kind", "read", "loaded", "rejected", "finished"):
+    for column in ("load", "file", "read as", "kind", "read", "loaded", "rejected", "finished"):
         table.add_column(
             column,
             justify="right" if column in ("load", "read", "loaded", "rejected") else "left",
             # A narrow terminal wraps a file's path rather than cutting it to "/tmp/exp…".
-            overflow="fold" if column == "file" else "ellipsis",
+            overflow="fold" if column in ("file", "read as") else "ellipsis",
         )
     for row in summary.loads:
         table.add_row(
             str(row["load_id"]),
             row["file_name"],
+            _read_as(row),
             row["kind"],
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",
@@ -304,6 +308,18 @@ def status(ctx: typer.Context) -> None:
             + (" (leadtrack rejects)" if summary.rejected else ""),
             soft_wrap=True,  # a long path stays whole, to copy
         )
+
+
+def _read_as(load: dict) -> str:
+    """How a load's file was read, where not as by default (a load of the same content
+    another way is another load)."""
+    return ", ".join(
+        [
+            *([f"sheet {load['sheet']}"] if load.get("sheet") else []),
+            *([f"mapping {load['mapping']}"] if load.get("mapping") else []),
+            *(["month first"] if load.get("dayfirst") is False else []),
+        ]
+    )
 
 
 @app.command()

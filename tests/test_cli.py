@@ -71,7 +71,9 @@ def test_load_prints_counts_and_the_rejects_hint(settings: Settings, tmp_path: P
     assert settings.warehouse.exists()
     again = invoke(settings, "load", str(path))
     assert again.exit_code == 0
-    assert again.says("already loaded (load 2, same content); skipped"), again.output
+    assert again.says(
+        "already loaded (load 2: same content, sheet, kind, mapping and date order); skipped"
+    ), again.output
 
 
 def test_load_a_folder_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:
