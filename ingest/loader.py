@@ -73,10 +73,13 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class Columns:
-    """Which source column feeds which field, and which columns are milestones (trackers)."""
+    """Which source column feeds which field, and which columns are milestones (trackers);
+    `times`: the column of the time of day (Time) that goes with a timestamp field's date
+    column (Date), when the file splits the two."""
 
     fields: dict[str, str]
     milestones: dict[str, str]
+    times: dict[str, str]
 
 
 def connect(warehouse: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -451,6 +454,14 @@ def _fit(
             fields[match] = column
         elif candidate == "tracker" and not target and name in names:
             milestones.setdefault(names[name], column)
+    times = {
+        name: time_column
+        for name, column in fields.items()
+        if contract.field(name).type == "timestamp" and headers.get(column) not in TIME_OF_DAY
+        for time_column in [column for column, header in headers.items() if header in TIME_OF_DAY][
+            :1
+        ]
+    }
     if mapping:
         for constant in mapping.constants:
             fields.setdefault(constant, f"const:{constant}")
@@ -462,7 +473,7 @@ def _fit(
     ]
     return Fit(
         candidate,
-        Columns(fields, milestones),
+        Columns(fields, milestones, times),
         score=sum(owner in (None, contract.table) for owner in owners) + len(milestones),
         own=owners.count(contract.table) + len(milestones),
         missing=tuple(name for name in contract.signature if name not in fields),
@@ -605,6 +616,20 @@ def _check(
             return sql_literal(mapping.constants[column.removeprefix("const:")])  # type: ignore[union-attr]
         return column
 
+    def field_text(name: str) -> str:
+        """The text a field is read from: its column's, with the time of day of the file's
+        Time column added to the date when the file splits them (Excel's own dates end at
+        midnight, and its times start on 31/12/1899: both are dropped)."""
+        date = text(columns.fields[name])
+        if name not in columns.times:
+            return date
+        time = columns.times[name]
+        return (
+            f"case when {time} is null then {date} else"
+            f" regexp_replace({date}, '[ T]0?0:00(:00(\\.0+)?)?$', '') || ' '"
+            f" || regexp_replace({time}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[ T]', '') end"
+        )
+
     headers = dict(zip(source.columns, source.headers, strict=True))
     date_columns = [
         column
@@ -627,7 +652,7 @@ def _check(
             continue
         # Messages name the column as the file heads it.
         field = replace(field, label=headers.get(columns.fields[field.name], field.label))
-        checked = checks.column(field, text(columns.fields[field.name]))
+        checked = checks.column(field, field_text(field.name))
         values.append(f"{checked.value} as {field.name}")
         if checked.problem:
             problems.append(checked.problem)
@@ -649,7 +674,7 @@ def _check(
         # coalesce, so the hash is only computed where the id is missing.
         fallback = "md5(concat_ws('|', {}, {}, {}))".format(
             text(columns.fields["consultant"]),
-            text(columns.fields["called_at"]),
+            field_text("called_at"),
             text(columns.fields["lead_id"]) if "lead_id" in columns.fields else "''",
         )
         values = [
@@ -664,6 +689,13 @@ def _check(
     )
     by_field = {name: headers.get(column, name) for name, column in columns.fields.items()}
     key_labels = ", ".join(by_field.get(name, contract.field(name).label) for name in key)
+    if contract.kind == "calls" and "call_id" not in columns.fields:
+        # Without call ids, a call is its consultant, time and lead (the fallback above).
+        key_labels = ", ".join(
+            [by_field["consultant"], by_field["called_at"]]
+            + [headers[columns.times["called_at"]]] * ("called_at" in columns.times)
+            + [by_field["lead_id"]] * ("lead_id" in by_field)
+        )
     duplicate = f"'repeats row ' || {DUPLICATES}._first_row || ' (same {key_labels}): keep one row'"
     record = (
         "cast(json_object("

@@ -3,7 +3,7 @@ delimiters, workbooks, ticks, dates, money, reloads, new versions, rollback, the
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -373,6 +373,44 @@ def test_calls_require_a_time_and_a_consultant(settings: Settings, tmp_path: Pat
         (4, "Consultant is empty: fill it in (every row needs one)"),
         (5, "Called at 'yesterday' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd)"),
     ]
+
+
+def test_a_call_log_with_the_time_apart_from_the_date_keeps_both(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Phone systems export Date and Time as two columns. Without call ids a call is its
+    consultant, time and lead: read at midnight, a lead's second call of the day was
+    rejected as a repeat of the first."""
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Time,Date,Consultant,Lead ID,Outcome\n"
+        "09:30,03/11/2026,Priya Shah,L1,Connected\n"
+        "14:05,03/11/2026,Priya Shah,L1,No answer\n"
+        "14:05,03/11/2026,Priya Shah,L1,No answer\n"
+        ",04/11/2026,Priya Shah,L1,Voicemail\n"
+    )
+    result, con = load_one(settings, path)
+    assert (result.kind, result.rows_loaded, result.rows_rejected) == ("calls", 3, 1)
+    assert con.execute("select called_at from raw.calls order by _source_row").fetchall() == [
+        (datetime(2026, 11, 3, 9, 30),),
+        (datetime(2026, 11, 3, 14, 5),),
+        (datetime(2026, 11, 4),),
+    ]
+    assert rejects(con) == [
+        (4, "repeats row 3 (same Consultant, Date, Time, Lead ID): keep one row"),
+    ]
+    # Excel's own dates end at midnight and its times start on 31/12/1899.
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Date", "Time", "Consultant", "Lead ID", "Outcome"])
+    sheet.append([date(2026, 11, 5), time(9, 30), "Priya Shah", "L1", "Connected"])
+    sheet.append([datetime(2026, 11, 5), time(16, 45, 30), "Priya Shah", "L1", "No answer"])
+    book.save(tmp_path / "calls.xlsx")
+    result, con = load_one(settings, tmp_path / "calls.xlsx")
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0)
+    assert con.execute(
+        "select called_at from raw.calls where _load_id = ? order by _source_row", [result.load_id]
+    ).fetchall() == [(datetime(2026, 11, 5, 9, 30),), (datetime(2026, 11, 5, 16, 45, 30),)]
 
 
 def test_a_row_with_too_many_values_is_rejected_and_the_rest_load(
