@@ -3,10 +3,26 @@
     how every staging model reads it.
 -#}
 
+{#-
+    Whether this run adds to the staged table, rather than staging every load again: not on a
+    first or full build, nor when the staged table lacks a column the model documents (staged
+    by an earlier leadtrack; the model's on_schema_change adds it, and every row is staged
+    again to fill it).
+-#}
+{% macro staged_incrementally() -%}
+    {%- if not is_incremental() -%}
+        {{- return(false) -}}
+    {%- endif -%}
+    {%- set staged = adapter.get_columns_in_relation(this) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- set missing = model.columns.keys() | map('lower') | reject('in', staged) | list -%}
+    {{- return(missing | length == 0) -}}
+{%- endmacro %}
+
 {#- The raw table, or on an incremental run only the loads newer than the latest staged. -#}
 {% macro raw_loads_since_last_run(table) -%}
     select * from {{ source('raw', table) }}
-    {% if is_incremental() %}
+    {% if staged_incrementally() %}
         where
             _load_id > (
                 select coalesce(max(staged.load_id), -1) from {{ this }} as staged
@@ -69,13 +85,13 @@
 {% macro first_loaded_dates(relation, key, key_expression) -%}
     select
         {{ relation }}.*,
-        {% if is_incremental() -%}
+        {% if staged_incrementally() -%}
             coalesce(staged.first_loaded_date, cast({{ relation }}._first_loaded_at as date))
         {%- else -%}
             cast({{ relation }}._first_loaded_at as date)
         {%- endif %} as first_loaded_date
     from {{ relation }}
-    {% if is_incremental() -%}
+    {% if staged_incrementally() -%}
         left join {{ this }} as staged on {{ key_expression }} = staged.{{ key }}
     {%- endif %}
 {%- endmacro %}

@@ -535,6 +535,28 @@ def test_a_new_as_of_date_keeps_partial_parsing(built_warehouse: Path, tmp_path:
     assert full_parses == ["saved manifest not found. Starting full parse."]
 
 
+def test_a_staged_table_of_an_earlier_leadtrack_is_staged_again(tmp_path: Path) -> None:
+    """The staging models are incremental. One staged by an earlier leadtrack lacks the
+    columns added since (first_loaded_date): the next build adds them and stages every row
+    again to fill them, rather than failing or leaving them empty."""
+    warehouse = build_fixture_warehouse(tmp_path / "upgraded.duckdb")
+    lead_milestones = "select * from marts.lead_milestones order by lead_id, milestone"
+    for upgrade in (False, True):
+        if upgrade:
+            before = query(warehouse, lead_milestones)
+            with duckdb.connect(str(warehouse)) as con:
+                for table in ("stg_leads", "stg_milestone_events"):
+                    con.execute(f"alter table staging.{table} drop column first_loaded_date")
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
+        assert result.success, result.exception
+    for table in ("stg_leads", "stg_milestone_events"):
+        assert query(
+            warehouse, f"select count(*) - count(first_loaded_date) as empty from staging.{table}"
+        ) == [{"empty": 0}]
+    assert query(warehouse, lead_milestones) == before
+
+
 def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
     tmp_path: Path,
 ) -> None:

@@ -3,6 +3,7 @@
         materialized='incremental',
         unique_key='lead_id',
         incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
     )
 }}
 
