@@ -535,6 +535,69 @@ def test_a_new_as_of_date_keeps_partial_parsing(built_warehouse: Path, tmp_path:
     assert full_parses == ["saved manifest not found. Starting full parse."]
 
 
+def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path: Path) -> None:
+    """Case and spacing do not count: " alice   HART" on the tracker and "ALICE HART" in
+    the call log are the consultants list's Alice Hart, with her team. A name the list
+    lacks takes the spelling most rows use, and is flagged once."""
+    warehouse = tmp_path / "names.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", [CONSULTANTS[0]], load_id=2)
+        insert_rows(
+            con,
+            "leads",
+            [
+                _lead("N1", "2026-11-16", " alice   HART"),
+                _lead("N2", "2026-11-17", "Alice Hart"),
+                _lead("N3", "2026-11-17", "sam  cole"),
+                _lead("N4", "2026-11-18", "Sam Cole"),
+            ],
+            load_id=3,
+        )
+        insert_rows(
+            con,
+            "calls",
+            [
+                _call("K1", "N1", "ALICE HART", "2026-11-17 10:00", "Connected"),
+                _call("K2", "N3", "sam cole", "2026-11-18 10:00", "No answer"),
+            ],
+            load_id=4,
+        )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
+    assert result.success, result.exception
+    leads = _by_lead(query(warehouse, "select lead_id, consultant, team from marts.leads"))
+    assert {lead_id: (row["consultant"], row["team"]) for lead_id, row in leads.items()} == {
+        "N1": ("Alice Hart", "North"),
+        "N2": ("Alice Hart", "North"),
+        "N3": ("sam cole", None),
+        "N4": ("sam cole", None),
+    }
+    weekly = query(
+        warehouse,
+        "select consultant, sum(leads_created) as leads, sum(calls_made) as calls"
+        " from marts.consultant_weekly group by consultant order by consultant",
+    )
+    assert weekly == [
+        {"consultant": "Alice Hart", "leads": 2, "calls": 1},
+        {"consultant": "sam cole", "leads": 2, "calls": 1},
+    ]
+    assert {row["consultant"] for row in query(warehouse, "select * from marts.calls")} == {
+        "Alice Hart",
+        "sam cole",
+    }
+    unknown = query(
+        warehouse,
+        "select consultant, source_name, rows_affected from marts.data_quality_issues"
+        " where check_name = 'unknown_consultant' order by source_name",
+    )
+    assert unknown == [
+        {"consultant": "sam cole", "source_name": "calls", "rows_affected": 1},
+        {"consultant": "sam cole", "source_name": "leads", "rows_affected": 2},
+    ]
+
+
 def test_a_staged_table_of_an_earlier_leadtrack_is_staged_again(tmp_path: Path) -> None:
     """The staging models are incremental. One staged by an earlier leadtrack lacks the
     columns added since (first_loaded_date): the next build adds them and stages every row

@@ -28,16 +28,24 @@ calls_per_lead as (
 
 ),
 
+consultant_names as (
+
+    select * from {{ ref('int_consultant_names') }}
+
+),
+
 leads_created_by_as_of as (
 
     select
-        lead_id,
-        consultant,
-        created_date,
-        status,
-        first_loaded_date
+        leads.lead_id,
+        coalesce(consultant_names.consultant, leads.consultant) as consultant,
+        leads.created_date,
+        leads.status,
+        leads.first_loaded_date
     from leads
-    where created_date <= {{ as_of_date() }}
+    left join consultant_names
+        on leads.consultant_key = consultant_names.consultant_key
+    where leads.created_date <= {{ as_of_date() }}
 
 ),
 

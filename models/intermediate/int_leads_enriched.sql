@@ -10,9 +10,9 @@ leads as (
 
 ),
 
-consultants as (
+consultant_names as (
 
-    select * from {{ ref('stg_consultants') }}
+    select * from {{ ref('int_consultant_names') }}
 
 ),
 
@@ -148,9 +148,9 @@ lead_facts_joined as (
 
     select
         leads_created_by_as_of.lead_id,
-        leads_created_by_as_of.consultant,
-        consultants.team,
-        consultants.manager,
+        coalesce(consultant_names.consultant, leads_created_by_as_of.consultant) as consultant,
+        consultant_names.team,
+        consultant_names.manager,
         leads_created_by_as_of.client,
         leads_created_by_as_of.contact,
         leads_created_by_as_of.phone,
@@ -187,8 +187,8 @@ lead_facts_joined as (
         scheduled_milestones_ranked.scheduled_date as next_scheduled_date
     from leads_created_by_as_of
     cross join catalogue_bounds
-    left join consultants
-        on leads_created_by_as_of.consultant = consultants.consultant
+    left join consultant_names
+        on leads_created_by_as_of.consultant_key = consultant_names.consultant_key
     left join furthest_milestones
         on leads_created_by_as_of.lead_id = furthest_milestones.lead_id
     left join calls_per_lead

@@ -1,5 +1,6 @@
 -- A view: the call log is as large as the calls themselves, and every column but the as-of
--- filter is stg_calls', so a table would copy it at every build for nothing.
+-- filter and the consultant's name (as int_consultant_names spells it) is stg_calls', so a
+-- table would copy it at every build for nothing.
 {{ config(materialized='view') }}
 
 with
@@ -10,21 +11,29 @@ calls as (
 
 ),
 
+consultant_names as (
+
+    select * from {{ ref('int_consultant_names') }}
+
+),
+
 calls_made_by_as_of as (
 
     select
-        call_id,
-        lead_id,
-        consultant,
-        called_at,
-        called_date,
-        outcome,
-        is_connected,
-        callback_date,
-        contact,
-        notes
+        calls.call_id,
+        calls.lead_id,
+        consultant_names.consultant,
+        calls.called_at,
+        calls.called_date,
+        calls.outcome,
+        calls.is_connected,
+        calls.callback_date,
+        calls.contact,
+        calls.notes
     from calls
-    where called_date <= {{ as_of_date() }}
+    inner join consultant_names
+        on calls.consultant_key = consultant_names.consultant_key
+    where calls.called_date <= {{ as_of_date() }}
 
 )
 

@@ -26,7 +26,8 @@ milestone_catalogue as (
 
 calls as (
 
-    select * from {{ ref('stg_calls') }}
+    -- The calls, by the consultant's name as it is spelled everywhere.
+    select * from {{ ref('calls') }}
 
 ),
 

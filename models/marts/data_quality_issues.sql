@@ -58,6 +58,12 @@ consultants as (
 
 ),
 
+consultant_names as (
+
+    select * from {{ ref('int_consultant_names') }}
+
+),
+
 rejected_rows_found as (
 
     select
@@ -172,21 +178,21 @@ consultants_named as (
 
     select
         'leads' as source_name,
-        leads.consultant,
+        leads.consultant_key,
         count(*) as rows_affected
     from leads
-    where leads.consultant is not null
-    group by leads.consultant
+    where leads.consultant_key is not null
+    group by leads.consultant_key
 
     union all
 
     select
         'calls' as source_name,
-        calls.consultant,
+        calls.consultant_key,
         count(*) as rows_affected
     from calls
-    where calls.consultant is not null
-    group by calls.consultant
+    where calls.consultant_key is not null
+    group by calls.consultant_key
 
 ),
 
@@ -199,18 +205,18 @@ unknown_consultants_found as (
         cast(null as {{ dbt.type_int() }}) as load_id,
         cast(null as {{ dbt.type_int() }}) as source_row,
         cast(null as {{ dbt.type_string() }}) as lead_id,
-        consultants_named.consultant,
+        consultant_names.consultant,
         cast(null as {{ dbt.type_string() }}) as milestone,
         cast(null as date) as issue_date,
-        consultants_named.consultant || ' is on '
+        consultant_names.consultant || ' is on '
         || cast(consultants_named.rows_affected as {{ dbt.type_string() }})
         || ' ' || consultants_named.source_name
         || ' row(s) but not in the consultants list' as detail,
         consultants_named.rows_affected
     from consultants_named
-    left join consultants
-        on consultants_named.consultant = consultants.consultant
-    where consultants.consultant is null
+    inner join consultant_names
+        on consultants_named.consultant_key = consultant_names.consultant_key
+    where not consultant_names.is_listed
 
 ),
 

@@ -28,7 +28,8 @@ renamed as (
     select
         trim(call_id) as call_id,
         nullif(trim(lead_id), '') as lead_id,
-        trim(consultant) as consultant,
+        {{ consultant_spelling('consultant') }} as consultant,
+        {{ consultant_key('consultant') }} as consultant_key,
         called_at,
         cast(called_at as date) as called_date,
         nullif(trim(outcome), '') as outcome,
@@ -50,6 +51,7 @@ connection_flagged as (
         call_id,
         lead_id,
         consultant,
+        consultant_key,
         called_at,
         called_date,
         outcome,

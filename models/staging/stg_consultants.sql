@@ -8,14 +8,16 @@ source as (
 
 latest_versions as (
 
-    {{ latest_versions('source', 'trim(consultant)') }}
+    -- One row per consultant however the list spells them (the latest spelling).
+    {{ latest_versions('source', consultant_key('consultant')) }}
 
 ),
 
 renamed as (
 
     select
-        trim(consultant) as consultant,
+        {{ consultant_spelling('consultant') }} as consultant,
+        {{ consultant_key('consultant') }} as consultant_key,
         nullif(trim(team), '') as team,
         nullif(trim(manager), '') as manager,
         nullif(trim(email), '') as email,

@@ -36,7 +36,8 @@ renamed as (
     select
         trim(lead_id) as lead_id,
         created_date,
-        trim(consultant) as consultant,
+        {{ consultant_spelling('consultant') }} as consultant,
+        {{ consultant_key('consultant') }} as consultant_key,
         nullif(trim(client), '') as client,
         nullif(trim(contact), '') as contact,
         nullif(trim(phone), '') as phone,
