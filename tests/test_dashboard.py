@@ -344,20 +344,24 @@ def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
 
 
 @pytest.mark.parametrize(
-    ("period", "month"),
-    [("last_4_weeks", date(2026, 11, 1)), ("last_quarter", date(2026, 9, 1))],
+    ("period", "cohort", "months"),
+    [("last_4_weeks", date(2026, 11, 1), 1), ("last_quarter", date(2026, 7, 1), 3)],
 )
-def test_history_cohort_starts_where_the_period_ends(monkeypatch, warehouse, period, month):
-    """The picked cohort is the month the sidebar's period ends in, with its figures."""
+def test_history_cohort_starts_where_the_period_ends(
+    monkeypatch, warehouse, period, cohort, months
+):
+    """The picked cohort is the month the sidebar's period ends in, or its quarter for a
+    quarter (the quarter's last month alone read as the quarter), with its figures."""
     at = app(monkeypatch, warehouse, period=period)
     at.switch_page("views/history.py").run()
     assert_clean(at)
-    assert at.selectbox(key="cohort").value == month
+    assert at.radio(key="grain").value == ("quarter" if months == 3 else "month")
+    assert at.selectbox(key="cohort").value == cohort
     created, lost = rows(
         warehouse,
         "select sum(leads_created), sum(leads_lost) from marts.cohorts_monthly"
-        " where created_month = ?",
-        [month],
+        " where created_month between ? and ?",
+        [cohort, date(cohort.year, cohort.month + months - 1, 1)],
     )[0]
     shown = metrics(at)
     assert (number(shown["Leads created"]), number(shown["Lost"])) == (created, lost)

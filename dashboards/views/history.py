@@ -15,14 +15,19 @@ st.title("History")
 st.subheader("Cohorts against their outcome now")
 st.caption(
     f"Keyed on the lead's creation date; outcomes as of {ctx.as_of:%d %b %Y}. The sidebar's "
-    "team and consultant apply; the cohort picked below the chart starts at the one the "
-    "sidebar's period ends in."
+    "team and consultant apply; the cohort picked below the chart is the month (the quarter, "
+    "for a quarter) the sidebar's period ends in."
 )
 last_quarter = queries.quarter_start(queries.quarter_start(ctx.as_of) - timedelta(days=1))
 if st.button("Last quarter", key="last_quarter"):
     st.session_state["grain"] = "quarter"
     st.session_state["cohort"] = last_quarter
     st.session_state["cohort_period"] = (queries.quarter_start(scope.end), "quarter")
+# By quarter when the sidebar's period is one, until another grain is picked (or the period
+# changes), so the cohort below is the quarter asked for, not its last month.
+if st.session_state.get("grain_period") != ctx.period:
+    st.session_state["grain_period"] = ctx.period
+    st.session_state["grain"] = "quarter" if ctx.period.endswith("quarter") else "month"
 grain = st.radio("Cohorts by", ["month", "quarter"], horizontal=True, key="grain")
 cohorts = ui.run("cohort_outcomes", grain, scope.team, scope.consultant)
 if cohorts.height == 0:
