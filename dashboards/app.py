@@ -86,6 +86,18 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
     _load_filters_from_url(as_of)
     with st.sidebar:
         st.caption(f"As of **{as_of:%A %d %B %Y}** (the date the marts were built for)")
+        missing = ui.run("missing_sources")
+        if "call log" in missing:
+            st.warning(
+                "No call log is loaded: calls show 0, and leads go quiet on their milestones"
+                " alone. Load one with `leadtrack load calls.csv`."
+            )
+        if "consultants list" in missing:
+            st.warning(
+                "No consultants list is loaded: no consultant has a team, so the team"
+                " filters and comparisons are empty. Load one with `leadtrack load"
+                " consultants.csv`."
+            )
         period = st.selectbox(
             "Period", list(queries.PERIODS), format_func=queries.PERIODS.get, key="period"
         )

@@ -237,6 +237,21 @@ def catalogue(source: Source) -> pl.DataFrame:
     )
 
 
+def missing_sources(source: Source) -> list[str]:
+    """What the dashboard's numbers lean on that nothing loaded holds: a call log (calls
+    count 0, and leads go quiet on milestones alone) and a consultants list (no teams)."""
+    frame = fetch(
+        source,
+        """
+        select
+            not exists (select 1 from marts.calls) as no_calls,
+            not exists (select 1 from marts.leads where team is not null) as no_teams
+        """,
+    )
+    no_calls, no_teams = frame.row(0)
+    return ["call log"] * no_calls + ["consultants list"] * no_teams
+
+
 def teams(source: Source) -> list[str]:
     frame = fetch(
         source,

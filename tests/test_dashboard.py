@@ -18,6 +18,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboards import charts, exports, queries, ui
+from ingest.loader import connect, load_files
+from leadtrack.dbt import run_dbt
+from leadtrack.publish import publish
 from leadtrack.settings import marts_path
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -565,6 +568,33 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     assert_clean(at)
     assert len(at.selectbox(key="lead_choice").options) == 50
     assert any(c.value.startswith("More than 50 leads match") for c in at.caption)
+
+
+def test_a_warehouse_without_calls_or_consultants_says_so(
+    monkeypatch, warehouse, demo_warehouse, settings
+):
+    """With only a tracker loaded, calls show 0 and no consultant has a team: the sidebar
+    says what is missing and how to load it; the demo, which has both, says nothing."""
+    at = app(monkeypatch, warehouse)
+    assert_clean(at)
+    assert not at.sidebar.warning
+    con = connect(settings.warehouse)
+    load_files(con, [demo_warehouse.files.tracker], settings.catalogue)
+    con.close()
+    build = run_dbt(
+        settings,
+        ["build"],
+        as_of=demo_warehouse.as_of,
+        target_path=settings.warehouse.parent / "target",
+    )
+    assert build.ok, build.failures
+    publish(settings.warehouse)
+    at = app(monkeypatch, settings.warehouse)
+    assert_clean(at)
+    warnings = [warning.value for warning in at.sidebar.warning]
+    assert len(warnings) == 2
+    assert warnings[0].startswith("No call log is loaded")
+    assert warnings[1].startswith("No consultants list is loaded")
 
 
 def test_empty_warehouse_shows_the_start_page(monkeypatch, tmp_path):
