@@ -519,7 +519,6 @@ def dashboard(
 
 def _serve(settings: Settings, port: int, host: str) -> None:
     import os
-    import subprocess
     import sys
 
     app_path = PROJECT_ROOT / "dashboards" / "app.py"
@@ -541,10 +540,10 @@ def _serve(settings: Settings, port: int, host: str) -> None:
         "--client.toolbarMode",
         "minimal",
     ]
-    try:
-        subprocess.run(command, env={**os.environ, **settings.environment()}, check=False)
-    except KeyboardInterrupt:
-        console.print("Stopped.")
+    # Streamlit takes this process's place, so a SIGTERM (a service manager, `kill`) stops
+    # the server: run as a child, it outlived its parent and kept the port.
+    sys.stdout.flush()
+    os.execve(sys.executable, command, {**os.environ, **settings.environment()})
 
 
 class ReportName(StrEnum):
