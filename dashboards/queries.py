@@ -1040,7 +1040,9 @@ def period_dates(
     if period == "this_week":
         return week_start(as_of), as_of
     if period == "last_4_weeks":
-        return week_start(as_of) - timedelta(weeks=3), as_of
+        # The week to review and the three before: on a Monday, the four whole weeks just
+        # ended (and the Monday), not three weeks and a day.
+        return week_to_review(as_of) - timedelta(weeks=3), as_of
     if period == "this_quarter":
         return quarter_start(as_of), as_of
     if period == "last_quarter":

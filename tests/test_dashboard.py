@@ -679,6 +679,14 @@ def test_weekly_trend_ticks_fall_on_the_mondays_that_name_the_weeks():
     )
 
 
+def test_the_last_4_weeks_on_a_monday_are_the_four_whole_weeks_just_ended():
+    """Monday's week is a day old: the last 4 weeks were three weeks and a day."""
+    monday, wednesday = date(2026, 11, 23), date(2026, 11, 25)
+    assert queries.period_dates("last_4_weeks", monday) == (date(2026, 10, 26), monday)
+    assert queries.period_dates("last_4_weeks", wednesday) == (date(2026, 11, 2), wednesday)
+    assert queries.period_dates("this_week", monday) == (monday, monday)
+
+
 def test_neutralise_prefixes_formula_cells():
     frame = pl.DataFrame(
         {
