@@ -63,9 +63,13 @@ def _fold(line: str) -> str:
     return "\r\n ".join(parts)
 
 
-def calls_to_ics(calls: pl.DataFrame, stamp: datetime | None = None) -> bytes:
+def calls_to_ics(
+    calls: pl.DataFrame, stamp: datetime | None = None, first: date | None = None
+) -> bytes:
     """One all-day VEVENT per call due (columns due_date, lead_id, reason, and where present
-    client, contact, phone, consultant), CRLF line endings, stable UIDs."""
+    client, contact, phone, consultant), CRLF line endings, stable UIDs. A call overdue
+    (due before `first`, the list's first day) goes on that day, saying since when: on its
+    own past day no calendar would show it."""
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
     lines = [
         "BEGIN:VCALENDAR",
@@ -82,6 +86,9 @@ def calls_to_ics(calls: pl.DataFrame, stamp: datetime | None = None) -> bytes:
         client = call.get("client") or ""
         summary = f"Call {who} at {client}".strip() if (who or client) else "Call"
         summary += f" ({call['lead_id']})"
+        if first and due < first:
+            summary += f", overdue since {due:%d/%m/%Y}"
+            due = first
         description = "\n".join(
             part
             for part in (

@@ -743,6 +743,11 @@ def test_calls_to_ics_is_valid_icalendar():
     assert [
         line for line in again.replace("\r\n ", "").split("\r\n") if line.startswith("UID")
     ] == uids
+    # Listed from the 24th, the call due on the 23rd is overdue: on the 24th, saying so.
+    later = exports.calls_to_ics(calls, first=date(2026, 11, 24)).decode()
+    later = later.replace("\r\n ", "").split("\r\n")
+    assert later.count("DTSTART;VALUE=DATE:20261124") == 2
+    assert "SUMMARY:Call Ann Lee at Acme\\, Ltd (L1)\\, overdue since 23/11/2026" in later
 
 
 def test_query_functions_run_without_streamlit(warehouse, demo_warehouse):

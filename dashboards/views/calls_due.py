@@ -70,7 +70,7 @@ name = f"calls-due-{first:%Y%m%d}" + (f"-{last:%Y%m%d}" if last != first else ""
 ui.downloads(calls.select(columns), name, key="calls")
 st.download_button(
     "Download calendar (.ics)",
-    exports.calls_to_ics(calls),
+    exports.calls_to_ics(calls, first=first),
     file_name=f"{name}.ics",
     mime="text/calendar",
     key="calls-ics",
