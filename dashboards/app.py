@@ -77,6 +77,19 @@ def _load_filters_from_url(as_of: date) -> None:
     st.session_state["filters_loaded"] = True
 
 
+def _keep_choice(key: str, options: list[str], what: str) -> None:
+    """A chosen team or consultant (from a shared link, or a session from before a rebuild)
+    that is not an option: the option spelled the same but for case, else all of them,
+    saying so (the numbers are not the link's)."""
+    chosen = st.session_state.get(key)
+    if chosen in options:
+        return
+    same = [option for option in options if str(option).lower() == str(chosen).lower()]
+    st.session_state[key] = same[0] if same else ALL
+    if chosen is not None and not same:
+        st.warning(f"There is no {what} named '{chosen}': showing all.")
+
+
 def _within(days: tuple[date, ...], as_of: date) -> tuple[date, ...]:
     """A picked range (one day while the second is being picked), no day after `as_of`."""
     return tuple(min(day, as_of) for day in days)
@@ -114,13 +127,12 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
             else:
                 custom = (chosen[0], chosen[0]) if isinstance(chosen, tuple) else (chosen, chosen)
         teams = [ALL, *ui.run("teams")]
-        if st.session_state.get("team") not in teams:
-            st.session_state["team"] = ALL
+        _keep_choice("team", teams, "team")
         team = st.selectbox("Team", teams, key="team")
         team_value = None if team == ALL else team
         consultants = [ALL, *ui.run("consultants", team_value)]
-        if st.session_state.get("consultant") not in consultants:
-            st.session_state["consultant"] = ALL
+        in_team = f" in {team}" if team_value else ""
+        _keep_choice("consultant", consultants, f"consultant{in_team}")
         consultant = st.selectbox("Consultant", consultants, key="consultant")
     start, end = queries.period_dates(period, as_of, custom)
     scope = queries.Scope(start, end, team_value, None if consultant == ALL else consultant)

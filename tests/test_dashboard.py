@@ -297,6 +297,21 @@ def test_gone_quiet_lists_the_stale_leads(monkeypatch, warehouse):
     assert at.query_params["team"] in ("Technology", ["Technology"])
 
 
+def test_a_shared_link_s_filters_that_do_not_match_say_so(monkeypatch, warehouse):
+    """A team typed in another case is that team; one that does not exist falls back to
+    all teams, and the sidebar says so (the numbers are not the link's)."""
+    at = app(monkeypatch, warehouse, team="technology")
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="team").value == "Technology"
+    assert not at.sidebar.warning
+    at = app(monkeypatch, warehouse, team="Technology", consultant="Nobody Here")
+    assert_clean(at)
+    assert at.sidebar.selectbox(key="consultant").value == "All"
+    assert [warning.value for warning in at.sidebar.warning] == [
+        "There is no consultant in Technology named 'Nobody Here': showing all."
+    ]
+
+
 def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     at = app(monkeypatch, warehouse)
     at.switch_page("views/calls_due.py").run()
