@@ -413,6 +413,9 @@ def test_calls_due_with_reasons(built_warehouse: Path) -> None:
         ("L007", "2026-11-30", "callback"),
         ("L008", "2026-11-26", "milestone_day"),
         ("L008", "2026-11-27", "milestone_follow_up"),
+        # gone quiet, with no other call due by today (L002's unconfirmed start is one)
+        ("L006", "2026-11-23", "gone_quiet"),
+        ("L008", "2026-11-23", "gone_quiet"),
         ("L012", "2026-11-23", "milestone_day"),
         ("L012", "2026-11-25", "milestone_follow_up"),
         ("L012", "2026-12-07", "milestone_day"),
@@ -428,7 +431,11 @@ def test_calls_due_with_reasons(built_warehouse: Path) -> None:
     assert not reasons[("L012", "2026-11-23")]["is_overdue"]
     assert reasons[("L008", "2026-11-26")]["phone"] == "0161 000 008"
     leads = _by_lead(query(built_warehouse, "select * from marts.leads"))
-    assert leads["L008"]["next_due_date"] == D("2026-11-26")
+    # Gone quiet: a call today, before its interview day's.
+    assert leads["L008"]["next_due_date"] == D("2026-11-23")
+    assert reasons[("L008", "2026-11-23")]["reason"] == (
+        "Gone quiet: No touch for 40 days since CVs received (threshold 7). Call to revive it"
+    )
 
 
 def test_funnel_and_cohorts(built_warehouse: Path) -> None:

@@ -1,7 +1,8 @@
 {{ config(materialized='table') }}
 
 -- Every call a consultant owes, one row per lead, due date and reason: milestone days and
--- their follow-ups, agreed call-backs, unconfirmed milestones and declined-lead revisits.
+-- their follow-ups, agreed call-backs, unconfirmed milestones, declined-lead revisits, and
+-- leads gone quiet that no other call today is about.
 with
 
 leads as (
@@ -211,6 +212,39 @@ overdue_calls_filtered as (
             )
         )
 
+),
+
+gone_quiet_calls as (
+
+    -- A lead gone quiet is a call today, unless a call due today or overdue is already
+    -- about it (an unconfirmed start is one): one call per lead, not two.
+    select
+        leads.lead_id,
+        {{ as_of_date() }} as due_date,
+        'gone_quiet' as reason_code,
+        'Gone quiet: ' || leads.stale_reason || '. Call to revive it' as reason,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        cast(null as {{ dbt.type_string() }}) as candidate,
+        false as is_overdue,
+        0 as days_overdue
+    from leads
+    where
+        leads.is_stale
+        and not exists (
+            select 1 from overdue_calls_filtered
+            where
+                overdue_calls_filtered.lead_id = leads.lead_id
+                and overdue_calls_filtered.due_date <= {{ as_of_date() }}
+        )
+
+),
+
+calls_owed as (
+
+    select * from overdue_calls_filtered
+    union all
+    select * from gone_quiet_calls
+
 )
 
-select * from overdue_calls_filtered
+select * from calls_owed
