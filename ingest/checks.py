@@ -19,18 +19,16 @@ from ingest.mapping import Mapping
 from ingest.source import sql_literal
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+# A two-digit year (03/11/26) is read by the same formats: see `RowChecks._date`.
 DAY_FIRST_FORMATS = (
     "%d/%m/%Y",
-    "%d/%m/%y",
     "%d-%m-%Y",
     "%d.%m.%Y",
     "%d %b %Y",
     "%d %B %Y",
     "%d-%b-%Y",
-    "%d-%b-%y",
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%y %H:%M",
     "%d-%m-%Y %H:%M",
     "%d %b %Y %H:%M",
     "%d.%m.%Y %H:%M",
@@ -49,6 +47,11 @@ MACROS = r"""
 create or replace temp macro lt_text(x) as case
     when x < '!' or ends_with(x, ' ') or strlen(x) != length(x) then nullif(trim(x), '')
     else x end;
+-- A date parsed with a four-digit-year format (`parsed`) that had only two digits: parsed
+-- again with the two-digit-year formats (26 is 2026, 99 is 1999).
+create or replace temp macro lt_two_digit_year(parsed, x, formats) as case
+    when parsed < timestamp '0100-01-01' then coalesce(try_strptime(x, formats), parsed)
+    else parsed end;
 create or replace temp macro lt_norm(x) as regexp_replace(
     replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
     '[^0-9a-z]+', '', 'g');
@@ -63,13 +66,27 @@ create or replace temp macro lt_percent(x) as case
 
 
 def formats(dayfirst: bool, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The strptime formats tried, in order, for a text date that is not ISO."""
+    """The strptime formats tried, in order, for a text date that is not ISO. Month first,
+    only the numeric months swap places with the day: `3 Nov 2026` reads the same either way."""
     if dayfirst:
         return (*extra, *DAY_FIRST_FORMATS, *ISO_FORMATS)
     swapped = tuple(
-        fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m") for fmt in DAY_FIRST_FORMATS
+        fmt
+        if "%b" in fmt or "%B" in fmt
+        else fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m")
+        for fmt in DAY_FIRST_FORMATS
     )
     return (*extra, *swapped, *ISO_FORMATS)
+
+
+def two_digit_year_formats(fmts: Iterable[str]) -> tuple[str, ...]:
+    """The formats that end a date with a four-digit year, with a two-digit one instead
+    (`%d/%m/%y`), in the same order. ISO formats, which start with the year, are left out."""
+    return tuple(
+        dict.fromkeys(
+            fmt.replace("%Y", "%y") for fmt in fmts if "%Y" in fmt and not fmt.startswith("%Y")
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,10 @@ class RowChecks:
         self.milestone_labels = milestone_labels
         self.mapping = mapping
         self.dayfirst = dayfirst
+        # How the messages ask for a date, and show one: the way the file's dates read.
+        self.date_shape, self.date_strftime = (
+            ("dd/mm/yyyy", "%d/%m/%Y") if dayfirst else ("mm/dd/yyyy", "%m/%d/%Y")
+        )
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
         # Source columns (SQL) whose dates are mostly ISO text: see `looks_iso`.
         self.iso_texts: set[str] = set()
@@ -116,21 +137,27 @@ class RowChecks:
             # first. The same format wins as in the list's order: a string that starts with
             # a four-digit year cannot match a format that starts with a day or a month.
             ordered = sorted(ordered, key=lambda fmt: fmt not in ISO_FORMATS)
-        fmts = "[" + ", ".join(sql_literal(fmt) for fmt in ordered) + "]"
+        parsed = f"try_strptime({text}, {_sql_list(ordered)})"
+        if two_digit := two_digit_year_formats(ordered):
+            # `%Y` takes 26 for the year 26, so 03/11/26 matches a four-digit-year format
+            # first; trying the `%y` formats first instead would cost every four-digit date a
+            # failed parse (ten times a successful one). Only a date before the year 100 is
+            # parsed again, and keeps that year when no `%y` format fits (0026: a typo).
+            parsed = f"lt_two_digit_year({parsed}, {text}, {_sql_list(two_digit)})"
         # The formats first: a failing cast costs far more than a failing format. The cast
         # catches the rest of ISO 8601 (fractions, time zones).
         iso = f"try_cast({text} as {target})"
         if target == "date":
             iso = f"coalesce({iso}, try_cast(try_cast({text} as timestamp) as date))"
-        return f"coalesce(cast(try_strptime({text}, {fmts}) as {target}), {iso})"
+        return f"coalesce(cast({parsed} as {target}), {iso})"
 
     def plausible(self, value: str, label: str) -> str:
         """A problem when a date is before 2000 or years ahead: almost always a typo."""
         return (
             f"case when {value} not between date '{EARLIEST_PLAUSIBLE}' and current_date"
             f" + interval {YEARS_AHEAD_PLAUSIBLE} year then {sql_literal(label)} || ' '"
-            f" || strftime({value}, '%d/%m/%Y') || ' is implausible (before 2000 or more than"
-            f" {YEARS_AHEAD_PLAUSIBLE} years ahead): check the year' end"
+            f" || strftime({value}, {sql_literal(self.date_strftime)}) || ' is implausible"
+            f" (before 2000 or more than {YEARS_AHEAD_PLAUSIBLE} years ahead): check the year' end"
         )
 
     def _value_map(self, field: Field, text: str, vocabulary: dict[str, str]) -> str:
@@ -162,7 +189,7 @@ class RowChecks:
             value = self._date(text, field.type)
             unparsed = (
                 f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
-                f" date: write it as dd/mm/yyyy (or yyyy-mm-dd)' end"
+                f" date: write it as {self.date_shape} (or yyyy-mm-dd)' end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
@@ -212,8 +239,8 @@ class RowChecks:
         label = sql_literal(self.milestone_labels[code])
         problem = (
             f"case when {text} is not null and not t_{code} and m_{code} is null then {label}"
-            f" || ' holds ''' || {text} || ''', which is neither a date (dd/mm/yyyy) nor a tick"
-            f" (Y, ✓)' end"
+            f" || ' holds ''' || {text} || ''', which is neither a date ({self.date_shape})"
+            " nor a tick (Y, ✓)' end"
         )
         return value, is_tick, problem
 
@@ -222,6 +249,10 @@ def looks_iso(sample: Iterable[str | None]) -> bool:
     """Whether most of a column's sampled values are ISO dates (yyyy-mm-dd...)."""
     values = [value for value in sample if value and value.strip()]
     return sum(bool(ISO_TEXT.match(value)) for value in values) * 2 > len(values) > 0
+
+
+def _sql_list(texts: Iterable[str]) -> str:
+    return "[" + ", ".join(sql_literal(text) for text in texts) + "]"
 
 
 def _first(*problems: str | None) -> str | None:

@@ -1,0 +1,125 @@
+"""Values as real exports write them load as what they mean, or are rejected saying how to
+write them; never loaded wrong: European money, text months and two-digit years, ticks and
+"not reached" cells, and the invisible characters around a value."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.loader import LoadResult, connect, load_files
+from leadtrack.settings import Settings
+
+
+def load_one(
+    settings: Settings, path: Path, **options: object
+) -> tuple[LoadResult, duckdb.DuckDBPyConnection]:
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue, **options)  # type: ignore[arg-type]
+    return result, con
+
+
+def rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
+    return con.execute(
+        "select source_row, reason from raw.rejected_rows order by source_row"
+    ).fetchall()
+
+
+def leads(con: duckdb.DuckDBPyConnection, columns: str) -> list[tuple]:
+    return con.execute(f"select {columns} from raw.leads order by _source_row").fetchall()
+
+
+# Dates ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_a_text_month_reads_the_same_day_first_or_month_first(
+    settings: Settings, tmp_path: Path, dayfirst: bool
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\n"
+        "L0,3 Nov 2026,Priya\n"
+        "L1,03-Nov-2026,Priya\n"
+        "L2,3 November 2026,Priya\n"
+    )
+    result, con = load_one(settings, path, dayfirst=dayfirst)
+    assert result.rows_loaded == 3
+    assert leads(con, "created_date") == [(date(2026, 11, 3),)] * 3
+
+
+def test_month_first_messages_ask_for_month_first_dates(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\nL0,11/03/2026,Priya\nL1,soon,Priya\nL2,12/25/2090,Priya\n"
+    )
+    _, con = load_one(settings, path, dayfirst=False)
+    assert leads(con, "created_date") == [(date(2026, 11, 3),)]
+    assert rejects(con) == [
+        (3, "Date generated 'soon' is not a date: write it as mm/dd/yyyy (or yyyy-mm-dd)"),
+        (
+            4,
+            "Date generated 12/25/2090 is implausible (before 2000 or more than 3 years"
+            " ahead): check the year",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_two_digit_years_are_this_century_and_four_digits_still_win(
+    settings: Settings, tmp_path: Path, dayfirst: bool
+) -> None:
+    numeric = (
+        ("3/11/26", "03/11/2026", "03/11/1999", "3/11/99")
+        if dayfirst
+        else (
+            "11/3/26",
+            "11/03/2026",
+            "11/03/1999",
+            "11/3/99",
+        )
+    )
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\n"
+        f"L0,{numeric[0]},Priya\n"
+        "L1,3-Nov-26,Priya\n"
+        "L2,3 Nov 26,Priya\n"
+        f"L3,{numeric[1]},Priya\n"
+        f"L4,{numeric[2]},Priya\n"  # four digits: 1999, not 2019 nor 1920
+        f"L5,{numeric[3]},Priya\n"  # two digits: 1999 too
+        "L6,03-Nov-0026,Priya\n"  # a typo for 2026: said so, not guessed
+    )
+    result, con = load_one(settings, path, dayfirst=dayfirst)
+    assert leads(con, "lead_id, created_date") == [
+        (f"L{number}", date(2026, 11, 3)) for number in range(4)
+    ]
+    shown = "03/11" if dayfirst else "11/03"
+    assert rejects(con) == [
+        (
+            row,
+            f"Date generated {shown}/{year} is implausible (before 2000 or more than 3 years"
+            " ahead): check the year",
+        )
+        for row, year in ((6, "1999"), (7, "1999"), (8, "0026"))
+    ]
+
+
+def test_a_call_logged_with_a_two_digit_year(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Call ID,Lead ID,Consultant,Date/Time,Outcome,Call back on\n"
+        "C1,L1,Priya,3/11/26 10:00,Connected,10/11/26\n"
+        "C2,L1,Priya,03/11/2026 11:30,Connected,\n"
+    )
+    result, con = load_one(settings, path)
+    assert result.rows_loaded == 2, rejects(con)
+    assert con.execute(
+        "select called_at, callback_date from raw.calls order by _source_row"
+    ).fetchall() == [
+        (datetime(2026, 11, 3, 10, 0), date(2026, 11, 10)),
+        (datetime(2026, 11, 3, 11, 30), None),
+    ]
