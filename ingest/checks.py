@@ -33,7 +33,23 @@ DAY_FIRST_FORMATS = (
     "%d %b %Y %H:%M",
     "%d.%m.%Y %H:%M",
 )
-TICKS = ("y", "yes", "x", "✓", "✔", "✅", "tick", "done", "true", "reached")
+# A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
+# keyboard or Excel's emoji picker writes it.
+EMOJI_STYLE = "\ufe0f"
+TICK_SYMBOLS = ("✓", "✔", "✅", "☑")
+# A tracker's milestone cell that says the milestone was reached, on a date it does not give.
+TICKS = (
+    *("y", "yes", "x", "tick", "done", "true", "reached"),
+    *TICK_SYMBOLS,
+    *(symbol + EMOJI_STYLE for symbol in TICK_SYMBOLS),
+)
+# ... and one that says it was not reached, as a blank cell does (☒ is a crossed-out box).
+NOT_REACHED_SYMBOLS = ("☒", "❌")
+NOT_REACHED = (
+    *("n", "no", "false", "0", "-", "n/a", "na", "not yet"),
+    *NOT_REACHED_SYMBOLS,
+    *(symbol + EMOJI_STYLE for symbol in NOT_REACHED_SYMBOLS),
+)
 # A format that starts with a day or a month (one or two digits) and then a separator.
 DAY_OR_MONTH_FIRST = re.compile(r"%-?[dme][^0-9A-Za-z%]")
 ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
@@ -226,21 +242,23 @@ class RowChecks:
 
     def milestone_cell(self, code: str, text: str) -> tuple[str, str, str]:
         """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL over the typed
-        columns `m_<code>` and `t_<code>`)."""
-        ticks = ", ".join(sql_literal(tick) for tick in TICKS)
-        # Only short text can be a tick (lower() keeps the number of characters): dates are
-        # not lowered.
-        longest = max(len(tick) for tick in TICKS)
-        is_tick = (
-            f"coalesce(case when length({text}) <= {longest} then lower({text}) in ({ticks}) end,"
-            " false)"
+        columns `m_<code>` and `t_<code>`). A word that says the milestone was not reached
+        (`NOT_REACHED`) is no milestone and no problem, as a blank cell."""
+        # Only short text can be a tick or such a word (lower() keeps the number of
+        # characters): dates are not lowered.
+        longest = max(len(word) for word in (*TICKS, *NOT_REACHED))
+        word = f"case when length({text}) <= {longest} then lower({text}) end"
+        is_tick = f"coalesce({word} in ({_sql_items(TICKS)}), false)"
+        value = (
+            f"case when {word} in ({_sql_items((*TICKS, *NOT_REACHED))}) then null"
+            f" else {self._date(text, 'date')} end"
         )
-        value = f"case when not {is_tick} then {self._date(text, 'date')} end"
         label = sql_literal(self.milestone_labels[code])
         problem = (
-            f"case when {text} is not null and not t_{code} and m_{code} is null then {label}"
+            f"case when {text} is not null and not t_{code} and m_{code} is null"
+            f" and ({word} in ({_sql_items(NOT_REACHED)})) is not true then {label}"
             f" || ' holds ''' || {text} || ''', which is neither a date ({self.date_shape})"
-            " nor a tick (Y, ✓)' end"
+            " nor a tick (Y, ✓): leave it blank if the milestone is not reached' end"
         )
         return value, is_tick, problem
 
@@ -251,8 +269,12 @@ def looks_iso(sample: Iterable[str | None]) -> bool:
     return sum(bool(ISO_TEXT.match(value)) for value in values) * 2 > len(values) > 0
 
 
+def _sql_items(texts: Iterable[str]) -> str:
+    return ", ".join(sql_literal(text) for text in texts)
+
+
 def _sql_list(texts: Iterable[str]) -> str:
-    return "[" + ", ".join(sql_literal(text) for text in texts) + "]"
+    return f"[{_sql_items(texts)}]"
 
 
 def _first(*problems: str | None) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import xlsxwriter
 
 from ingest.loader import LoadResult, connect, load_files
 from leadtrack.settings import Settings
@@ -93,7 +94,7 @@ def test_two_digit_years_are_this_century_and_four_digits_still_win(
         f"L5,{numeric[3]},Priya\n"  # two digits: 1999 too
         "L6,03-Nov-0026,Priya\n"  # a typo for 2026: said so, not guessed
     )
-    result, con = load_one(settings, path, dayfirst=dayfirst)
+    _, con = load_one(settings, path, dayfirst=dayfirst)
     assert leads(con, "lead_id, created_date") == [
         (f"L{number}", date(2026, 11, 3)) for number in range(4)
     ]
@@ -123,3 +124,56 @@ def test_a_call_logged_with_a_two_digit_year(settings: Settings, tmp_path: Path)
         (datetime(2026, 11, 3, 10, 0), date(2026, 11, 10)),
         (datetime(2026, 11, 3, 11, 30), None),
     ]
+
+
+# Tracker milestone cells ------------------------------------------------------------------
+
+MILESTONE_EVENTS = (
+    "select lead_id, milestone, event_date, is_date_unknown from raw.milestone_events"
+    " order by lead_id, milestone"
+)
+
+
+def test_ticks_and_not_reached_words_in_a_tracker(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,CVs received,Interviews arranged\n"
+        "L1,03/11/2026,Priya,Y,N\n"
+        "L2,03/11/2026,Priya,x,No\n"
+        "L3,03/11/2026,Priya,TRUE,FALSE\n"
+        "L4,03/11/2026,Priya,\u2714\ufe0f,-\n"  # ✔️: the emoji form of ✔
+        "L5,03/11/2026,Priya,\u2611,n/a\n"  # ☑
+        "L6,03/11/2026,Priya,Yes,0\n"
+        "L7,03/11/2026,Priya,04/11/2026,Not yet\n"
+        "L8,03/11/2026,Priya,\u2612,NA\n"  # ☒: a crossed-out box
+        "L9,03/11/2026,Priya,maybe,\n",
+        encoding="utf-8",
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (8, 1)
+    assert con.execute(MILESTONE_EVENTS).fetchall() == [
+        *((f"L{number}", "cvs_received", None, True) for number in range(1, 7)),
+        ("L7", "cvs_received", date(2026, 11, 4), False),
+    ]
+    assert rejects(con) == [
+        (
+            10,
+            "CVs received holds 'maybe', which is neither a date (dd/mm/yyyy) nor a tick"
+            " (Y, ✓): leave it blank if the milestone is not reached",
+        )
+    ]
+
+
+def test_a_workbooks_true_and_false_cells_are_reached_and_not(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "tracker.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["Ref", "Date generated", "Consultant", "CVs received", "Start date"])
+    sheet.write_row(1, 0, ["L1", "03/11/2026", "Priya", True, False])
+    sheet.write_row(2, 0, ["L2", "03/11/2026", "Priya", False, 0])
+    workbook.close()
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0), rejects(con)
+    assert con.execute(MILESTONE_EVENTS).fetchall() == [("L1", "cvs_received", None, True)]
