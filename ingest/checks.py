@@ -56,13 +56,26 @@ ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 
-MACROS = r"""
--- A value trimmed of spaces (trim removes Unicode space separators), blank as null. Only
--- values that can need it are trimmed: trimming copies the text, and an ASCII value that
--- neither starts nor ends with a space is already trimmed.
+# What a value is trimmed of: the Unicode space separators (all DuckDB's trim() removes),
+# tabs and line breaks, the line and paragraph separators, and the zero-width spaces that
+# text copied from a web page or a PDF brings along.
+BLANKS = (
+    " \t\n\v\f\r\u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200C)))  # en quad .. hair space, zero-width space
+    + "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
+
+MACROS = (
+    f"""
+-- A value trimmed of BLANKS, blank as null. Only values that can need it are trimmed:
+-- trimming copies the text, and an ASCII value whose first and last characters are
+-- printable is already trimmed.
 create or replace temp macro lt_text(x) as case
-    when x < '!' or ends_with(x, ' ') or strlen(x) != length(x) then nullif(trim(x), '')
+    when x < '!' or x[-1] < '!' or strlen(x) != length(x)
+    then nullif(trim(x, {sql_literal(BLANKS)}), '')
     else x end;
+"""
+    + r"""
 -- A date parsed with a four-digit-year format (`parsed`) that had only two digits: parsed
 -- again with the two-digit-year formats (26 is 2026, 99 is 1999).
 create or replace temp macro lt_two_digit_year(parsed, x, formats) as case
@@ -79,6 +92,7 @@ create or replace temp macro lt_percent(x) as case
     when try_cast(x as double) <= 1 then try_cast(x as double) * 100
     else try_cast(x as decimal(7, 3)) end;
 """
+)
 
 
 def formats(dayfirst: bool, extra: tuple[str, ...] = ()) -> tuple[str, ...]:

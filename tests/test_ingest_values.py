@@ -177,3 +177,43 @@ def test_a_workbooks_true_and_false_cells_are_reached_and_not(
     result, con = load_one(settings, path)
     assert (result.rows_loaded, result.rows_rejected) == (2, 0), rejects(con)
     assert con.execute(MILESTONE_EVENTS).fetchall() == [("L1", "cvs_received", None, True)]
+
+
+# Invisible characters ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_tabs_and_invisible_spaces_around_a_name_are_trimmed(
+    settings: Settings, tmp_path: Path, suffix: str
+) -> None:
+    """One consultant, however the export pads the name: a tab, a non-breaking space, a
+    zero-width space (copied from a web page), a line break in a quoted value."""
+    names = [
+        "Priya Shah\t",
+        "\tPriya Shah",
+        "Priya Shah\u00a0",
+        "\u200bPriya Shah\u200b",
+        "\ufeffPriya Shah",
+        "Priya Shah\r\n",
+        "\u00a0\u200b\t",  # nothing but blanks: a blank consultant
+    ]
+    rows = [[f"L{number}", "03/11/2026", name] for number, name in enumerate(names)]
+    path = tmp_path / f"leads{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            "Ref,Date generated,Consultant\n"
+            + "".join(f'{ref},{day},"{name}"\n' for ref, day, name in rows),
+            encoding="utf-8",
+        )
+    else:
+        workbook = xlsxwriter.Workbook(str(path))
+        sheet = workbook.add_worksheet()
+        for number, row in enumerate([["Ref", "Date generated", "Consultant"], *rows]):
+            sheet.write_row(number, 0, row)
+        workbook.close()
+    result, con = load_one(settings, path)
+    assert con.execute("select distinct consultant from raw.leads").fetchall() == [("Priya Shah",)]
+    assert result.rows_loaded == len(names) - 1
+    assert rejects(con) == [
+        (len(names) + 1, "Consultant is empty: fill it in (every row needs one)")
+    ]
