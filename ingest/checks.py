@@ -56,6 +56,15 @@ ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 
+# Money whose one dot is followed by three digits (52.000, €10.400): 52 pounds to three
+# decimals, or 52,000 written the European way. No amount has three decimals, so it reads as
+# thousands, but only in a column that shows the European way elsewhere (a decimal comma,
+# 45.000,00, or two dots, 1.250.000) and never the British one (45,000 or 45.50); else the row
+# is rejected, asking for 52000. A workbook's own number 896.525 arrives as this text too.
+MONEY_AMBIGUOUS = r"[1-9]\d{0,2}\.\d{3}"
+MONEY_EUROPEAN = r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}k?|\d{1,3}(\.\d{3}){2,}"
+MONEY_BRITISH = r"\d{1,3}(,\d{3})+(\.\d+)?k?|\d+\.(\d{1,2}|\d{4,})k?"
+
 # What a value is trimmed of: the Unicode space separators (all DuckDB's trim() removes),
 # tabs and line breaks, the line and paragraph separators, and the zero-width spaces that
 # text copied from a web page or a PDF brings along.
@@ -84,9 +93,23 @@ create or replace temp macro lt_two_digit_year(parsed, x, formats) as case
 create or replace temp macro lt_norm(x) as regexp_replace(
     replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
     '[^0-9a-z]+', '', 'g');
-create or replace temp macro lt_money(x) as try_cast(
-    regexp_replace(lower(x), '(£|\$|€|,|\s|gbp|k$)', '', 'g') as decimal(14, 2))
-    * case when lower(x) like '%k' then 1000 else 1 end;
+-- Money as written, without its currency and spaces (a space groups thousands: 52 000).
+create or replace temp macro lt_money_text(x) as
+    regexp_replace(lower(x), '£|\$|€|gbp|eur|usd|[\s\p{Z}]', '', 'g');
+-- An amount from that text: 45000, 45,000.50, 45k, 45.5k; 45.000,50 and 45,50 (a decimal
+-- comma); 52.000 only where `dot_groups` (see MONEY_AMBIGUOUS). Else null.
+create or replace temp macro lt_amount(s, dot_groups) as try_cast(case
+    when regexp_full_match(s, '"""
+    + MONEY_AMBIGUOUS
+    + r"""')
+        then case when dot_groups then replace(s, '.', '') end
+    when regexp_full_match(s, '(\d{1,3}(,\d{3})+|\d+)(\.\d+)?k?')
+        then replace(rtrim(s, 'k'), ',', '')
+    when regexp_full_match(s, '(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2})?k?')
+        then replace(replace(rtrim(s, 'k'), '.', ''), ',', '.')
+    end as decimal(18, 4)) * case when s like '%k' then 1000 else 1 end;
+create or replace temp macro lt_money(x, dot_groups) as
+    try_cast(lt_amount(lt_money_text(x), dot_groups) as decimal(14, 2));
 create or replace temp macro lt_percent(x) as case
     when x like '%\%%' escape '\' then try_cast(trim(replace(x, '%', '')) as decimal(7, 3))
     when try_cast(x as double) <= 1 then try_cast(x as double) * 100
@@ -150,6 +173,8 @@ class RowChecks:
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
         # Source columns (SQL) whose dates are mostly ISO text: see `looks_iso`.
         self.iso_texts: set[str] = set()
+        # Source columns (SQL) of money written the European way: see `MONEY_AMBIGUOUS`.
+        self.money_dot_groups: set[str] = set()
 
     @staticmethod
     def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -223,10 +248,15 @@ class RowChecks:
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
-            value = f"lt_money({text})"
+            value = f"lt_money({text}, {str(text in self.money_dot_groups).lower()})"
+            digits = f"lt_money_text({text})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0)"
-                f" then {shown} || ' is not an amount: write it like 45000 or £45,000' end"
+                f" then {shown} || case when regexp_full_match({digits},"
+                f" {sql_literal(MONEY_AMBIGUOUS)}) then ' could be ' || split_part({digits},"
+                f" '.', 1) || ' or ' || replace({digits}, '.', ',') || ': write it like '"
+                f" || replace({digits}, '.', '') || ' or £' || replace({digits}, '.', ',')"
+                " else ' is not an amount: write it like 45000 or £45,000' end end"
             )
             return CheckedColumn(value, bad)
         if field.type == "percent":
@@ -281,6 +311,24 @@ def looks_iso(sample: Iterable[str | None]) -> bool:
     """Whether most of a column's sampled values are ISO dates (yyyy-mm-dd...)."""
     values = [value for value in sample if value and value.strip()]
     return sum(bool(ISO_TEXT.match(value)) for value in values) * 2 > len(values) > 0
+
+
+def money_dot_groups(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: Iterable[str]
+) -> set[str]:
+    """The money columns of `relation` that write amounts the European way (45.000,00) and
+    never the British way (45,000 or 45.50), where 52.000 is therefore 52,000."""
+    columns = list(columns)
+    if not columns:
+        return set()
+    european, british = (sql_literal(pattern) for pattern in (MONEY_EUROPEAN, MONEY_BRITISH))
+    tests = ", ".join(
+        f"coalesce(bool_or(regexp_full_match(lt_money_text({column}), {european}))"
+        f" and not bool_or(regexp_full_match(lt_money_text({column}), {british})), false)"
+        for column in columns
+    )
+    (found,) = con.execute(f"select {tests} from {relation}").fetchall()
+    return {column for column, dot_groups in zip(columns, found, strict=True) if dot_groups}
 
 
 def _sql_items(texts: Iterable[str]) -> str:

@@ -5,6 +5,7 @@ write them; never loaded wrong: European money, text months and two-digit years,
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -31,6 +32,102 @@ def rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
 
 def leads(con: duckdb.DuckDBPyConnection, columns: str) -> list[tuple]:
     return con.execute(f"select {columns} from raw.leads order by _source_row").fetchall()
+
+
+# Money ------------------------------------------------------------------------------------
+
+
+def test_european_money_reads_as_written(settings: Settings, tmp_path: Path) -> None:
+    """A Windows-1252, semicolon-separated export from a European Excel: a decimal comma, dots
+    or spaces grouping thousands, the euro sign before or after."""
+    path = tmp_path / "leads.csv"
+    path.write_bytes(
+        "Ref;Date generated;Consultant;Salary;Fee\r\n"
+        "L1;03.11.2026;Priya;45.000,00 €;9.225,00\r\n"
+        "L2;04.11.2026;Priya;€52.000;10.400\r\n"
+        "L3;04.11.2026;Priya;52 000;10 400,50\r\n"
+        "L4;04.11.2026;Priya;1.250.000;\xa0€ 9\xa0000,5\r\n".encode("cp1252")
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0), rejects(con)
+    assert leads(con, "lead_id, salary, fee") == [
+        ("L1", Decimal("45000.00"), Decimal("9225.00")),
+        ("L2", Decimal("52000.00"), Decimal("10400.00")),
+        ("L3", Decimal("52000.00"), Decimal("10400.50")),
+        ("L4", Decimal("1250000.00"), Decimal("9000.50")),
+    ]
+
+
+def test_british_money_reads_as_before(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee\n"
+        'L1,03/11/2026,Priya,"£45,000",45k\n'
+        'L2,03/11/2026,Priya,"45,000.00","$50,000"\n'
+        "L3,03/11/2026,Priya,45000,45000.50\n"
+        "L4,03/11/2026,Priya,45.5k,4.125k\n"  # 4.125k was 4,130: rounded before the k
+        'L5,03/11/2026,Priya,GBP 45000,"1,234.567"\n'
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (5, 0), rejects(con)
+    assert leads(con, "salary, fee") == [
+        (Decimal("45000.00"), Decimal("45000.00")),
+        (Decimal("45000.00"), Decimal("50000.00")),
+        (Decimal("45000.00"), Decimal("45000.50")),
+        (Decimal("45500.00"), Decimal("4125.00")),
+        (Decimal("45000.00"), Decimal("1234.57")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "",  # nothing says which way the file writes money
+        '"£45,000"',  # the British way: 52.000 would be 52 pounds
+        '"45.000,00"',  # a decimal comma...
+    ],
+)
+def test_a_dot_before_three_digits_is_read_only_where_the_column_says_how(
+    settings: Settings, tmp_path: Path, other: str
+) -> None:
+    """52.000 is 52,000 in a column that writes money the European way, and is rejected,
+    never loaded as 52.00, where the column does not say or writes it the British way."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee\n"
+        "L1,03/11/2026,Priya,€52.000,\n"
+        f"L2,03/11/2026,Priya,{other},\n"
+        # ... but with a British amount in the same column, it cannot say
+        + ("L3,03/11/2026,Priya,45000.50,\n" if other == '"45.000,00"' else "")
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "lead_id") == [("L2",), *([("L3",)] * (other == '"45.000,00"'))]
+    assert rejects(con) == [
+        (2, "Salary '€52.000' could be 52 or 52,000: write it like 52000 or £52,000")
+    ]
+
+
+def test_a_dot_before_three_digits_in_a_european_column(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary\n"
+        "L1,03/11/2026,Priya,€52.000\n"
+        'L2,03/11/2026,Priya,"45,50"\n'  # a decimal comma: the European way
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "salary") == [(Decimal("52000.00"),), (Decimal("45.50"),)]
+
+
+@pytest.mark.parametrize("written", ["1.234,567", "1,000,50", "45.00.00", "-500", "lots"])
+def test_an_amount_that_reads_no_way_for_sure_is_rejected(
+    settings: Settings, tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(f'Ref,Date generated,Consultant,Salary\nL1,03/11/2026,Priya,"{written}"\n')
+    _, con = load_one(settings, path)
+    assert rejects(con) == [
+        (2, f"Salary '{written}' is not an amount: write it like 45000 or £45,000")
+    ]
 
 
 # Dates ------------------------------------------------------------------------------------
