@@ -56,11 +56,12 @@ ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 
-# Money whose one dot is followed by three digits (52.000, €10.400): 52 pounds to three
-# decimals, or 52,000 written the European way. No amount has three decimals, so it reads as
-# thousands, but only in a column that shows the European way elsewhere (a decimal comma,
-# 45.000,00, or two dots, 1.250.000) and never the British one (45,000 or 45.50); else the row
-# is rejected, asking for 52000. A workbook's own number 896.525 arrives as this text too.
+# Money whose one dot is followed by three digits (€52.000, 10.400): 52 to three decimals, or
+# 52,000 written the European way. No amount has three decimals, so it reads as thousands,
+# but only in a column that writes money the European way elsewhere (a decimal comma,
+# 45.000,00, or two dots, 1.250.000) and never the British way (45,000 or 45.50); else the
+# row is rejected, asking for 52000. (Not per value: a workbook's own number 896.525, a fee
+# worked out by a formula, arrives as the same text.)
 MONEY_AMBIGUOUS = r"[1-9]\d{0,2}\.\d{3}"
 MONEY_EUROPEAN = r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}k?|\d{1,3}(\.\d{3}){2,}"
 MONEY_BRITISH = r"\d{1,3}(,\d{3})+(\.\d+)?k?|\d+\.(\d{1,2}|\d{4,})k?"

@@ -8,31 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import xlsxwriter
 
-from ingest.loader import LoadResult, connect, load_files
 from leadtrack.settings import Settings
-
-
-def load_one(
-    settings: Settings, path: Path, **options: object
-) -> tuple[LoadResult, duckdb.DuckDBPyConnection]:
-    con = connect(settings.warehouse)
-    (result,) = load_files(con, [path], settings.catalogue, **options)  # type: ignore[arg-type]
-    return result, con
-
-
-def rejects(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]:
-    return con.execute(
-        "select source_row, reason from raw.rejected_rows order by source_row"
-    ).fetchall()
-
-
-def leads(con: duckdb.DuckDBPyConnection, columns: str) -> list[tuple]:
-    return con.execute(f"select {columns} from raw.leads order by _source_row").fetchall()
-
+from tests.test_ingest import leads, load_one, rejects
 
 # Money ------------------------------------------------------------------------------------
 
