@@ -19,57 +19,128 @@ from ingest.mapping import Mapping
 from ingest.source import sql_literal
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+# A two-digit year (03/11/26) is read by the same formats: see `RowChecks._date`.
 DAY_FIRST_FORMATS = (
     "%d/%m/%Y",
-    "%d/%m/%y",
     "%d-%m-%Y",
     "%d.%m.%Y",
     "%d %b %Y",
     "%d %B %Y",
     "%d-%b-%Y",
-    "%d-%b-%y",
     "%d/%m/%Y %H:%M",
     "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%y %H:%M",
     "%d-%m-%Y %H:%M",
     "%d %b %Y %H:%M",
     "%d.%m.%Y %H:%M",
 )
-TICKS = ("y", "yes", "x", "✓", "✔", "✅", "tick", "done", "true", "reached")
+# A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
+# keyboard or Excel's emoji picker writes it.
+EMOJI_STYLE = "\ufe0f"
+TICK_SYMBOLS = ("✓", "✔", "✅", "☑")
+# A tracker's milestone cell that says the milestone was reached, on a date it does not give.
+TICKS = (
+    *("y", "yes", "x", "tick", "done", "true", "reached"),
+    *TICK_SYMBOLS,
+    *(symbol + EMOJI_STYLE for symbol in TICK_SYMBOLS),
+)
+# ... and one that says it was not reached, as a blank cell does (☒ is a crossed-out box).
+NOT_REACHED_SYMBOLS = ("☒", "❌")
+NOT_REACHED = (
+    *("n", "no", "false", "0", "-", "n/a", "na", "not yet"),
+    *NOT_REACHED_SYMBOLS,
+    *(symbol + EMOJI_STYLE for symbol in NOT_REACHED_SYMBOLS),
+)
 # A format that starts with a day or a month (one or two digits) and then a separator.
 DAY_OR_MONTH_FIRST = re.compile(r"%-?[dme][^0-9A-Za-z%]")
 ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 
-MACROS = r"""
--- A value trimmed of spaces (trim removes Unicode space separators), blank as null. Only
--- values that can need it are trimmed: trimming copies the text, and an ASCII value that
--- neither starts nor ends with a space is already trimmed.
+# Money whose one dot is followed by three digits (€52.000, 10.400): 52 to three decimals, or
+# 52,000 written the European way. No amount has three decimals, so it reads as thousands,
+# but only in a column that writes money the European way elsewhere (a decimal comma,
+# 45.000,00, or two dots, 1.250.000) and never the British way (45,000 or 45.50); else the
+# row is rejected, asking for 52000. (Not per value: a workbook's own number 896.525, a fee
+# worked out by a formula, arrives as the same text.)
+MONEY_AMBIGUOUS = r"[1-9]\d{0,2}\.\d{3}"
+MONEY_EUROPEAN = r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}k?|\d{1,3}(\.\d{3}){2,}"
+MONEY_BRITISH = r"\d{1,3}(,\d{3})+(\.\d+)?k?|\d+\.(\d{1,2}|\d{4,})k?"
+
+# What a value is trimmed of: the Unicode space separators (all DuckDB's trim() removes),
+# tabs and line breaks, the line and paragraph separators, and the zero-width spaces that
+# text copied from a web page or a PDF brings along.
+BLANKS = (
+    " \t\n\v\f\r\u00a0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200C)))  # en quad .. hair space, zero-width space
+    + "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
+
+MACROS = (
+    f"""
+-- A value trimmed of BLANKS, blank as null. Only values that can need it are trimmed:
+-- trimming copies the text, and an ASCII value whose first and last characters are
+-- printable is already trimmed.
 create or replace temp macro lt_text(x) as case
-    when x < '!' or ends_with(x, ' ') or strlen(x) != length(x) then nullif(trim(x), '')
+    when x < '!' or x[-1] < '!' or strlen(x) != length(x)
+    then nullif(trim(x, {sql_literal(BLANKS)}), '')
     else x end;
+"""
+    + r"""
+-- A date parsed with a four-digit-year format (`parsed`) that had only two digits: parsed
+-- again with the two-digit-year formats (26 is 2026, 99 is 1999).
+create or replace temp macro lt_two_digit_year(parsed, x, formats) as case
+    when parsed < timestamp '0100-01-01' then coalesce(try_strptime(x, formats), parsed)
+    else parsed end;
 create or replace temp macro lt_norm(x) as regexp_replace(
     replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
     '[^0-9a-z]+', '', 'g');
-create or replace temp macro lt_money(x) as try_cast(
-    regexp_replace(lower(x), '(£|\$|€|,|\s|gbp|k$)', '', 'g') as decimal(14, 2))
-    * case when lower(x) like '%k' then 1000 else 1 end;
+-- Money as written, without its currency and spaces (a space groups thousands: 52 000).
+create or replace temp macro lt_money_text(x) as
+    regexp_replace(lower(x), '£|\$|€|gbp|eur|usd|[\s\p{Z}]', '', 'g');
+-- An amount from that text: 45000, 45,000.50, 45k, 45.5k; 45.000,50 and 45,50 (a decimal
+-- comma); 52.000 only where `dot_groups` (see MONEY_AMBIGUOUS). Else null.
+create or replace temp macro lt_amount(s, dot_groups) as try_cast(case
+    when regexp_full_match(s, '"""
+    + MONEY_AMBIGUOUS
+    + r"""')
+        then case when dot_groups then replace(s, '.', '') end
+    when regexp_full_match(s, '(\d{1,3}(,\d{3})+|\d+)(\.\d+)?k?')
+        then replace(rtrim(s, 'k'), ',', '')
+    when regexp_full_match(s, '(\d{1,3}(\.\d{3})+|\d+)(,\d{1,2})?k?')
+        then replace(replace(rtrim(s, 'k'), '.', ''), ',', '.')
+    end as decimal(18, 4)) * case when s like '%k' then 1000 else 1 end;
+create or replace temp macro lt_money(x, dot_groups) as
+    try_cast(lt_amount(lt_money_text(x), dot_groups) as decimal(14, 2));
 create or replace temp macro lt_percent(x) as case
     when x like '%\%%' escape '\' then try_cast(trim(replace(x, '%', '')) as decimal(7, 3))
     when try_cast(x as double) <= 1 then try_cast(x as double) * 100
     else try_cast(x as decimal(7, 3)) end;
 """
+)
 
 
 def formats(dayfirst: bool, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
-    """The strptime formats tried, in order, for a text date that is not ISO."""
+    """The strptime formats tried, in order, for a text date that is not ISO. Month first,
+    only the numeric months swap places with the day: `3 Nov 2026` reads the same either way."""
     if dayfirst:
         return (*extra, *DAY_FIRST_FORMATS, *ISO_FORMATS)
     swapped = tuple(
-        fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m") for fmt in DAY_FIRST_FORMATS
+        fmt
+        if "%b" in fmt or "%B" in fmt
+        else fmt.replace("%d", "%_").replace("%m", "%d").replace("%_", "%m")
+        for fmt in DAY_FIRST_FORMATS
     )
     return (*extra, *swapped, *ISO_FORMATS)
+
+
+def two_digit_year_formats(fmts: Iterable[str]) -> tuple[str, ...]:
+    """The formats that end a date with a four-digit year, with a two-digit one instead
+    (`%d/%m/%y`), in the same order. ISO formats, which start with the year, are left out."""
+    return tuple(
+        dict.fromkeys(
+            fmt.replace("%Y", "%y") for fmt in fmts if "%Y" in fmt and not fmt.startswith("%Y")
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -96,9 +167,15 @@ class RowChecks:
         self.milestone_labels = milestone_labels
         self.mapping = mapping
         self.dayfirst = dayfirst
+        # How the messages ask for a date, and show one: the way the file's dates read.
+        self.date_shape, self.date_strftime = (
+            ("dd/mm/yyyy", "%d/%m/%Y") if dayfirst else ("mm/dd/yyyy", "%m/%d/%Y")
+        )
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
         # Source columns (SQL) whose dates are mostly ISO text: see `looks_iso`.
         self.iso_texts: set[str] = set()
+        # Source columns (SQL) of money written the European way: see `MONEY_AMBIGUOUS`.
+        self.money_dot_groups: set[str] = set()
 
     @staticmethod
     def install_macros(con: duckdb.DuckDBPyConnection) -> None:
@@ -116,21 +193,27 @@ class RowChecks:
             # first. The same format wins as in the list's order: a string that starts with
             # a four-digit year cannot match a format that starts with a day or a month.
             ordered = sorted(ordered, key=lambda fmt: fmt not in ISO_FORMATS)
-        fmts = "[" + ", ".join(sql_literal(fmt) for fmt in ordered) + "]"
+        parsed = f"try_strptime({text}, {_sql_list(ordered)})"
+        if two_digit := two_digit_year_formats(ordered):
+            # `%Y` takes 26 for the year 26, so 03/11/26 matches a four-digit-year format
+            # first; trying the `%y` formats first instead would cost every four-digit date a
+            # failed parse (ten times a successful one). Only a date before the year 100 is
+            # parsed again, and keeps that year when no `%y` format fits (0026: a typo).
+            parsed = f"lt_two_digit_year({parsed}, {text}, {_sql_list(two_digit)})"
         # The formats first: a failing cast costs far more than a failing format. The cast
         # catches the rest of ISO 8601 (fractions, time zones).
         iso = f"try_cast({text} as {target})"
         if target == "date":
             iso = f"coalesce({iso}, try_cast(try_cast({text} as timestamp) as date))"
-        return f"coalesce(cast(try_strptime({text}, {fmts}) as {target}), {iso})"
+        return f"coalesce(cast({parsed} as {target}), {iso})"
 
     def plausible(self, value: str, label: str) -> str:
         """A problem when a date is before 2000 or years ahead: almost always a typo."""
         return (
             f"case when {value} not between date '{EARLIEST_PLAUSIBLE}' and current_date"
             f" + interval {YEARS_AHEAD_PLAUSIBLE} year then {sql_literal(label)} || ' '"
-            f" || strftime({value}, '%d/%m/%Y') || ' is implausible (before 2000 or more than"
-            f" {YEARS_AHEAD_PLAUSIBLE} years ahead): check the year' end"
+            f" || strftime({value}, {sql_literal(self.date_strftime)}) || ' is implausible"
+            f" (before 2000 or more than {YEARS_AHEAD_PLAUSIBLE} years ahead): check the year' end"
         )
 
     def _value_map(self, field: Field, text: str, vocabulary: dict[str, str]) -> str:
@@ -162,14 +245,19 @@ class RowChecks:
             value = self._date(text, field.type)
             unparsed = (
                 f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
-                f" date: write it as dd/mm/yyyy (or yyyy-mm-dd)' end"
+                f" date: write it as {self.date_shape} (or yyyy-mm-dd)' end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
-            value = f"lt_money({text})"
+            value = f"lt_money({text}, {str(text in self.money_dot_groups).lower()})"
+            digits = f"lt_money_text({text})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0)"
-                f" then {shown} || ' is not an amount: write it like 45000 or £45,000' end"
+                f" then {shown} || case when regexp_full_match({digits},"
+                f" {sql_literal(MONEY_AMBIGUOUS)}) then ' could be ' || split_part({digits},"
+                f" '.', 1) || ' or ' || replace({digits}, '.', ',') || ': write it like '"
+                f" || replace({digits}, '.', '') || ' or £' || replace({digits}, '.', ',')"
+                " else ' is not an amount: write it like 45000 or £45,000' end end"
             )
             return CheckedColumn(value, bad)
         if field.type == "percent":
@@ -199,21 +287,23 @@ class RowChecks:
 
     def milestone_cell(self, code: str, text: str) -> tuple[str, str, str]:
         """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL over the typed
-        columns `m_<code>` and `t_<code>`)."""
-        ticks = ", ".join(sql_literal(tick) for tick in TICKS)
-        # Only short text can be a tick (lower() keeps the number of characters): dates are
-        # not lowered.
-        longest = max(len(tick) for tick in TICKS)
-        is_tick = (
-            f"coalesce(case when length({text}) <= {longest} then lower({text}) in ({ticks}) end,"
-            " false)"
+        columns `m_<code>` and `t_<code>`). A word that says the milestone was not reached
+        (`NOT_REACHED`) is no milestone and no problem, as a blank cell."""
+        # Only short text can be a tick or such a word (lower() keeps the number of
+        # characters): dates are not lowered.
+        longest = max(len(word) for word in (*TICKS, *NOT_REACHED))
+        word = f"case when length({text}) <= {longest} then lower({text}) end"
+        is_tick = f"coalesce({word} in ({_sql_items(TICKS)}), false)"
+        value = (
+            f"case when {word} in ({_sql_items((*TICKS, *NOT_REACHED))}) then null"
+            f" else {self._date(text, 'date')} end"
         )
-        value = f"case when not {is_tick} then {self._date(text, 'date')} end"
         label = sql_literal(self.milestone_labels[code])
         problem = (
-            f"case when {text} is not null and not t_{code} and m_{code} is null then {label}"
-            f" || ' holds ''' || {text} || ''', which is neither a date (dd/mm/yyyy) nor a tick"
-            f" (Y, ✓)' end"
+            f"case when {text} is not null and not t_{code} and m_{code} is null"
+            f" and ({word} in ({_sql_items(NOT_REACHED)})) is not true then {label}"
+            f" || ' holds ''' || {text} || ''', which is neither a date ({self.date_shape})"
+            " nor a tick (Y, ✓): leave it blank if the milestone is not reached' end"
         )
         return value, is_tick, problem
 
@@ -222,6 +312,32 @@ def looks_iso(sample: Iterable[str | None]) -> bool:
     """Whether most of a column's sampled values are ISO dates (yyyy-mm-dd...)."""
     values = [value for value in sample if value and value.strip()]
     return sum(bool(ISO_TEXT.match(value)) for value in values) * 2 > len(values) > 0
+
+
+def money_dot_groups(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: Iterable[str]
+) -> set[str]:
+    """The money columns of `relation` that write amounts the European way (45.000,00) and
+    never the British way (45,000 or 45.50), where 52.000 is therefore 52,000."""
+    columns = list(columns)
+    if not columns:
+        return set()
+    european, british = (sql_literal(pattern) for pattern in (MONEY_EUROPEAN, MONEY_BRITISH))
+    tests = ", ".join(
+        f"coalesce(bool_or(regexp_full_match(lt_money_text({column}), {european}))"
+        f" and not bool_or(regexp_full_match(lt_money_text({column}), {british})), false)"
+        for column in columns
+    )
+    (found,) = con.execute(f"select {tests} from {relation}").fetchall()
+    return {column for column, dot_groups in zip(columns, found, strict=True) if dot_groups}
+
+
+def _sql_items(texts: Iterable[str]) -> str:
+    return ", ".join(sql_literal(text) for text in texts)
+
+
+def _sql_list(texts: Iterable[str]) -> str:
+    return f"[{_sql_items(texts)}]"
 
 
 def _first(*problems: str | None) -> str | None:

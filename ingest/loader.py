@@ -29,7 +29,7 @@ from ingest.catalogue import (
     read_catalogue,
     read_catalogue_frame,
 )
-from ingest.checks import RowChecks, looks_iso
+from ingest.checks import RowChecks, looks_iso, money_dot_groups
 from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
@@ -645,6 +645,15 @@ def _check(
             for index, column in enumerate(date_columns)
             if looks_iso(row[index] for row in sample)
         }
+    checks.money_dot_groups = money_dot_groups(
+        con,
+        source.relation,
+        (
+            column
+            for name, column in columns.fields.items()
+            if contract.field(name).type == "money" and not column.startswith("const:")
+        ),
+    )
     values, problems = [], []
     for field in contract.fields:
         if field.name not in columns.fields:

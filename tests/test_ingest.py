@@ -254,7 +254,7 @@ def test_tracker_ticks_are_reached_on_an_unknown_date(settings: Settings, tmp_pa
         (
             3,
             "Interviews booked holds 'maybe', which is neither a date (dd/mm/yyyy) nor a tick"
-            " (Y, ✓)",
+            " (Y, ✓): leave it blank if the milestone is not reached",
         )
     ]
 

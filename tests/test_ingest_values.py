@@ -1,0 +1,296 @@
+"""Values as real exports write them load as what they mean, or are rejected saying how to
+write them; never loaded wrong: European money, text months and two-digit years, ticks and
+"not reached" cells, and the invisible characters around a value."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from leadtrack.settings import Settings
+from tests.test_ingest import leads, load_one, rejects
+
+# Money ------------------------------------------------------------------------------------
+
+
+def test_european_money_reads_as_written(settings: Settings, tmp_path: Path) -> None:
+    """A Windows-1252, semicolon-separated export from a European Excel: a decimal comma, dots
+    or spaces grouping thousands, the euro sign before or after."""
+    path = tmp_path / "leads.csv"
+    path.write_bytes(
+        "Ref;Date generated;Consultant;Salary;Fee\r\n"
+        "L1;03.11.2026;Priya;45.000,00 €;9.225,00\r\n"
+        "L2;04.11.2026;Priya;€52.000;10.400\r\n"
+        "L3;04.11.2026;Priya;52 000;10 400,50\r\n"
+        "L4;04.11.2026;Priya;1.250.000;\xa0€ 9\xa0000,5\r\n".encode("cp1252")
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (4, 0), rejects(con)
+    assert leads(con, "lead_id, salary, fee") == [
+        ("L1", Decimal("45000.00"), Decimal("9225.00")),
+        ("L2", Decimal("52000.00"), Decimal("10400.00")),
+        ("L3", Decimal("52000.00"), Decimal("10400.50")),
+        ("L4", Decimal("1250000.00"), Decimal("9000.50")),
+    ]
+
+
+def test_british_money_reads_as_before(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee\n"
+        'L1,03/11/2026,Priya,"£45,000",45k\n'
+        'L2,03/11/2026,Priya,"45,000.00","$50,000"\n'
+        "L3,03/11/2026,Priya,45000,45000.50\n"
+        "L4,03/11/2026,Priya,45.5k,4.125k\n"  # 4.125k was 4,130: rounded before the k
+        'L5,03/11/2026,Priya,GBP 45000,"1,234.567"\n'
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (5, 0), rejects(con)
+    assert leads(con, "salary, fee") == [
+        (Decimal("45000.00"), Decimal("45000.00")),
+        (Decimal("45000.00"), Decimal("50000.00")),
+        (Decimal("45000.00"), Decimal("45000.50")),
+        (Decimal("45500.00"), Decimal("4125.00")),
+        (Decimal("45000.00"), Decimal("1234.57")),
+    ]
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "",  # nothing says which way the file writes money
+        '"£45,000"',  # the British way: 52.000 would be 52 pounds
+        '"45.000,00"',  # a decimal comma...
+    ],
+)
+def test_a_dot_before_three_digits_is_read_only_where_the_column_says_how(
+    settings: Settings, tmp_path: Path, other: str
+) -> None:
+    """52.000 is 52,000 in a column that writes money the European way, and is rejected,
+    never loaded as 52.00, where the column does not say or writes it the British way."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee\n"
+        "L1,03/11/2026,Priya,€52.000,\n"
+        f"L2,03/11/2026,Priya,{other},\n"
+        # ... but with a British amount in the same column, it cannot say
+        + ("L3,03/11/2026,Priya,45000.50,\n" if other == '"45.000,00"' else "")
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "lead_id") == [("L2",), *([("L3",)] * (other == '"45.000,00"'))]
+    assert rejects(con) == [
+        (2, "Salary '€52.000' could be 52 or 52,000: write it like 52000 or £52,000")
+    ]
+
+
+def test_a_dot_before_three_digits_in_a_european_column(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary\n"
+        "L1,03/11/2026,Priya,€52.000\n"
+        'L2,03/11/2026,Priya,"45,50"\n'  # a decimal comma: the European way
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "salary") == [(Decimal("52000.00"),), (Decimal("45.50"),)]
+
+
+@pytest.mark.parametrize("written", ["1.234,567", "1,000,50", "45.00.00", "-500", "lots"])
+def test_an_amount_that_reads_no_way_for_sure_is_rejected(
+    settings: Settings, tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(f'Ref,Date generated,Consultant,Salary\nL1,03/11/2026,Priya,"{written}"\n')
+    _, con = load_one(settings, path)
+    assert rejects(con) == [
+        (2, f"Salary '{written}' is not an amount: write it like 45000 or £45,000")
+    ]
+
+
+# Dates ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_a_text_month_reads_the_same_day_first_or_month_first(
+    settings: Settings, tmp_path: Path, dayfirst: bool
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\n"
+        "L0,3 Nov 2026,Priya\n"
+        "L1,03-Nov-2026,Priya\n"
+        "L2,3 November 2026,Priya\n"
+    )
+    result, con = load_one(settings, path, dayfirst=dayfirst)
+    assert result.rows_loaded == 3
+    assert leads(con, "created_date") == [(date(2026, 11, 3),)] * 3
+
+
+def test_month_first_messages_ask_for_month_first_dates(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\nL0,11/03/2026,Priya\nL1,soon,Priya\nL2,12/25/2090,Priya\n"
+    )
+    _, con = load_one(settings, path, dayfirst=False)
+    assert leads(con, "created_date") == [(date(2026, 11, 3),)]
+    assert rejects(con) == [
+        (3, "Date generated 'soon' is not a date: write it as mm/dd/yyyy (or yyyy-mm-dd)"),
+        (
+            4,
+            "Date generated 12/25/2090 is implausible (before 2000 or more than 3 years"
+            " ahead): check the year",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_two_digit_years_are_this_century_and_four_digits_still_win(
+    settings: Settings, tmp_path: Path, dayfirst: bool
+) -> None:
+    numeric = (
+        ("3/11/26", "03/11/2026", "03/11/1999", "3/11/99")
+        if dayfirst
+        else (
+            "11/3/26",
+            "11/03/2026",
+            "11/03/1999",
+            "11/3/99",
+        )
+    )
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\n"
+        f"L0,{numeric[0]},Priya\n"
+        "L1,3-Nov-26,Priya\n"
+        "L2,3 Nov 26,Priya\n"
+        f"L3,{numeric[1]},Priya\n"
+        f"L4,{numeric[2]},Priya\n"  # four digits: 1999, not 2019 nor 1920
+        f"L5,{numeric[3]},Priya\n"  # two digits: 1999 too
+        "L6,03-Nov-0026,Priya\n"  # a typo for 2026: said so, not guessed
+    )
+    _, con = load_one(settings, path, dayfirst=dayfirst)
+    assert leads(con, "lead_id, created_date") == [
+        (f"L{number}", date(2026, 11, 3)) for number in range(4)
+    ]
+    shown = "03/11" if dayfirst else "11/03"
+    assert rejects(con) == [
+        (
+            row,
+            f"Date generated {shown}/{year} is implausible (before 2000 or more than 3 years"
+            " ahead): check the year",
+        )
+        for row, year in ((6, "1999"), (7, "1999"), (8, "0026"))
+    ]
+
+
+def test_a_call_logged_with_a_two_digit_year(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Call ID,Lead ID,Consultant,Date/Time,Outcome,Call back on\n"
+        "C1,L1,Priya,3/11/26 10:00,Connected,10/11/26\n"
+        "C2,L1,Priya,03/11/2026 11:30,Connected,\n"
+    )
+    result, con = load_one(settings, path)
+    assert result.rows_loaded == 2, rejects(con)
+    assert con.execute(
+        "select called_at, callback_date from raw.calls order by _source_row"
+    ).fetchall() == [
+        (datetime(2026, 11, 3, 10, 0), date(2026, 11, 10)),
+        (datetime(2026, 11, 3, 11, 30), None),
+    ]
+
+
+# Tracker milestone cells ------------------------------------------------------------------
+
+MILESTONE_EVENTS = (
+    "select lead_id, milestone, event_date, is_date_unknown from raw.milestone_events"
+    " order by lead_id, milestone"
+)
+
+
+def test_ticks_and_not_reached_words_in_a_tracker(settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,CVs received,Interviews arranged\n"
+        "L1,03/11/2026,Priya,Y,N\n"
+        "L2,03/11/2026,Priya,x,No\n"
+        "L3,03/11/2026,Priya,TRUE,FALSE\n"
+        "L4,03/11/2026,Priya,\u2714\ufe0f,-\n"  # ✔️: the emoji form of ✔
+        "L5,03/11/2026,Priya,\u2611,n/a\n"  # ☑
+        "L6,03/11/2026,Priya,Yes,0\n"
+        "L7,03/11/2026,Priya,04/11/2026,Not yet\n"
+        "L8,03/11/2026,Priya,\u2612,NA\n"  # ☒: a crossed-out box
+        "L9,03/11/2026,Priya,maybe,\n",
+        encoding="utf-8",
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (8, 1)
+    assert con.execute(MILESTONE_EVENTS).fetchall() == [
+        *((f"L{number}", "cvs_received", None, True) for number in range(1, 7)),
+        ("L7", "cvs_received", date(2026, 11, 4), False),
+    ]
+    assert rejects(con) == [
+        (
+            10,
+            "CVs received holds 'maybe', which is neither a date (dd/mm/yyyy) nor a tick"
+            " (Y, ✓): leave it blank if the milestone is not reached",
+        )
+    ]
+
+
+def test_a_workbooks_true_and_false_cells_are_reached_and_not(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "tracker.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["Ref", "Date generated", "Consultant", "CVs received", "Start date"])
+    sheet.write_row(1, 0, ["L1", "03/11/2026", "Priya", True, False])
+    sheet.write_row(2, 0, ["L2", "03/11/2026", "Priya", False, 0])
+    workbook.close()
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 0), rejects(con)
+    assert con.execute(MILESTONE_EVENTS).fetchall() == [("L1", "cvs_received", None, True)]
+
+
+# Invisible characters ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_tabs_and_invisible_spaces_around_a_name_are_trimmed(
+    settings: Settings, tmp_path: Path, suffix: str
+) -> None:
+    """One consultant, however the export pads the name: a tab, a non-breaking space, a
+    zero-width space (copied from a web page), a line break in a quoted value."""
+    names = [
+        "Priya Shah\t",
+        "\tPriya Shah",
+        "Priya Shah\u00a0",
+        "\u200bPriya Shah\u200b",
+        "\ufeffPriya Shah",
+        "Priya Shah\r\n",
+        "\u00a0\u200b\t",  # nothing but blanks: a blank consultant
+    ]
+    rows = [[f"L{number}", "03/11/2026", name] for number, name in enumerate(names)]
+    path = tmp_path / f"leads{suffix}"
+    if suffix == ".csv":
+        path.write_text(
+            "Ref,Date generated,Consultant\n"
+            + "".join(f'{ref},{day},"{name}"\n' for ref, day, name in rows),
+            encoding="utf-8",
+        )
+    else:
+        workbook = xlsxwriter.Workbook(str(path))
+        sheet = workbook.add_worksheet()
+        for number, row in enumerate([["Ref", "Date generated", "Consultant"], *rows]):
+            sheet.write_row(number, 0, row)
+        workbook.close()
+    result, con = load_one(settings, path)
+    assert con.execute("select distinct consultant from raw.leads").fetchall() == [("Priya Shah",)]
+    assert result.rows_loaded == len(names) - 1
+    assert rejects(con) == [
+        (len(names) + 1, "Consultant is empty: fill it in (every row needs one)")
+    ]
