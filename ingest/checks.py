@@ -32,6 +32,12 @@ DAY_FIRST_FORMATS = (
     "%d-%m-%Y %H:%M",
     "%d %b %Y %H:%M",
     "%d.%m.%Y %H:%M",
+    # A 12-hour clock (Excel's and phone systems' "9:30:00 AM"), and the month written first
+    # ("Nov 3, 2026", as US systems write it: a text month reads the same either way).
+    "%d/%m/%Y %I:%M %p",
+    "%d/%m/%Y %I:%M:%S %p",
+    "%b %d, %Y",
+    "%B %d, %Y",
 )
 # A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
 # keyboard or Excel's emoji picker writes it.

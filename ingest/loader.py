@@ -700,10 +700,11 @@ def _check(
     key_labels = ", ".join(by_field.get(name, contract.field(name).label) for name in key)
     if contract.kind == "calls" and "call_id" not in columns.fields:
         # Without call ids, a call is its consultant, time and lead (the fallback above).
+        time = columns.times.get("called_at")
         key_labels = ", ".join(
             [by_field["consultant"], by_field["called_at"]]
-            + [headers[columns.times["called_at"]]] * ("called_at" in columns.times)
-            + [by_field["lead_id"]] * ("lead_id" in by_field)
+            + ([headers[time]] if time else [])
+            + ([by_field["lead_id"]] if "lead_id" in by_field else [])
         )
     duplicate = f"'repeats row ' || {DUPLICATES}._first_row || ' (same {key_labels}): keep one row'"
     record = (

@@ -147,6 +147,31 @@ def test_month_first_messages_ask_for_month_first_dates(settings: Settings, tmp_
 
 
 @pytest.mark.parametrize("dayfirst", [True, False])
+def test_a_12_hour_clock_and_a_month_written_first(
+    settings: Settings, tmp_path: Path, dayfirst: bool
+) -> None:
+    """9:30:00 AM (Excel's and phone systems' times) and Nov 3, 2026 (US systems' dates)."""
+    day = "03/11/2026" if dayfirst else "11/03/2026"
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Date/Time,Consultant,Outcome,Call back on\n"
+        f'{day} 9:30:00 AM,Priya,Connected,"Nov 3, 2026"\n'
+        f'{day} 2:05 PM,Priya,No answer,"November 30, 2026"\n'
+        f'{day} 2:05 PM,Priya,No answer,"November 30, 2026"\n'
+    )
+    result, con = load_one(settings, path, dayfirst=dayfirst)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1), rejects(con)
+    # Without call ids, a call is its consultant and time.
+    assert rejects(con) == [(4, "repeats row 3 (same Consultant, Date/Time): keep one row")]
+    assert con.execute(
+        "select called_at, callback_date from raw.calls order by _source_row"
+    ).fetchall() == [
+        (datetime(2026, 11, 3, 9, 30), date(2026, 11, 3)),
+        (datetime(2026, 11, 3, 14, 5), date(2026, 11, 30)),
+    ]
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
 def test_two_digit_years_are_this_century_and_four_digits_still_win(
     settings: Settings, tmp_path: Path, dayfirst: bool
 ) -> None:
