@@ -39,6 +39,10 @@ DAY_FIRST_FORMATS = (
     "%b %d, %Y",
     "%B %d, %Y",
 )
+# A date whose year has two digits: 03/11/26, 3-Nov-26 10:00, Nov 3, 26.
+TWO_DIGIT_YEAR = (
+    r"^\s*(\d{1,2}[/.\- ](\d{1,2}|[A-Za-z]+)[/.\- ]|[A-Za-z]+ \d{1,2}, )\d{2}(\D|$)"
+)
 # A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
 # keyboard or Excel's emoji picker writes it.
 EMOJI_STYLE = "\ufe0f"
@@ -56,8 +60,9 @@ NOT_REACHED = (
     *NOT_REACHED_SYMBOLS,
     *(symbol + EMOJI_STYLE for symbol in NOT_REACHED_SYMBOLS),
 )
-# A format that starts with a day or a month (one or two digits) and then a separator.
-DAY_OR_MONTH_FIRST = re.compile(r"%-?[dme][^0-9A-Za-z%]")
+# A format that starts with a day or a month (one or two digits, or the month's name) and
+# then a separator: no four-digit year can match its start.
+DAY_OR_MONTH_FIRST = re.compile(r"%-?([dme][^0-9A-Za-z%]|[bB][^0-9A-Za-z%])")
 ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
@@ -92,11 +97,6 @@ create or replace temp macro lt_text(x) as case
     else x end;
 """
     + r"""
--- A date parsed with a four-digit-year format (`parsed`) that had only two digits: parsed
--- again with the two-digit-year formats (26 is 2026, 99 is 1999).
-create or replace temp macro lt_two_digit_year(parsed, x, formats) as case
-    when parsed < timestamp '0100-01-01' then coalesce(try_strptime(x, formats), parsed)
-    else parsed end;
 create or replace temp macro lt_norm(x) as regexp_replace(
     replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
     '[^0-9a-z]+', '', 'g');
@@ -201,11 +201,14 @@ class RowChecks:
             ordered = sorted(ordered, key=lambda fmt: fmt not in ISO_FORMATS)
         parsed = f"try_strptime({text}, {_sql_list(ordered)})"
         if two_digit := two_digit_year_formats(ordered):
-            # `%Y` takes 26 for the year 26, so 03/11/26 matches a four-digit-year format
-            # first; trying the `%y` formats first instead would cost every four-digit date a
-            # failed parse (ten times a successful one). Only a date before the year 100 is
-            # parsed again, and keeps that year when no `%y` format fits (0026: a typo).
-            parsed = f"lt_two_digit_year({parsed}, {text}, {_sql_list(two_digit)})"
+            # `%Y` takes 26 for the year 26, so 03/11/26 would match a four-digit-year
+            # format. A date whose year has two digits (`TWO_DIGIT_YEAR`) is read with the
+            # `%y` formats instead: one parse a value (trying both would cost every date a
+            # failed parse, ten times a successful one); 03/11/0026 stays a typo.
+            parsed = (
+                f"case when regexp_matches({text}, {sql_literal(TWO_DIGIT_YEAR)})"
+                f" then try_strptime({text}, {_sql_list(two_digit)}) else {parsed} end"
+            )
         # The formats first: a failing cast costs far more than a failing format. The cast
         # catches the rest of ISO 8601 (fractions, time zones).
         iso = f"try_cast({text} as {target})"

@@ -4,6 +4,7 @@ write them; never loaded wrong: European money, text months and two-digit years,
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from ingest.checks import ISO_FORMATS, RowChecks
+from ingest.contracts import CONTRACTS
 from leadtrack.settings import Settings
 from tests.test_ingest import leads, load_one, rejects
 
@@ -169,6 +172,19 @@ def test_a_12_hour_clock_and_a_month_written_first(
         (datetime(2026, 11, 3, 9, 30), date(2026, 11, 3)),
         (datetime(2026, 11, 3, 14, 5), date(2026, 11, 30)),
     ]
+
+
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_a_column_of_iso_dates_tries_the_iso_formats_first(dayfirst: bool) -> None:
+    """A workbook's own dates arrive as ISO text: tried against every day-first format first,
+    each costs failed parses (a 100,000-lead tracker's load took 4 s instead of 2). Formats
+    that start with a month's name (Nov 3, 2026) cannot match a year either."""
+    checks = RowChecks(CONTRACTS["tracker"], {}, {}, None, dayfirst)
+    checks.iso_texts = {"c1"}
+    sql = checks._date("c1", "date")
+    formats = re.findall(r"'(%[^']*)'", sql.split(" else ")[-1])
+    assert formats[: len(ISO_FORMATS)] == sorted(ISO_FORMATS, key=ISO_FORMATS.index)
+    assert "%b %d, %Y" in formats
 
 
 @pytest.mark.parametrize("dayfirst", [True, False])
