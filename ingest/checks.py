@@ -40,9 +40,7 @@ DAY_FIRST_FORMATS = (
     "%B %d, %Y",
 )
 # A date whose year has two digits: 03/11/26, 3-Nov-26 10:00, Nov 3, 26.
-TWO_DIGIT_YEAR = (
-    r"^\s*(\d{1,2}[/.\- ](\d{1,2}|[A-Za-z]+)[/.\- ]|[A-Za-z]+ \d{1,2}, )\d{2}(\D|$)"
-)
+TWO_DIGIT_YEAR = r"^\s*(\d{1,2}[/.\- ](\d{1,2}|[A-Za-z]+)[/.\- ]|[A-Za-z]+ \d{1,2}, )\d{2}(\D|$)"
 # A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
 # keyboard or Excel's emoji picker writes it.
 EMOJI_STYLE = "\ufe0f"
