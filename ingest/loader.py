@@ -69,6 +69,9 @@ class LoadResult:
     rows_rejected: int
     rows_skipped: int
     already_loaded: bool = False
+    # The file's columns that no field or milestone took (a milestone heading the
+    # catalogue does not know), by their headers: loaded nowhere, so the output names them.
+    unused_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -273,6 +276,12 @@ def load_file(
                 hint = _other_sheets(path, sheet, header_score, names, mapping)
                 raise IngestError(path, error.problem + hint) from None
             contract = CONTRACTS[kind]
+            used = {*columns.fields.values(), *columns.milestones.values(), *columns.times.values()}
+            unused = tuple(
+                header
+                for column, header in zip(source.columns, source.headers, strict=True)
+                if column not in used and header
+            )
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
             )
@@ -290,7 +299,7 @@ def load_file(
         for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
             con.execute(f"drop table if exists {table}")
         con.unregister(frame_name(SOURCE))
-    return LoadResult(path, kind, load_id, *counts)
+    return LoadResult(path, kind, load_id, *counts, unused_columns=unused)
 
 
 def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:
@@ -452,8 +461,8 @@ def _fit(
         # A column of the time of day alone (Time) gives way to one with the date.
         if match and (match not in fields or headers[fields[match]] in TIME_OF_DAY):
             fields[match] = column
-        elif candidate == "tracker" and not target and name in names:
-            milestones.setdefault(names[name], column)
+        elif candidate == "tracker" and not target and (milestone := _milestone_named(name, names)):
+            milestones.setdefault(milestone, column)
     times = {
         name: time_column
         for name, column in fields.items()
@@ -478,6 +487,15 @@ def _fit(
         own=owners.count(contract.table) + len(milestones),
         missing=tuple(name for name in contract.signature if name not in fields),
     )
+
+
+def _milestone_named(name: str, names: dict[str, str]) -> str | None:
+    """The milestone a (normalised) header names, also with "date" after it: "CV sent date",
+    "1st interview date" (the date a milestone was reached, as trackers head it)."""
+    if name in names:
+        return names[name]
+    stem = name.removesuffix("date")
+    return names.get(stem) if stem != name and stem else None
 
 
 def _assign_columns(

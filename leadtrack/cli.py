@@ -189,6 +189,14 @@ def load(
                         ),
                         highlight=False,
                     )
+                    if result.unused_columns:
+                        progress.console.print(
+                            "  [yellow]columns not used:[/] "
+                            + ", ".join(result.unused_columns)
+                            + " (a milestone under another name: add it to the catalogue's"
+                            " aliases, or map it: docs/mappings.md)",
+                            highlight=False,
+                        )
             progress.advance(task)
     try:
         con.close()

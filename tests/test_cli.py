@@ -76,6 +76,27 @@ def test_load_prints_counts_and_the_rejects_hint(settings: Settings, tmp_path: P
     ), again.output
 
 
+def test_load_names_the_columns_it_did_not_use(settings: Settings, tmp_path: Path) -> None:
+    """A tracker heads its milestones "<milestone> date"; those the catalogue does not know
+    (Offer Date) were dropped without a word, the lead loading with no milestone there."""
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,CV Sent Date,1st Interview Date,Offer Date\n"
+        "L1,01/10/2026,Priya Shah,05/10/2026,10/10/2026,20/10/2026\n"
+    )
+    result = invoke(settings, "load", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.says("tracker, 1 rows read, 1 loaded"), result.output
+    assert result.says("columns not used: Offer Date (a milestone under another name"), (
+        result.output
+    )
+    events = marts_rows(
+        settings,
+        "select string_agg(milestone, ',' order by milestone) from raw.milestone_events",
+    )
+    assert events == "cvs_received,interviews_arranged"
+
+
 def test_load_a_folder_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
