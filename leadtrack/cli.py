@@ -527,6 +527,8 @@ def dashboard(
 
 def _serve(settings: Settings, port: int, host: str) -> None:
     import os
+    import signal
+    import subprocess
     import sys
 
     app_path = PROJECT_ROOT / "dashboards" / "app.py"
@@ -548,10 +550,15 @@ def _serve(settings: Settings, port: int, host: str) -> None:
         "--client.toolbarMode",
         "minimal",
     ]
-    # Streamlit takes this process's place, so a SIGTERM (a service manager, `kill`) stops
-    # the server: run as a child, it outlived its parent and kept the port.
-    sys.stdout.flush()
-    os.execve(sys.executable, command, {**os.environ, **settings.environment()})
+    server = subprocess.Popen(command, env={**os.environ, **settings.environment()})
+    # A SIGTERM (a service manager, `kill`) stops the server too: without this it outlived
+    # this process and kept the port. (Ctrl+C reaches both: they share the terminal.)
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.wait()
+        console.print("Stopped.")
 
 
 class ReportName(StrEnum):

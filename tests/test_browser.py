@@ -77,8 +77,8 @@ def server(demo_copy, tmp_path_factory, wait_for_dashboard) -> Iterator[tuple[st
         os.killpg(process.pid, signal.SIGKILL)
         pytest.fail("the dashboard did not start within 60 s")
     yield url, warehouse
-    # `leadtrack dashboard` becomes the server: a plain SIGTERM to it (a service manager's)
-    # stops the dashboard and frees the port.
+    # A plain SIGTERM to `leadtrack dashboard` (a service manager's) stops its server too
+    # and frees the port.
     process.terminate()
     try:
         process.wait(timeout=15)
