@@ -559,6 +559,8 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
                 _lead("N2", "2026-11-17", "Alice Hart"),
                 _lead("N3", "2026-11-17", "sam  cole"),
                 _lead("N4", "2026-11-18", "Sam Cole"),
+                # a no-break space, as text pasted from a mail brings
+                _lead("N5", "2026-11-18", "Alice\u00a0Hart"),
             ],
             load_id=3,
         )
@@ -580,6 +582,7 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
         "N2": ("Alice Hart", "North"),
         "N3": ("sam cole", None),
         "N4": ("sam cole", None),
+        "N5": ("Alice Hart", "North"),
     }
     weekly = query(
         warehouse,
@@ -587,7 +590,7 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
         " from marts.consultant_weekly group by consultant order by consultant",
     )
     assert weekly == [
-        {"consultant": "Alice Hart", "leads": 2, "calls": 1},
+        {"consultant": "Alice Hart", "leads": 3, "calls": 1},
         {"consultant": "sam cole", "leads": 2, "calls": 1},
     ]
     assert {row["consultant"] for row in query(warehouse, "select * from marts.calls")} == {
