@@ -19,25 +19,25 @@ from ingest.mapping import Mapping
 from ingest.source import sql_literal
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
-# A two-digit year (03/11/26) is read by the same formats: see `RowChecks._date`.
-DAY_FIRST_FORMATS = (
+# The ways a date is written, day first; the month written first ("Nov 3, 2026", as US
+# systems write it) reads the same either way. A two-digit year (03/11/26) is read by the
+# same formats: see `RowChecks._date`.
+DAY_FIRST_DATES = (
     "%d/%m/%Y",
     "%d-%m-%Y",
     "%d.%m.%Y",
     "%d %b %Y",
     "%d %B %Y",
     "%d-%b-%Y",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y %H:%M:%S",
-    "%d-%m-%Y %H:%M",
-    "%d %b %Y %H:%M",
-    "%d.%m.%Y %H:%M",
-    # A 12-hour clock (Excel's and phone systems' "9:30:00 AM"), and the month written first
-    # ("Nov 3, 2026", as US systems write it: a text month reads the same either way).
-    "%d/%m/%Y %I:%M %p",
-    "%d/%m/%Y %I:%M:%S %p",
     "%b %d, %Y",
     "%B %d, %Y",
+)
+# ... and the time of day after one: a 24-hour clock, or a 12-hour one (Excel's and phone
+# systems' "9:30:00 AM", "9:30AM").
+TIMES_OF_DAY = (" %H:%M", " %H:%M:%S", " %I:%M %p", " %I:%M:%S %p", " %I:%M%p")
+DAY_FIRST_FORMATS = (
+    *DAY_FIRST_DATES,
+    *(date + time for date in DAY_FIRST_DATES for time in TIMES_OF_DAY),
 )
 # A date whose year has two digits: 03/11/26, 3-Nov-26 10:00, Nov 3, 26.
 TWO_DIGIT_YEAR = r"^\s*(\d{1,2}[/.\- ](\d{1,2}|[A-Za-z]+)[/.\- ]|[A-Za-z]+ \d{1,2}, )\d{2}(\D|$)"

@@ -637,15 +637,17 @@ def _check(
     def field_text(name: str) -> str:
         """The text a field is read from: its column's, with the time of day of the file's
         Time column added to the date when the file splits them (Excel's own dates end at
-        midnight, and its times start on 31/12/1899: both are dropped)."""
+        midnight, and its times start on 31/12/1899: both are dropped). A date that holds
+        its own time keeps it."""
         date = text(columns.fields[name])
         if name not in columns.times:
             return date
         time = columns.times[name]
+        day = f"regexp_replace({date}, '[ T]0?0:00(:00(\\.0+)?)?$', '')"
         return (
-            f"case when {time} is null then {date} else"
-            f" regexp_replace({date}, '[ T]0?0:00(:00(\\.0+)?)?$', '') || ' '"
-            f" || regexp_replace({time}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[ T]', '') end"
+            f"case when {time} is null or regexp_matches({day}, '\\d:\\d\\d') then {date}"
+            f" else {day} || ' ' || regexp_replace({time}, '^\\d{{4}}-\\d{{2}}-\\d{{2}}[ T]', '')"
+            " end"
         )
 
     headers = dict(zip(source.columns, source.headers, strict=True))

@@ -174,6 +174,37 @@ def test_a_12_hour_clock_and_a_month_written_first(
     ]
 
 
+@pytest.mark.parametrize(
+    ("written", "time", "expected"),
+    [
+        ("3-Nov-26 10:00", None, datetime(2026, 11, 3, 10, 0)),
+        ("03-Nov-2026 10:00", None, datetime(2026, 11, 3, 10, 0)),
+        ("3 Nov 2026 9:30 AM", None, datetime(2026, 11, 3, 9, 30)),
+        ("Nov 3, 2026 9:30 PM", None, datetime(2026, 11, 3, 21, 30)),
+        ("Nov 3, 2026 10:00", None, datetime(2026, 11, 3, 10, 0)),
+        ("03-11-2026 9:30 AM", None, datetime(2026, 11, 3, 9, 30)),
+        ("03.11.2026 09:30:00", None, datetime(2026, 11, 3, 9, 30)),
+        ("03/11/2026 9:30AM", None, datetime(2026, 11, 3, 9, 30)),
+        ("Nov 3, 2026", "9:30 AM", datetime(2026, 11, 3, 9, 30)),
+        ("3-Nov-26", "10:00", datetime(2026, 11, 3, 10, 0)),
+        ("03-11-2026", "9:30 AM", datetime(2026, 11, 3, 9, 30)),
+        # a date that holds its own time keeps it
+        ("03/11/2026 14:00", "09:30", datetime(2026, 11, 3, 14, 0)),
+    ],
+)
+def test_every_date_form_takes_a_time_of_day(
+    settings: Settings, tmp_path: Path, written: str, time: str | None, expected: datetime
+) -> None:
+    """Each way of writing a date, with each way of writing the time after it, in one
+    column or with the time in a column of its own."""
+    path = tmp_path / "calls.csv"
+    header = "Date,Consultant,Outcome" + (",Time" if time else "")
+    path.write_text(f'{header}\n"{written}",Priya,Connected' + (f",{time}" if time else "") + "\n")
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), rejects(con)
+    assert con.execute("select called_at from raw.calls").fetchall() == [(expected,)]
+
+
 @pytest.mark.parametrize("dayfirst", [True, False])
 def test_a_column_of_iso_dates_tries_the_iso_formats_first(dayfirst: bool) -> None:
     """A workbook's own dates arrive as ISO text: tried against every day-first format first,
