@@ -98,8 +98,8 @@ LEADS_SCOPE = """
 """
 CONSULTANT_SCOPE = """
     ($team is null or scoped.consultant in (
-        select team_leads.consultant from marts.leads as team_leads
-        where team_leads.team = $team
+        select team_members.consultant from marts.consultants as team_members
+        where team_members.team = $team
     ))
     and ($consultant is null or scoped.consultant = $consultant)
 """
@@ -255,7 +255,7 @@ def missing_sources(source: Source) -> list[str]:
 def teams(source: Source) -> list[str]:
     frame = fetch(
         source,
-        "select distinct team from marts.leads where team is not null order by team",
+        "select distinct team from marts.consultants where team is not null order by team",
     )
     return frame["team"].to_list()
 
@@ -264,9 +264,9 @@ def consultants(source: Source, team: str | None = None) -> list[str]:
     frame = fetch(
         source,
         """
-        select distinct leads.consultant from marts.leads as leads
-        where $team is null or leads.team = $team
-        order by leads.consultant
+        select consultants.consultant from marts.consultants as consultants
+        where $team is null or consultants.team = $team
+        order by consultants.consultant
         """,
         {"team": team},
     )
@@ -543,10 +543,15 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
         with scoped_leads as (
             select * from marts.leads as leads where {LEADS_SCOPE}
         ),
+        people as (
+            -- Everyone in scope, a consultant who makes calls but owns no lead too.
+            select scoped.consultant, scoped.team
+            from marts.consultants as scoped
+            where {CONSULTANT_SCOPE}
+        ),
         per_consultant as (
             select
                 leads.consultant,
-                any_value(leads.team) as team,
                 count(*) filter (where {CREATED_IN_PERIOD}) as leads_created,
                 count(*) filter (
                     where {CREATED_IN_PERIOD} and leads.status in ('filled', 'completed')
@@ -583,27 +588,29 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
             where medians.grain = 'team'
         )
         select
-            per_consultant.consultant,
-            per_consultant.team,
-            per_consultant.leads_created,
+            people.consultant,
+            people.team,
+            coalesce(per_consultant.leads_created, 0) as leads_created,
             coalesce(calls.calls_made, 0) as calls_made,
             coalesce(calls.calls_connected, 0) as calls_connected,
-            per_consultant.leads_filled,
+            coalesce(per_consultant.leads_filled, 0) as leads_filled,
             case
                 when per_consultant.leads_created > 0
                     then per_consultant.leads_filled / per_consultant.leads_created
             end as conversion,
             coalesce(starts.starts, 0) as starts,
-            per_consultant.open_leads,
-            per_consultant.quiet_leads,
+            coalesce(per_consultant.open_leads, 0) as open_leads,
+            coalesce(per_consultant.quiet_leads, 0) as quiet_leads,
             durations.median_days_per_stage,
             team_durations.team_median_days_per_stage
-        from per_consultant
-        left join calls on per_consultant.consultant = calls.consultant
-        left join starts on per_consultant.consultant = starts.consultant
-        left join durations on per_consultant.consultant = durations.consultant
-        left join team_durations on per_consultant.team = team_durations.team
-        order by per_consultant.leads_created desc, per_consultant.consultant
+        from people
+        left join per_consultant on people.consultant = per_consultant.consultant
+        left join calls on people.consultant = calls.consultant
+        left join starts on people.consultant = starts.consultant
+        left join durations on people.consultant = durations.consultant
+        left join team_durations on people.team = team_durations.team
+        where per_consultant.consultant is not null or calls.consultant is not null
+        order by leads_created desc, people.consultant
         """,
         scope.params(),
     )

@@ -608,6 +608,42 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
     ]
 
 
+def test_a_consultant_who_only_makes_calls_is_in_the_team_views(tmp_path: Path) -> None:
+    """Bob owns no lead, but makes calls: his team's filter, its consultants and the league
+    table take him from the consultants (marts.consultants), not from the leads' owners."""
+    from dashboards import queries
+
+    warehouse = tmp_path / "caller.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+        insert_rows(con, "leads", [_lead("N1", "2026-11-16", "Alice Hart")], load_id=3)
+        insert_rows(
+            con,
+            "calls",
+            [
+                _call("K1", "N1", "Alice Hart", "2026-11-17 10:00", "Connected"),
+                _call("K2", "N1", "bob  LANE", "2026-11-18 10:00", "No answer"),
+                _call("K3", "N1", "Bob Lane", "2026-11-19 10:00", "Connected"),
+            ],
+            load_id=4,
+        )
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
+    assert result.success, result.exception
+    week = D("2026-11-16")
+    with duckdb.connect(str(warehouse)) as con:
+        assert queries.teams(con) == ["North", "South"]
+        assert queries.consultants(con, "South") == ["Bob Lane"]
+        league = queries.league_table(con, queries.Scope(week, D(AS_OF), "South"))
+        calls = queries.calls_by_consultant(con, week, "South", None)
+    assert league.select("consultant", "leads_created", "calls_made", "calls_connected").rows() == [
+        ("Bob Lane", 0, 2, 1)
+    ]
+    assert calls.rows() == [("Bob Lane", 2, 1)]
+
+
 def test_a_staged_table_of_an_earlier_leadtrack_is_staged_again(tmp_path: Path) -> None:
     """The staging models are incremental. One staged by an earlier leadtrack lacks the
     columns added since (first_loaded_date): the next build adds them and stages every row

@@ -436,6 +436,11 @@ def test_every_snapshot_taken_during_a_build_is_one_whole_build(
     for reader in readers:
         reader.start()
     try:
+        # The old build copied at least once before the new one starts: on a loaded machine
+        # the build could otherwise land before any copy had finished (a race, not a bug).
+        deadline = time.monotonic() + 120
+        while not seen and not problems and time.monotonic() < deadline:
+            time.sleep(0.05)
         outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
     finally:
         done.set()
