@@ -127,6 +127,14 @@ def query(warehouse: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[st
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def run_models(warehouse: Path, target_path: Path, *options: str) -> None:
+    """`dbt run` (the models, no tests) on the warehouse, as of AS_OF; the test fails when
+    dbt does."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        result = run_dbt(["run", *options], warehouse, target_path, monkeypatch=monkeypatch)
+    assert result.success, result.exception
+
+
 # ---------------------------------------------------------------------------------------------
 # the hand-made dataset (as of Monday 23/11/2026)
 
@@ -573,9 +581,7 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
             ],
             load_id=4,
         )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
-    assert result.success, result.exception
+    run_models(warehouse, tmp_path / "target")
     leads = _by_lead(query(warehouse, "select lead_id, consultant, team from marts.leads"))
     assert {lead_id: (row["consultant"], row["team"]) for lead_id, row in leads.items()} == {
         "N1": ("Alice Hart", "North"),
@@ -629,9 +635,7 @@ def test_a_consultant_who_only_makes_calls_is_in_the_team_views(tmp_path: Path) 
             ],
             load_id=4,
         )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
-    assert result.success, result.exception
+    run_models(warehouse, tmp_path / "target")
     week = D("2026-11-16")
     with duckdb.connect(str(warehouse)) as con:
         assert queries.teams(con) == ["North", "South"]
@@ -656,9 +660,7 @@ def test_a_staged_table_of_an_earlier_leadtrack_is_staged_again(tmp_path: Path) 
             with duckdb.connect(str(warehouse)) as con:
                 for table in ("stg_leads", "stg_milestone_events"):
                     con.execute(f"alter table staging.{table} drop column first_loaded_date")
-        with pytest.MonkeyPatch.context() as monkeypatch:
-            result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
-        assert result.success, result.exception
+        run_models(warehouse, tmp_path / "target")
     for table in ("stg_leads", "stg_milestone_events"):
         assert query(
             warehouse, f"select count(*) - count(first_loaded_date) as empty from staging.{table}"
@@ -712,9 +714,7 @@ def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
                 loaded_at=f"{loaded_at} 08:00:00",
             )
         load_id += 2
-        with pytest.MonkeyPatch.context() as monkeypatch:
-            result = run_dbt(["run"], warehouse, tmp_path / "target", monkeypatch=monkeypatch)
-        assert result.success, result.exception
+        run_models(warehouse, tmp_path / "target")
     incremental = reached()
     assert incremental[("T1", "interviews_booked")] == (D("2026-09-10"), "earliest_possible")
     assert incremental[("T2", "interviews_booked")] == (D("2026-11-10"), "load_date")
@@ -728,11 +728,7 @@ def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
         " where week = date '2026-11-16'",
     )
     assert weekly == [{"reached": None}]  # nothing was reached in the week of the last export
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        result = run_dbt(
-            ["run", "--full-refresh"], warehouse, tmp_path / "target", monkeypatch=monkeypatch
-        )
-    assert result.success, result.exception
+    run_models(warehouse, tmp_path / "target", "--full-refresh")
     assert reached() == incremental
 
 
