@@ -83,15 +83,17 @@
     the same key computed from `relation`'s columns.
 -#}
 {% macro first_loaded_dates(relation, key, key_expression) -%}
+    {#- Asked once: each asking reads the staged table's columns from the database. -#}
+    {%- set incremental = staged_incrementally() %}
     select
         {{ relation }}.*,
-        {% if staged_incrementally() -%}
+        {% if incremental -%}
             coalesce(staged.first_loaded_date, cast({{ relation }}._first_loaded_at as date))
         {%- else -%}
             cast({{ relation }}._first_loaded_at as date)
         {%- endif %} as first_loaded_date
     from {{ relation }}
-    {% if staged_incrementally() -%}
+    {% if incremental -%}
         left join {{ this }} as staged on {{ key_expression }} = staged.{{ key }}
     {%- endif %}
 {%- endmacro %}
