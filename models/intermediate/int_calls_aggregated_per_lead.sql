@@ -40,6 +40,7 @@ promises_ranked as (
     select
         lead_id,
         callback_date,
+        called_date,
         row_number() over (
             partition by lead_id order by called_at desc, call_id desc
         ) as promise_rank
@@ -52,6 +53,8 @@ next_callbacks_joined as (
 
     select
         aggregated.*,
+        promises_ranked.callback_date as latest_callback_date,
+        promises_ranked.called_date as latest_callback_agreed_date,
         case
             when promises_ranked.callback_date > {{ as_of_date() }}
                 then promises_ranked.callback_date

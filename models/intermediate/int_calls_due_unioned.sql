@@ -23,9 +23,9 @@ milestone_catalogue as (
 
 ),
 
-calls as (
+calls_per_lead as (
 
-    select * from {{ ref('stg_calls') }}
+    select * from {{ ref('int_calls_aggregated_per_lead') }}
 
 ),
 
@@ -93,39 +93,22 @@ follow_up_calls as (
 
 ),
 
-callbacks_agreed as (
-
-    -- The call-back agreed on the lead's latest call that agreed one: a later promise
-    -- replaces an earlier one.
-    select
-        calls.lead_id,
-        calls.callback_date as due_date,
-        calls.called_date as agreed_date,
-        row_number() over (
-            partition by calls.lead_id
-            order by calls.called_at desc, calls.call_id desc
-        ) as promise_rank
-    from calls
-    inner join leads
-        on calls.lead_id = leads.lead_id
-    where
-        calls.callback_date is not null
-        and calls.called_date <= {{ as_of_date() }}
-
-),
-
 callback_calls as (
 
+    -- The call-back agreed on the lead's latest call that agreed one (a later promise
+    -- replaces an earlier one: int_calls_aggregated_per_lead).
     select
-        lead_id,
-        due_date,
+        calls_per_lead.lead_id,
+        calls_per_lead.latest_callback_date as due_date,
         'callback' as reason_code,
         'Call back, as agreed on the call of '
-        || {{ format_uk_date('agreed_date') }} as reason,
+        || {{ format_uk_date('calls_per_lead.latest_callback_agreed_date') }} as reason,
         cast(null as {{ dbt.type_string() }}) as milestone,
         cast(null as {{ dbt.type_string() }}) as candidate
-    from callbacks_agreed
-    where promise_rank = 1
+    from calls_per_lead
+    inner join leads
+        on calls_per_lead.lead_id = leads.lead_id
+    where calls_per_lead.latest_callback_date is not null
 
 ),
 
