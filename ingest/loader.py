@@ -463,13 +463,13 @@ def _fit(
             fields[match] = column
         elif candidate == "tracker" and not target and (milestone := _milestone_named(name, names)):
             milestones.setdefault(milestone, column)
+    time_of_day = next((column for column, name in headers.items() if name in TIME_OF_DAY), None)
     times = {
-        name: time_column
+        name: time_of_day
         for name, column in fields.items()
-        if contract.field(name).type == "timestamp" and headers.get(column) not in TIME_OF_DAY
-        for time_column in [column for column, header in headers.items() if header in TIME_OF_DAY][
-            :1
-        ]
+        if time_of_day
+        and contract.field(name).type == "timestamp"
+        and headers.get(column) not in TIME_OF_DAY
     }
     if mapping:
         for constant in mapping.constants:
