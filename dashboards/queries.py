@@ -245,7 +245,7 @@ def missing_sources(source: Source) -> list[str]:
         """
         select
             not exists (select 1 from marts.calls) as no_calls,
-            not exists (select 1 from marts.leads where team is not null) as no_teams
+            not exists (select 1 from marts.consultants where is_listed) as no_teams
         """,
     )
     no_calls, no_teams = frame.row(0)
