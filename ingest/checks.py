@@ -39,8 +39,6 @@ DAY_FIRST_FORMATS = (
     *DAY_FIRST_DATES,
     *(date + time for date in DAY_FIRST_DATES for time in TIMES_OF_DAY),
 )
-# A date whose year has two digits: 03/11/26, 3-Nov-26 10:00, Nov 3, 26.
-TWO_DIGIT_YEAR = r"^\s*(\d{1,2}[/.\- ](\d{1,2}|[A-Za-z]+)[/.\- ]|[A-Za-z]+ \d{1,2}, )\d{2}(\D|$)"
 # A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
 # keyboard or Excel's emoji picker writes it.
 EMOJI_STYLE = "\ufe0f"
@@ -199,13 +197,14 @@ class RowChecks:
             ordered = sorted(ordered, key=lambda fmt: fmt not in ISO_FORMATS)
         parsed = f"try_strptime({text}, {_sql_list(ordered)})"
         if two_digit := two_digit_year_formats(ordered):
-            # `%Y` takes 26 for the year 26, so 03/11/26 would match a four-digit-year
-            # format. A date whose year has two digits (`TWO_DIGIT_YEAR`) is read with the
-            # `%y` formats instead: one parse a value (trying both would cost every date a
-            # failed parse, ten times a successful one); 03/11/0026 stays a typo.
+            # `%Y` takes 26 for the year 26, so 03/11/26 matches a four-digit-year format.
+            # A date read so before the year 100 is read again with the `%y` formats: only
+            # those pay a second parse (a regular expression to pick the formats first cost
+            # every date twice a parse). 03/11/0026, which no `%y` format reads, stays a
+            # typo. DuckDB parses the repeated `parsed` once.
             parsed = (
-                f"case when regexp_matches({text}, {sql_literal(TWO_DIGIT_YEAR)})"
-                f" then try_strptime({text}, {_sql_list(two_digit)}) else {parsed} end"
+                f"coalesce(case when year({parsed}) >= 100 then {parsed} end,"
+                f" try_strptime({text}, {_sql_list(two_digit)}), {parsed})"
             )
         # The formats first: a failing cast costs far more than a failing format. The cast
         # catches the rest of ISO 8601 (fractions, time zones).
