@@ -60,6 +60,8 @@ NOT_REACHED = (
 # then a separator: no four-digit year can match its start.
 DAY_OR_MONTH_FIRST = re.compile(r"%-?([dme][^0-9A-Za-z%]|[bB][^0-9A-Za-z%])")
 ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
+# ... and a time of day after one.
+ISO_TIME = re.compile(r"[ T]\d{1,2}:\d{2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 
@@ -174,8 +176,9 @@ class RowChecks:
             ("dd/mm/yyyy", "%d/%m/%Y") if dayfirst else ("mm/dd/yyyy", "%m/%d/%Y")
         )
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
-        # Source columns (SQL) whose dates are mostly ISO text: see `looks_iso`.
-        self.iso_texts: set[str] = set()
+        # Source columns (SQL) whose dates are mostly ISO text, and whether most of those
+        # have a time of day: see `iso_shape`.
+        self.iso_texts: dict[str, bool] = {}
         # Source columns (SQL) of money written the European way: see `MONEY_AMBIGUOUS`.
         self.money_dot_groups: set[str] = set()
 
@@ -192,9 +195,14 @@ class RowChecks:
             fmt in ISO_FORMATS or DAY_OR_MONTH_FIRST.match(fmt) for fmt in ordered
         ):
             # A column of ISO dates (a workbook's own dates arrive so) tries the ISO formats
-            # first. The same format wins as in the list's order: a string that starts with
-            # a four-digit year cannot match a format that starts with a day or a month.
-            ordered = sorted(ordered, key=lambda fmt: fmt not in ISO_FORMATS)
+            # first, those with a time of day first when its dates have one (Excel's dates
+            # arrive as 2026-11-03 00:00:00). The same format wins as in the list's order:
+            # no two ISO formats match one string, and a string that starts with a
+            # four-digit year cannot match a format that starts with a day or a month.
+            timed = self.iso_texts[text]
+            ordered = sorted(
+                ordered, key=lambda fmt: (fmt not in ISO_FORMATS, timed != ("%H" in fmt))
+            )
         parsed = f"try_strptime({text}, {_sql_list(ordered)})"
         if two_digit := two_digit_year_formats(ordered):
             # `%Y` takes 26 for the year 26, so 03/11/26 matches a four-digit-year format.
@@ -314,10 +322,14 @@ class RowChecks:
         return value, is_tick, problem
 
 
-def looks_iso(sample: Iterable[str | None]) -> bool:
-    """Whether most of a column's sampled values are ISO dates (yyyy-mm-dd...)."""
+def iso_shape(sample: Iterable[str | None]) -> bool | None:
+    """None unless most of a column's sampled values are ISO dates (yyyy-mm-dd...); then
+    whether most of those have a time of day after the date."""
     values = [value for value in sample if value and value.strip()]
-    return sum(bool(ISO_TEXT.match(value)) for value in values) * 2 > len(values) > 0
+    iso = [match for value in values if (match := ISO_TEXT.match(value))]
+    if not len(iso) * 2 > len(values) > 0:
+        return None
+    return sum(bool(ISO_TIME.match(match.string, match.end())) for match in iso) * 2 > len(iso)
 
 
 def money_dot_groups(

@@ -29,7 +29,7 @@ from ingest.catalogue import (
     read_catalogue,
     read_catalogue_frame,
 )
-from ingest.checks import RowChecks, looks_iso, money_dot_groups
+from ingest.checks import RowChecks, iso_shape, money_dot_groups
 from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
@@ -661,9 +661,9 @@ def _check(
             f"select {', '.join(date_columns)} from {source.relation} limit {DATE_SAMPLE_ROWS}"
         ).fetchall()
         checks.iso_texts = {
-            column
+            column: timed
             for index, column in enumerate(date_columns)
-            if looks_iso(row[index] for row in sample)
+            if (timed := iso_shape(row[index] for row in sample)) is not None
         }
     checks.money_dot_groups = money_dot_groups(
         con,

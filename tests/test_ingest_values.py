@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
-from ingest.checks import ISO_FORMATS, RowChecks
+from ingest.checks import ISO_FORMATS, RowChecks, iso_shape
 from ingest.contracts import CONTRACTS
 from leadtrack.settings import Settings
 from tests.test_ingest import leads, load_one, rejects
@@ -206,15 +206,27 @@ def test_every_date_form_takes_a_time_of_day(
 
 
 @pytest.mark.parametrize("dayfirst", [True, False])
-def test_a_column_of_iso_dates_tries_the_iso_formats_first(dayfirst: bool) -> None:
+@pytest.mark.parametrize(
+    ("sample", "first"),
+    [
+        (["2026-11-03 00:00:00", "2026-11-04 00:00:00", None], "%Y-%m-%d %H:%M:%S"),
+        (["2026-11-03", "2026-11-04", "2026-11-05 10:00:00"], "%Y-%m-%d"),
+    ],
+)
+def test_a_column_of_iso_dates_tries_the_iso_formats_first(
+    dayfirst: bool, sample: list[str | None], first: str
+) -> None:
     """A workbook's own dates arrive as ISO text: tried against every day-first format first,
     each costs failed parses (a 100,000-lead tracker's load took 4 s instead of 2). Formats
-    that start with a month's name (Nov 3, 2026) cannot match a year either."""
+    that start with a month's name (Nov 3, 2026) cannot match a year either. Excel's dates
+    come with a time of day (00:00:00): the ISO format with one goes first, else each date
+    fails one parse (a tenth of the tracker's load)."""
     checks = RowChecks(CONTRACTS["tracker"], {}, {}, None, dayfirst)
-    checks.iso_texts = {"c1"}
+    checks.iso_texts = {"c1": iso_shape(sample)}
     sql = checks._date("c1", "date")
-    formats = re.findall(r"'(%[^']*)'", sql.split(" else ")[-1])
-    assert formats[: len(ISO_FORMATS)] == sorted(ISO_FORMATS, key=ISO_FORMATS.index)
+    formats = re.findall(r"'(%[^']*)'", sql)
+    assert formats[0] == first
+    assert sorted(formats[: len(ISO_FORMATS)]) == sorted(ISO_FORMATS)
     assert "%b %d, %Y" in formats
 
 
