@@ -64,6 +64,8 @@ ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 ISO_TIME = re.compile(r"[ T]\d{1,2}:\d{2}")
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
+# Excel's day numbers (days since 30/12/1899) of 01/01/2000 and 31/12/2099.
+EXCEL_PLAUSIBLE = (36526, 73050)
 
 # Money whose one dot is followed by three digits (€52.000, 10.400): 52 to three decimals, or
 # 52,000 written the European way. No amount has three decimals, so it reads as thousands,
@@ -221,6 +223,19 @@ class RowChecks:
             iso = f"coalesce({iso}, try_cast(try_cast({text} as timestamp) as date))"
         return f"coalesce(cast({parsed} as {target}), {iso})"
 
+    def _excel_number(self, text: str) -> str:
+        """SQL of what to say of a value that is no date but Excel's number for one (a date
+        column a CSV export wrote as a number: 46329 is 03/11/2026), else null. Not loaded as
+        that date: a workbook from an old Mac counts its days from 1904, four years later."""
+        number = f"try_cast({text} as double)"
+        return (
+            f"case when regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') and {number} between"
+            f" {EXCEL_PLAUSIBLE[0]} and {EXCEL_PLAUSIBLE[1]} then 'Excel''s number for '"
+            f" || strftime(date '1899-12-30' + cast(floor({number}) as integer),"
+            f" {sql_literal(self.date_strftime)}) || ', exported as a number: format the column"
+            " as a date in Excel and export it again' end"
+        )
+
     def plausible(self, value: str, label: str) -> str:
         """A problem when a date is before 2000 or years ahead: almost always a typo."""
         return (
@@ -259,7 +274,8 @@ class RowChecks:
             value = self._date(text, field.type)
             unparsed = (
                 f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
-                f" date: write it as {self.date_shape} (or yyyy-mm-dd)' end"
+                f" date: ' || coalesce({self._excel_number(text)}, 'write it as"
+                f" {self.date_shape} (or yyyy-mm-dd)') end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
@@ -316,8 +332,9 @@ class RowChecks:
         problem = (
             f"case when {text} is not null and not t_{code} and m_{code} is null"
             f" and ({word} in ({_sql_items(NOT_REACHED)})) is not true then {label}"
-            f" || ' holds ''' || {text} || ''', which is neither a date ({self.date_shape})"
-            " nor a tick (Y, ✓): leave it blank if the milestone is not reached' end"
+            f" || ' holds ''' || {text} || ''', ' || coalesce({self._excel_number(text)},"
+            f" 'which is neither a date ({self.date_shape}) nor a tick (Y, ✓): leave it blank"
+            " if the milestone is not reached') end"
         )
         return value, is_tick, problem
 

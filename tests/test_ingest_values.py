@@ -378,3 +378,36 @@ def test_tabs_and_invisible_spaces_around_a_name_are_trimmed(
     assert rejects(con) == [
         (len(names) + 1, "Consultant is empty: fill it in (every row needs one)")
     ]
+
+
+def test_excel_day_numbers_in_a_csv_are_named_as_such(settings: Settings, tmp_path: Path) -> None:
+    """A date column that Excel exported as a number (General format) arrives as 46329: the
+    reject says which date that number is and how to export it, instead of only "not a
+    date". A five-digit number that is no plausible date keeps the usual advice."""
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "Call ID,Lead ID,Consultant,Date/Time,Outcome\n"
+        "C1,L1,Priya,46329.4375,Connected\n"
+        "C2,L1,Priya,12345,Connected\n"
+        "C3,L1,Priya,03/11/2026 10:30,Connected\n"
+    )
+    result, con = load_one(settings, calls)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 2)
+    assert rejects(con) == [
+        (
+            2,
+            "Date/Time '46329.4375' is not a date: Excel's number for 03/11/2026, exported as"
+            " a number: format the column as a date in Excel and export it again",
+        ),
+        (3, "Date/Time '12345' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd)"),
+    ]
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text("Ref,Date generated,Consultant,CVs received\nL1,02/11/2026,Priya,46330\n")
+    _, con = load_one(settings, tracker)
+    assert rejects(con)[2:] == [
+        (
+            2,
+            "CVs received holds '46330', Excel's number for 04/11/2026, exported as a number:"
+            " format the column as a date in Excel and export it again",
+        )
+    ]
