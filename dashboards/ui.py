@@ -194,6 +194,32 @@ def context() -> Context:
     return st.session_state["context"]
 
 
+def linked_index(
+    param: str, options: list[Any], default: Any, what: str, text: Callable[[Any], str] = str
+) -> int:
+    """Where a page's picker starts: at the option the URL's `param` names (a shared link;
+    case does not count), else at `default`, saying so when the link names no option."""
+    linked = st.query_params.get(param)
+    if linked is not None:
+        for index, option in enumerate(options):
+            if text(option).lower() == linked.lower():
+                return index
+        st.warning(
+            f"The link's {what} '{linked}' is not one to choose here: showing {text(default)}."
+        )
+    return options.index(default)
+
+
+def share_choice(param: str, chosen: Any, default: Any, text: Callable[[Any], str] = str) -> None:
+    """Put a page's choice in the URL, so a link opens it, unless it is the page's default: a
+    bookmark of the page then follows the default (on This week, the week under review)."""
+    if chosen == default:
+        if param in st.query_params:
+            del st.query_params[param]
+    else:
+        st.query_params[param] = text(chosen)
+
+
 def downloads(frame: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str) -> None:
     """CSV and XLSX downloads of a list, formula-like cells neutralised; given a callable
     (see `deferred`), the list is read and converted only when a button is clicked."""

@@ -312,6 +312,39 @@ def test_a_shared_link_s_filters_that_do_not_match_say_so(monkeypatch, warehouse
     ]
 
 
+def test_a_shared_link_opens_the_week_and_the_consultant_picked_on_the_page(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """A manager shares the week picked on This week and the consultant picked on
+    Consultants: the link opens them. The page's own default stays out of the link, so a
+    bookmarked This week moves on to the next week under review."""
+    review = queries.week_to_review(demo_warehouse.as_of)
+    earlier = review - timedelta(weeks=3)
+    at = app(monkeypatch, warehouse, week=earlier.isoformat())
+    assert_clean(at)
+    assert at.selectbox(key="week").value == earlier
+    assert at.query_params["week"] in (earlier.isoformat(), [earlier.isoformat()])
+    at.selectbox(key="week").set_value(review).run()
+    assert "week" not in at.query_params
+    at = app(monkeypatch, warehouse, week="2019-01-07")
+    assert at.selectbox(key="week").value == review
+    assert [warning.value for warning in at.warning] == [
+        f"The link's week '2019-01-07' is not one to choose here: showing {review.isoformat()}."
+    ]
+
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/consultants.py").run()
+    names = at.selectbox(key="drill_consultant").options
+    assert "who" not in at.query_params
+    at.selectbox(key="drill_consultant").set_value(names[-1]).run()
+    assert at.query_params["who"] in (names[-1], [names[-1]])
+    at = app(monkeypatch, warehouse, who=names[-1].upper())
+    at.switch_page("views/consultants.py").run()
+    assert_clean(at)
+    assert at.selectbox(key="drill_consultant").value == names[-1]
+    assert at.header[0].value == names[-1]
+
+
 def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     at = app(monkeypatch, warehouse)
     at.switch_page("views/calls_due.py").run()

@@ -37,12 +37,14 @@ names = league["consultant"].to_list()
 if not names:
     st.info("No consultants match the sidebar's team and consultant.")
     st.stop()
+first = scope.consultant if scope.consultant in names else names[0]
 chosen = st.selectbox(
     "Consultant",
     names,
-    index=names.index(scope.consultant) if scope.consultant in names else 0,
+    index=ui.linked_index("who", names, first, "consultant"),
     key="drill_consultant",
 )
+ui.share_choice("who", chosen, first)
 own = queries.Scope(scope.start, scope.end, None, chosen)
 st.header(chosen)
 

@@ -1,6 +1,6 @@
 """This week: the week's counts against the week before, and milestones reached by stage."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
@@ -12,11 +12,12 @@ st.title("This week")
 
 as_of_week = queries.week_start(ctx.as_of)
 weeks = [as_of_week - timedelta(weeks=back) for back in range(12)]
+# On a Monday, last week: this one is a day old.
+review = queries.week_to_review(ctx.as_of)
 week = st.selectbox(
     "Week",
     weeks,
-    # On a Monday, last week: this one is a day old.
-    index=weeks.index(queries.week_to_review(ctx.as_of)),
+    index=ui.linked_index("week", weeks, review, "week", date.isoformat),
     format_func=lambda day: (
         f"Week of {day:%d %b %Y}"
         + (" (this week)" if day == as_of_week else "")
@@ -24,6 +25,7 @@ week = st.selectbox(
     ),
     key="week",
 )
+ui.share_choice("week", week, review, date.isoformat)
 # The week's name in titles and choices.
 named = (
     "this week"
