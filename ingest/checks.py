@@ -39,6 +39,8 @@ DAY_FIRST_FORMATS = (
     *DAY_FIRST_DATES,
     *(date + time for date in DAY_FIRST_DATES for time in TIMES_OF_DAY),
 )
+# A date whose year has two digits: 03/11/26, 3-Nov-26 10:00, Nov 3, 26.
+TWO_DIGIT_YEAR = r"^\s*(\d{1,2}[/.\- ](\d{1,2}|[A-Za-z]+)[/.\- ]|[A-Za-z]+ \d{1,2}, )\d{2}(\D|$)"
 # A symbol may come with the emoji variation selector (✔️ is ✔ and U+FE0F), as a phone's
 # keyboard or Excel's emoji picker writes it.
 EMOJI_STYLE = "\ufe0f"
@@ -208,13 +210,16 @@ class RowChecks:
         parsed = f"try_strptime({text}, {_sql_list(ordered)})"
         if two_digit := two_digit_year_formats(ordered):
             # `%Y` takes 26 for the year 26, so 03/11/26 matches a four-digit-year format.
-            # A date read so before the year 100 is read again with the `%y` formats: only
-            # those pay a second parse (a regular expression to pick the formats first cost
-            # every date twice a parse). 03/11/0026, which no `%y` format reads, stays a
-            # typo. DuckDB parses the repeated `parsed` once.
+            # A date read so before the year 100 is read again with the `%y` formats when its
+            # year has two digits (`TWO_DIGIT_YEAR`): only those pay the regular expression
+            # and a second parse (testing every date first cost each twice a parse). A year
+            # of one digit (3/11/6) or four (03/11/0026) stays a typo: implausible. DuckDB
+            # parses the repeated `parsed` once.
             parsed = (
-                f"coalesce(case when year({parsed}) >= 100 then {parsed} end,"
-                f" try_strptime({text}, {_sql_list(two_digit)}), {parsed})"
+                f"case when year({parsed}) >= 100 then {parsed}"
+                f" when regexp_matches({text}, {sql_literal(TWO_DIGIT_YEAR)})"
+                f" then coalesce(try_strptime({text}, {_sql_list(two_digit)}), {parsed})"
+                f" else {parsed} end"
             )
         # The formats first: a failing cast costs far more than a failing format. The cast
         # catches the rest of ISO 8601 (fractions, time zones).
@@ -225,15 +230,17 @@ class RowChecks:
 
     def _excel_number(self, text: str) -> str:
         """SQL of what to say of a value that is no date but Excel's number for one (a date
-        column a CSV export wrote as a number: 46329 is 03/11/2026), else null. Not loaded as
-        that date: a workbook from an old Mac counts its days from 1904, four years later."""
-        number = f"try_cast({text} as double)"
+        column formatted as a number: 46329 is 03/11/2026; 46329,5 where the decimal mark is
+        a comma; a Time column's time may follow), else null. Not loaded as that date: a
+        workbook from an old Mac counts its days from 1904, four years later."""
+        day = f"split_part({text}, ' ', 1)"
+        number = f"try_cast(replace({day}, ',', '.') as double)"
         return (
-            f"case when regexp_full_match({text}, '\\d{{5}}(\\.\\d+)?') and {number} between"
+            f"case when regexp_full_match({day}, '\\d{{5}}([.,]\\d+)?') and {number} between"
             f" {EXCEL_PLAUSIBLE[0]} and {EXCEL_PLAUSIBLE[1]} then 'Excel''s number for '"
             f" || strftime(date '1899-12-30' + cast(floor({number}) as integer),"
-            f" {sql_literal(self.date_strftime)}) || ', exported as a number: format the column"
-            " as a date in Excel and export it again' end"
+            f" {sql_literal(self.date_strftime)}) || ' (the cell holds a number, not a date):"
+            " format the column as a date in Excel, then save or export it again' end"
         )
 
     def plausible(self, value: str, label: str) -> str:

@@ -254,6 +254,7 @@ def test_two_digit_years_are_this_century_and_four_digits_still_win(
         f"L4,{numeric[2]},Priya\n"  # four digits: 1999, not 2019 nor 1920
         f"L5,{numeric[3]},Priya\n"  # two digits: 1999 too
         "L6,03-Nov-0026,Priya\n"  # a typo for 2026: said so, not guessed
+        "L7,3 Nov 6,Priya\n"  # one digit: a typo too, not 2006
     )
     _, con = load_one(settings, path, dayfirst=dayfirst)
     assert leads(con, "lead_id, created_date") == [
@@ -266,7 +267,7 @@ def test_two_digit_years_are_this_century_and_four_digits_still_win(
             f"Date generated {shown}/{year} is implausible (before 2000 or more than 3 years"
             " ahead): check the year",
         )
-        for row, year in ((6, "1999"), (7, "1999"), (8, "0026"))
+        for row, year in ((6, "1999"), (7, "1999"), (8, "0026"), (9, "0006"))
     ]
 
 
@@ -381,33 +382,38 @@ def test_tabs_and_invisible_spaces_around_a_name_are_trimmed(
 
 
 def test_excel_day_numbers_in_a_csv_are_named_as_such(settings: Settings, tmp_path: Path) -> None:
-    """A date column that Excel exported as a number (General format) arrives as 46329: the
-    reject says which date that number is and how to export it, instead of only "not a
-    date". A five-digit number that is no plausible date keeps the usual advice."""
+    """A date column that Excel holds as a number (General format) arrives as 46329: the
+    reject says which date that number is and what to do, instead of only "not a date"; so
+    with a decimal comma, and beside a Time column. A five-digit number that is no plausible
+    date keeps the usual advice."""
+    advice = (
+        " (the cell holds a number, not a date): format the column as a date in Excel, then"
+        " save or export it again"
+    )
     calls = tmp_path / "calls.csv"
     calls.write_text(
         "Call ID,Lead ID,Consultant,Date/Time,Outcome\n"
         "C1,L1,Priya,46329.4375,Connected\n"
         "C2,L1,Priya,12345,Connected\n"
         "C3,L1,Priya,03/11/2026 10:30,Connected\n"
+        'C4,L1,Priya,"46329,5",Connected\n'
     )
     result, con = load_one(settings, calls)
-    assert (result.rows_loaded, result.rows_rejected) == (1, 2)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 3)
     assert rejects(con) == [
-        (
-            2,
-            "Date/Time '46329.4375' is not a date: Excel's number for 03/11/2026, exported as"
-            " a number: format the column as a date in Excel and export it again",
-        ),
+        (2, f"Date/Time '46329.4375' is not a date: Excel's number for 03/11/2026{advice}"),
         (3, "Date/Time '12345' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd)"),
+        (5, f"Date/Time '46329,5' is not a date: Excel's number for 03/11/2026{advice}"),
+    ]
+    split = tmp_path / "split.csv"
+    split.write_text("Date,Time,Consultant,Lead ID,Outcome\n46330,09:30,Priya,L1,Connected\n")
+    _, con = load_one(settings, split)
+    assert rejects(con)[3:] == [
+        (2, f"Date '46330 09:30' is not a date: Excel's number for 04/11/2026{advice}")
     ]
     tracker = tmp_path / "tracker.csv"
     tracker.write_text("Ref,Date generated,Consultant,CVs received\nL1,02/11/2026,Priya,46330\n")
     _, con = load_one(settings, tracker)
-    assert rejects(con)[2:] == [
-        (
-            2,
-            "CVs received holds '46330', Excel's number for 04/11/2026, exported as a number:"
-            " format the column as a date in Excel and export it again",
-        )
+    assert rejects(con)[4:] == [
+        (2, f"CVs received holds '46330', Excel's number for 04/11/2026{advice}")
     ]
