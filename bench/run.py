@@ -1206,7 +1206,7 @@ def postgres_section(figures: dict[str, Any]) -> list[str]:
         "",
         f"Inside the builds: dbt {db['dbt_seconds']:.1f} s on DuckDB, {pb['dbt_seconds']:.1f} s"
         f" on PostgreSQL. Publishing the dashboard's snapshot: {cell(db.get('publish_seconds'), 2)}"
-        f" s on DuckDB (a byte copy of the warehouse file); on PostgreSQL"
+        f" s on DuckDB (copy the marts into the published file); on PostgreSQL"
         f" {pb['promote_seconds']:.2f} s to promote the build (views made tables, then stamp,"
         " catalogue, schema renames and grants in one transaction) and"
         f" {pb['publish_seconds']:.2f} s to copy the marts"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -403,24 +402,19 @@ def build(
         raise typer.Exit(code=1)
 
 
-def _build(
-    settings: Settings, as_of: date | None, before_publish: Callable[[], None] | None = None
-) -> bool:
+def _build(settings: Settings, as_of: date | None) -> bool:
     from contextlib import nullcontext
 
     from leadtrack.postgres import PostgresError, build_lock
 
     try:
         with build_lock() if settings.target == "postgres" else nullcontext():
-            return _build_and_publish(settings, as_of, before_publish)
+            return _build_and_publish(settings, as_of)
     except PostgresError as error:
         raise _fail(str(error)) from None
 
 
-def _build_and_publish(
-    settings: Settings, as_of: date | None, before_publish: Callable[[], None] | None
-) -> bool:
-    """Build; when the build succeeds, run `before_publish` and publish."""
+def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     from ingest.loader import sync_catalogue
     from leadtrack.dbt import BUILD_COMMAND, run_dbt
     from leadtrack.publish import prepare_build, publish_build
@@ -451,8 +445,6 @@ def _build_and_publish(
             f"[green]✓[/] built {models} models and passed {tests} tests"
             f" ({seconds:.1f} s in dbt nodes)" + (f", as of {as_of}" if as_of else "")
         )
-        if before_publish:
-            before_publish()
         console.print(f"[green]✓[/] published the marts to {publish_build(settings)}")
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
@@ -667,12 +659,8 @@ def forget(
         f" row(s), {forgotten.call_rows:,} call row(s) and {forgotten.rejected_rows:,} rejected"
         " row(s) (logged in raw.forget_log, without the details)"
     )
-    # Rewritten before it is published: the published file is a byte copy of the warehouse,
-    # so the old file's free blocks would go with it. Rewritten all the same when the build
-    # fails.
-    built = _build(settings, day, before_publish=lambda: compact(settings.warehouse))
-    if not built:
-        compact(settings.warehouse)
+    built = _build(settings, day)
+    compact(settings.warehouse)
     scrub_logs([PROJECT_ROOT / "logs", PROJECT_ROOT / "target"], identifier)
     console.print(f"[green]✓[/] rewrote {settings.warehouse} so no old copy of the details is kept")
     if not built:
