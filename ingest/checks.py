@@ -216,7 +216,7 @@ class RowChecks:
             # of one digit (3/11/6) or four (03/11/0026) stays a typo: implausible. DuckDB
             # parses the repeated `parsed` once.
             parsed = (
-                f"case when year({parsed}) >= 100 then {parsed}"
+                f"case when {parsed} >= timestamp '0100-01-01' then {parsed}"
                 f" when regexp_matches({text}, {sql_literal(TWO_DIGIT_YEAR)})"
                 f" then coalesce(try_strptime({text}, {_sql_list(two_digit)}), {parsed})"
                 f" else {parsed} end"
