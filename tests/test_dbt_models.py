@@ -676,15 +676,26 @@ def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
     the earliest it can have been, so it is neither this week's activity nor a touch that
     keeps the lead from going quiet. A tick that appears in a later export was reached by the
     day that export was loaded, and keeps that day however many exports repeat it (staging
-    keeps only the latest version of each row). The incremental builds agree with a full one."""
+    keeps only the latest version of each row). A tick pasted over a date keeps the date. The
+    incremental builds agree with a full one."""
     warehouse = tmp_path / "weekly.duckdb"
-    leads = [_lead("T1", "2026-09-01", "Alice Hart"), _lead("T2", "2026-09-01", "Bob Lane")]
+    leads = [
+        _lead("T1", "2026-09-01", "Alice Hart"),
+        _lead("T2", "2026-09-01", "Bob Lane"),
+        _lead("T3", "2026-09-01", "Bob Lane"),
+    ]
     first = [
         _event("T1", "cvs_received", "2026-09-10"),
         _event("T1", "interviews_booked", None),
         _event("T2", "cvs_received", "2026-09-15"),
+        _event("T3", "cvs_received", "2026-09-20"),
     ]
-    later = [*first, _event("T2", "interviews_booked", None)]
+    # T3's date is pasted over with a tick from the second export on: its date stays.
+    later = [
+        *first[:3],
+        _event("T2", "interviews_booked", None),
+        _event("T3", "cvs_received", None),
+    ]
     exports = [("2026-10-01", first), ("2026-11-10", later), ("2026-11-20", later)]
     with duckdb.connect(str(warehouse)) as con:
         create_raw_schema(con)
@@ -718,6 +729,7 @@ def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
     incremental = reached()
     assert incremental[("T1", "interviews_booked")] == (D("2026-09-10"), "earliest_possible")
     assert incremental[("T2", "interviews_booked")] == (D("2026-11-10"), "load_date")
+    assert incremental[("T3", "cvs_received")] == (D("2026-09-20"), "recorded")
     leads_now = _by_lead(query(warehouse, "select * from marts.leads"))
     assert leads_now["T1"]["last_touch_date"] == D("2026-09-10")
     assert leads_now["T1"]["is_stale"]

@@ -51,15 +51,74 @@ first_loads_found as (
 
 ),
 
+ticked_keys as (
+
+    select event_key from latest_versions
+    where event_date is null
+
+),
+
+dates_before_ticks_ranked as (
+
+    -- A tick in a later export than a date for the same milestone says less, not otherwise
+    -- (the date's cell was pasted over with "Y"): the latest date written stays. On an
+    -- incremental run, a date staged before counts, after any in this run's loads.
+    select
+        keyed.event_key,
+        keyed.event_date,
+        row_number() over (
+            partition by keyed.event_key
+            order by keyed._load_id desc, keyed._source_row desc
+        ) as date_rank
+    from keyed
+    inner join ticked_keys on keyed.event_key = ticked_keys.event_key
+    where keyed.event_date is not null
+    {% if staged_incrementally() -%}
+    union all
+    select
+        staged.event_key,
+        staged.event_date,
+        -- after every dated row of this run's loads
+        9223372036854775807 as date_rank
+    from {{ this }} as staged
+    inner join ticked_keys on staged.event_key = ticked_keys.event_key
+    where staged.event_date is not null
+    {%- endif %}
+
+),
+
+dates_before_ticks as (
+
+    select
+        event_key,
+        event_date as date_before_tick,
+        row_number() over (partition by event_key order by date_rank) as pick
+    from dates_before_ticks_ranked
+
+),
+
+dates_kept as (
+
+    select
+        first_loads_found.*,
+        dates_before_ticks.date_before_tick
+    from first_loads_found
+    left join dates_before_ticks
+        on
+            first_loads_found.event_key = dates_before_ticks.event_key
+            and dates_before_ticks.pick = 1
+
+),
+
 renamed as (
 
     select
         event_key,
         trim(lead_id) as lead_id,
         lower(trim(milestone)) as milestone,
-        event_date,
+        coalesce(event_date, date_before_tick) as event_date,
         -- A tick ("Y", "✓"): reached on a date nobody wrote down.
-        event_date is null as is_date_unknown,
+        event_date is null and date_before_tick is null as is_date_unknown,
         nullif(trim(candidate), '') as candidate,
         notes,
         _load_id as load_id,
@@ -67,7 +126,7 @@ renamed as (
         _source_row as source_row,
         cast(_loaded_at as date) as loaded_date,
         first_loaded_date
-    from first_loads_found
+    from dates_kept
 
 )
 
