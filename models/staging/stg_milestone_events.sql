@@ -7,6 +7,11 @@
     )
 }}
 
+{#- What one lead's milestone (for one candidate) is known by, across versions. -#}
+{%- set event_key -%}
+    trim(lead_id) || '|' || lower(trim(milestone)) || '|' || coalesce(trim(candidate), '')
+{%- endset %}
+
 -- Incremental on the raw load: raw is append-only and every load is a new version, so a
 -- run reads only loads newer than the latest here and replaces the versions it supersedes.
 with
@@ -30,9 +35,7 @@ keyed as (
 
     select
         *,
-        trim(lead_id)
-        || '|' || lower(trim(milestone))
-        || '|' || coalesce(trim(candidate), '') as event_key
+        {{ event_key }} as event_key
     from events_with_a_date_or_tick
 
 ),
@@ -51,49 +54,39 @@ first_loads_found as (
 
 ),
 
-ticked_keys as (
+ticked_leads as (
 
-    select event_key from latest_versions
-    where event_date is null
-
-),
-
-dates_before_ticks_ranked as (
-
-    -- A tick in a later export than a date for the same milestone says less, not otherwise
-    -- (the date's cell was pasted over with "Y"): the latest date written stays. On an
-    -- incremental run, a date staged before counts, after any in this run's loads.
-    select
-        keyed.event_key,
-        keyed.event_date,
-        row_number() over (
-            partition by keyed.event_key
-            order by keyed._load_id desc, keyed._source_row desc
-        ) as date_rank
-    from keyed
-    inner join ticked_keys on keyed.event_key = ticked_keys.event_key
-    where keyed.event_date is not null
-    {% if staged_incrementally() -%}
-    union all
-    select
-        staged.event_key,
-        staged.event_date,
-        -- after every dated row of this run's loads
-        9223372036854775807 as date_rank
-    from {{ this }} as staged
-    inner join ticked_keys on staged.event_key = ticked_keys.event_key
-    where staged.event_date is not null
-    {%- endif %}
+    -- The leads with a tick in this run's loads: a milestone whose latest version is a tick
+    -- is one of theirs.
+    select distinct trim(lead_id) as lead_id
+    from ({{ raw_loads_since_last_run('milestone_events') }}) as loads
+    where is_date_unknown
 
 ),
 
 dates_before_ticks as (
 
+    -- A tick in a later export than a date for the same milestone says less, not otherwise
+    -- (the date's cell was pasted over with "Y"): the latest date written stays. Read from
+    -- every load (raw keeps them all), for the ticked leads alone.
     select
         event_key,
         event_date as date_before_tick,
-        row_number() over (partition by event_key order by date_rank) as pick
-    from dates_before_ticks_ranked
+        row_number() over (
+            partition by event_key
+            order by _load_id desc, _source_row desc
+        ) as date_rank
+    from (
+        select
+            {{ event_key }} as event_key,
+            event_date,
+            _load_id,
+            _source_row
+        from {{ source('raw', 'milestone_events') }}
+        where
+            event_date is not null
+            and trim(lead_id) in (select ticked_leads.lead_id from ticked_leads)
+    ) as dated
 
 ),
 
@@ -105,8 +98,9 @@ dates_kept as (
     from first_loads_found
     left join dates_before_ticks
         on
-            first_loads_found.event_key = dates_before_ticks.event_key
-            and dates_before_ticks.pick = 1
+            first_loads_found.event_date is null
+            and first_loads_found.event_key = dates_before_ticks.event_key
+            and dates_before_ticks.date_rank = 1
 
 ),
 
