@@ -76,12 +76,14 @@ class LoadResult:
 
 @dataclass(frozen=True)
 class Columns:
-    """Which source column feeds which field, and which columns are milestones (trackers);
-    `times`: the column of the time of day (Time) that goes with a timestamp field's date
-    column (Date), when the file splits the two."""
+    """Which source column feeds which field, and which columns are milestones (trackers): a
+    milestone may have two, a tick column and a date column (Started, Start date), the date
+    column first, whose date wins over the tick; `times`: the column of the time of day
+    (Time) that goes with a timestamp field's date column (Date), when the file splits the
+    two."""
 
     fields: dict[str, str]
-    milestones: dict[str, str]
+    milestones: dict[str, tuple[str, ...]]
     times: dict[str, str]
 
 
@@ -276,7 +278,11 @@ def load_file(
                 hint = _other_sheets(path, sheet, header_score, names, mapping)
                 raise IngestError(path, error.problem + hint) from None
             contract = CONTRACTS[kind]
-            used = {*columns.fields.values(), *columns.milestones.values(), *columns.times.values()}
+            used = {
+                *columns.fields.values(),
+                *(column for cells in columns.milestones.values() for column in cells),
+                *columns.times.values(),
+            }
             unused = tuple(
                 header
                 for column, header in zip(source.columns, source.headers, strict=True)
@@ -440,7 +446,7 @@ def _fit(
     }
     contract = CONTRACTS[candidate]
     fields: dict[str, str] = {}
-    milestones: dict[str, str] = {}
+    milestones: dict[str, list[str]] = {}
     headers = {
         column: normalise_name(header)
         for column, header in zip(source.columns, source.headers, strict=True)
@@ -448,7 +454,7 @@ def _fit(
     for column, name in headers.items():
         target = renamed.get(name)
         if target and target in names.values() and candidate == "tracker":
-            milestones.setdefault(target, column)
+            milestones.setdefault(target, []).append(column)
             continue
         match = next(
             (
@@ -462,7 +468,7 @@ def _fit(
         if match and (match not in fields or headers[fields[match]] in TIME_OF_DAY):
             fields[match] = column
         elif candidate == "tracker" and not target and (milestone := _milestone_named(name, names)):
-            milestones.setdefault(milestone, column)
+            milestones.setdefault(milestone, []).append(column)
     time_of_day = next((column for column, name in headers.items() if name in TIME_OF_DAY), None)
     times = {
         name: time_of_day
@@ -480,9 +486,14 @@ def _fit(
         contract.table if name in renamed else HEADER_OWNERS.get(name)
         for name in (headers.get(column, "") for column in fields.values())
     ]
+    # A milestone's date column (headed "... date") before its tick column.
+    dated_first = {
+        code: tuple(sorted(cells, key=lambda column: not headers[column].endswith("date")))
+        for code, cells in milestones.items()
+    }
     return Fit(
         candidate,
-        Columns(fields, milestones, times),
+        Columns(fields, dated_first, times),
         score=sum(owner in (None, contract.table) for owner in owners) + len(milestones),
         own=owners.count(contract.table) + len(milestones),
         missing=tuple(name for name in contract.signature if name not in fields),
@@ -634,6 +645,11 @@ def _check(
             return sql_literal(mapping.constants[column.removeprefix("const:")])  # type: ignore[union-attr]
         return column
 
+    def cell_text(code: str) -> str:
+        """A milestone's cell: its column's text, or its date column's, else its tick's."""
+        cells = [text(column) for column in columns.milestones[code]]
+        return cells[0] if len(cells) == 1 else f"coalesce({', '.join(cells)})"
+
     def field_text(name: str) -> str:
         """The text a field is read from: its column's, with the time of day of the file's
         Time column added to the date when the file splits them (Excel's own dates end at
@@ -651,11 +667,12 @@ def _check(
         )
 
     headers = dict(zip(source.columns, source.headers, strict=True))
-    date_columns = [
-        column
+    # The SQL of each text read as a date, and the header that names it in messages.
+    date_columns = {
+        column: headers.get(column, column)
         for name, column in columns.fields.items()
         if contract.field(name).type in ("date", "timestamp") and not column.startswith("const:")
-    ] + list(columns.milestones.values())
+    } | {cell_text(code): headers[cells[0]] for code, cells in columns.milestones.items()}
     if date_columns:
         sample = con.execute(
             f"select {', '.join(date_columns)} from {source.relation} limit {DATE_SAMPLE_ROWS}"
@@ -687,11 +704,11 @@ def _check(
             problems.append(checked.problem)
         if field.type in ("date", "timestamp"):
             problems.append(checks.plausible(field.name, field.label))
-    for code, column in columns.milestones.items():
-        value, is_tick, problem = checks.milestone_cell(code, text(column))
+    for code, cells in columns.milestones.items():
+        value, is_tick, problem = checks.milestone_cell(code, cell_text(code))
         values.append(f"{value} as m_{code}, {is_tick} as t_{code}")
         problems.append(problem)
-        problems.append(checks.plausible(f"m_{code}", headers.get(column, code)))
+        problems.append(checks.plausible(f"m_{code}", headers.get(cells[0], code)))
     skip = "false"
     if mapping and mapping.unmapped_milestones == "skip" and "milestone" in columns.fields:
         # A history row whose stage is blank (a status-only change) or not mapped is not a
@@ -854,7 +871,7 @@ def _check(
         return _date_order_mistaken(
             con,
             source.relation,
-            {column: headers.get(column, column) for column in date_columns},
+            date_columns,
             checks.dayfirst,
         )
 

@@ -417,3 +417,30 @@ def test_excel_day_numbers_in_a_csv_are_named_as_such(settings: Settings, tmp_pa
     assert rejects(con)[4:] == [
         (2, f"CVs received holds '46330', Excel's number for 04/11/2026{advice}")
     ]
+
+
+@pytest.mark.parametrize("tick_first", [True, False])
+def test_a_milestone_with_a_tick_column_and_a_date_column_reads_both(
+    settings: Settings, tmp_path: Path, tick_first: bool
+) -> None:
+    """A tracker that keeps "Started" (Y) beside "Start date": the date where there is one,
+    else the tick, whichever column comes first. Neither column is left unused."""
+    header, rows = ("Started,Start date", ["Y,05/11/2026", "Y,", ",06/11/2026", ","])
+    if not tick_first:
+        header = "Start date,Started"
+        rows = [",".join(reversed(row.split(","))) for row in rows]
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        f"Ref,Date generated,Consultant,{header}\n"
+        + "".join(f"L{number},01/10/2026,Priya,{row}\n" for number, row in enumerate(rows))
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected, result.unused_columns) == (4, 0, ())
+    assert con.execute(
+        "select lead_id, event_date, is_date_unknown from raw.milestone_events"
+        " where milestone = 'started' order by lead_id"
+    ).fetchall() == [
+        ("L0", date(2026, 11, 5), False),
+        ("L1", None, True),
+        ("L2", date(2026, 11, 6), False),
+    ]
