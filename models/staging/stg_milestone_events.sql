@@ -56,10 +56,11 @@ first_loads_found as (
 
 ticked_leads as (
 
-    -- The leads with a tick in this run's loads: a milestone whose latest version is a tick
-    -- is one of theirs.
+    -- The leads with a tick in any load: a milestone whose latest version is a tick is one
+    -- of theirs. Read from raw as the dates below are, so the run's staged table is not
+    -- asked about again.
     select distinct trim(lead_id) as lead_id
-    from ({{ raw_loads_since_last_run('milestone_events') }}) as loads
+    from {{ source('raw', 'milestone_events') }}
     where is_date_unknown
 
 ),
