@@ -106,12 +106,14 @@ def child_openpyxl(xlsx: str) -> dict[str, Any]:
     return {"seconds": seconds, "rows": len(rows), "cells": sum(map(len, rows))}
 
 
-def _dbt_build(settings: Any, as_of: str, target: str) -> tuple[float, float, float, Any]:
+def _dbt_build(
+    settings: Any, as_of: str, target: str
+) -> tuple[float, float, float, Any, Path | None]:
     """Sync the catalogue into the settings' warehouse and run what `leadtrack build` runs,
     with dbt's parse cache warm: every build but the first after installing or changing the
     models parses partially, so the full parse is timed apart (`parse_seconds`, not part of
     the build's time; `child_parse` measures both kinds). When the timed part started, the
-    parse's and dbt build's seconds, and dbt's result."""
+    parse's and dbt build's seconds, dbt's result, and the file it built the marts into."""
     from ingest.loader import sync_catalogue
     from leadtrack.dbt import BUILD_COMMAND, run_dbt
     from leadtrack.publish import prepare_build
@@ -125,14 +127,18 @@ def _dbt_build(settings: Any, as_of: str, target: str) -> tuple[float, float, fl
     writer = open_raw_writer(settings)
     sync_catalogue(writer, settings.catalogue)
     writer.close()
-    prepare_build(settings)
+    publishing = prepare_build(settings)
     dbt_started = time.perf_counter()
     result = run_dbt(
-        settings, list(BUILD_COMMAND), as_of=date.fromisoformat(as_of), target_path=Path(target)
+        settings,
+        list(BUILD_COMMAND),
+        as_of=date.fromisoformat(as_of),
+        target_path=Path(target),
+        publishing=publishing,
     )
     dbt_seconds = time.perf_counter() - dbt_started
     assert result.ok, (result.error, result.failures)
-    return started, parse_seconds, dbt_seconds, result
+    return started, parse_seconds, dbt_seconds, result, publishing
 
 
 def _slowest(result: Any, *, models: bool, count: int = 5) -> list[tuple[str, float]]:
@@ -148,22 +154,17 @@ def _slowest(result: Any, *, models: bool, count: int = 5) -> list[tuple[str, fl
 
 
 def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
-    """What `leadtrack build --as-of` does (sync the catalogue, `dbt build`, publish the marts
-    when this checkout publishes), in-process with a private dbt target path, so that the
-    benchmark never races another session's `target/`."""
+    """What `leadtrack build --as-of` does (sync the catalogue, `dbt build` with the marts
+    built into a new file, publish that file), in-process with a private dbt target path, so
+    that the benchmark never races another session's `target/`."""
+    from leadtrack.publish import publish_build
     from leadtrack.settings import DEFAULT_CATALOGUE, Settings
 
     settings = Settings(warehouse=Path(warehouse), catalogue=DEFAULT_CATALOGUE)
-    started, parse_seconds, dbt_seconds, result = _dbt_build(settings, as_of, target)
-    publish_seconds = None
-    try:
-        from leadtrack.publish import publish
-    except ImportError:
-        pass
-    else:
-        publish_started = time.perf_counter()
-        publish(settings.warehouse)
-        publish_seconds = time.perf_counter() - publish_started
+    started, parse_seconds, dbt_seconds, result, publishing = _dbt_build(settings, as_of, target)
+    publish_started = time.perf_counter()
+    publish_build(settings, publishing)
+    publish_seconds = time.perf_counter() - publish_started
     nodes: dict[str, float] = {}
     counts: dict[str, int] = {}
     for node in result.nodes:
@@ -242,7 +243,7 @@ def child_postgres_build(warehouse: str, as_of: str, target: str) -> dict[str, A
     from leadtrack.settings import DEFAULT_CATALOGUE, Settings
 
     settings = Settings(warehouse=Path(warehouse), catalogue=DEFAULT_CATALOGUE, target="postgres")
-    started, parse_seconds, dbt_seconds, result = _dbt_build(settings, as_of, target)
+    started, parse_seconds, dbt_seconds, result, _ = _dbt_build(settings, as_of, target)
     promote_started = time.perf_counter()
     with connect(autocommit=True) as pg:
         assert promote_build(pg, reader_role())
@@ -936,8 +937,9 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
             "*load*: `leadtrack --warehouse W load tracker events calls consultants` (the"
             " command line, in its own process: wall time including start-up). *build*: what"
             " `leadtrack --warehouse W build --as-of 2026-11-23` runs (sync the catalogue,"
-            " `dbt build` = seeds + models + tests, then publish the marts when the checkout"
-            " has `leadtrack.publish`), in its own process with a private dbt `--target-path`;"
+            " `dbt build` = seeds + models + tests, with the marts built into a new file, then"
+            " publish that file: a rename since the code of 2026-11-27, a copy of the marts"
+            " before), in its own process with a private dbt `--target-path`;"
             " the time is measured inside the process (dbt's import, ~2 s, excluded; it is in"
             " the wall column). dbt's parse cache is warm, as for every build but the first"
             " after installing or changing the models: the process first runs `dbt parse`,"
@@ -1206,7 +1208,8 @@ def postgres_section(figures: dict[str, Any]) -> list[str]:
         "",
         f"Inside the builds: dbt {db['dbt_seconds']:.1f} s on DuckDB, {pb['dbt_seconds']:.1f} s"
         f" on PostgreSQL. Publishing the dashboard's snapshot: {cell(db.get('publish_seconds'), 2)}"
-        f" s on DuckDB (copy the marts into the published file); on PostgreSQL"
+        f" s on DuckDB (the file dbt built the marts into renamed over the published file);"
+        " on PostgreSQL"
         f" {pb['promote_seconds']:.2f} s to promote the build (views made tables, then stamp,"
         " catalogue, schema renames and grants in one transaction) and"
         f" {pb['publish_seconds']:.2f} s to copy the marts"

@@ -416,14 +416,13 @@ def _build(settings: Settings, as_of: date | None) -> bool:
 
 def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     from ingest.loader import sync_catalogue
-    from leadtrack.dbt import BUILD_COMMAND, run_dbt
-    from leadtrack.publish import prepare_build, publish_build
+    from leadtrack.dbt import BUILD_COMMAND
+    from leadtrack.publish import build_and_publish
     from leadtrack.warehouse import open_raw_writer
 
     con = open_raw_writer(settings)
     sync_catalogue(con, settings.catalogue)
     con.close()
-    prepare_build(settings)
     with _progress() as progress:
         task = progress.add_task("Building models and running tests", total=None)
 
@@ -431,12 +430,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             progress.update(task, description=f"{name}: {status}")
             progress.advance(task)
 
-        result = run_dbt(
-            settings,
-            list(BUILD_COMMAND),
-            as_of=as_of,
-            on_node=on_node,
-        )
+        result, published = build_and_publish(settings, BUILD_COMMAND, as_of=as_of, on_node=on_node)
     if result.ok:
         models = sum(node.resource_type == "model" for node in result.nodes)
         tests = sum(node.resource_type in ("test", "unit_test") for node in result.nodes)
@@ -445,7 +439,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             f"[green]✓[/] built {models} models and passed {tests} tests"
             f" ({seconds:.1f} s in dbt nodes)" + (f", as of {as_of}" if as_of else "")
         )
-        console.print(f"[green]✓[/] published the marts to {publish_build(settings)}")
+        console.print(f"[green]✓[/] published the marts to {published}")
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
     for node in result.failures:
@@ -467,9 +461,11 @@ def docs(
 ) -> None:
     """Generate dbt's documentation (models, columns, lineage) and serve it."""
     from leadtrack.dbt import run_dbt
+    from leadtrack.publish import scratch_marts
 
     settings: Settings = ctx.obj
-    result = run_dbt(settings, ["docs", "generate"])
+    with scratch_marts(settings, copy_published=True) as marts:
+        result = run_dbt(settings, ["docs", "generate"], publishing=marts)
     if not result.ok:
         raise _fail(f"dbt docs generate failed: {result.error}")
     console.print("Generated the docs in target/ (index.html, catalog.json, manifest.json).")

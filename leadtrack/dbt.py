@@ -57,6 +57,7 @@ def run_dbt(
     as_of: date | None = None,
     on_node: Callable[[str, str], None] | None = None,
     target_path: Path | None = None,
+    publishing: Path | None = None,
 ) -> BuildResult:
     """Invoke `dbt <command>` on the project with the settings' warehouse and the as-of date.
 
@@ -64,6 +65,9 @@ def run_dbt(
     `as_of_date()` macro reads at run time, not as `--vars`: dbt re-parses the whole project
     whenever `--vars` change, so a new date every day would cost a full parse every day.
     `on_node(name, status)` is called as each node finishes (for progress bars).
+    `publishing` is the file a DuckDB build writes the marts into
+    (`leadtrack.publish.prepare_build`; attached by `leadtrack.dbt_published`); without it,
+    `<warehouse>.building`.
     """
     from dbt.cli.main import dbtRunner
 
@@ -87,6 +91,8 @@ def run_dbt(
         from leadtrack.postgres import dbt_environment
 
         environment |= dbt_environment()
+    elif publishing:
+        environment["LEADTRACK_PUBLISHING"] = str(publishing.resolve())
     previous = {key: os.environ.get(key) for key in environment}
     os.environ.update(environment)
     # dbt writes its process's command line into its log and run_results.json as the

@@ -19,7 +19,9 @@ from typing import Any
 import duckdb
 
 REMOVED = "[removed]"
-# What dbt builds from raw, all of it rebuilt after a forget.
+# What dbt builds from raw in the warehouse, all of it rebuilt after a forget (marts only in
+# a warehouse last built by an earlier version: builds now write the marts into the published
+# file, which the rebuild replaces).
 DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
 # The fields of a rejected record that hold a contact's details, by their normalised header.
 CONTACT_FIELDS = {"contact", "contactname", "phone", "telephone", "mobile", "email", "emailaddress"}

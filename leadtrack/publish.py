@@ -1,11 +1,13 @@
-"""Publish a build: copy the marts into a file of their own and swap it in atomically.
+"""Publish a build: the marts in a file of their own, swapped in atomically.
 
 DuckDB lets one process write a file, and a writer shuts readers out. So the dashboard and
-the reports never read the warehouse itself: after each successful build, the marts (and the
-milestone catalogue they are labelled with) are copied into a new file beside the warehouse,
-which then replaces the published file in one `rename`. A reader that opened the old file
-keeps reading it whole; the next one opens the new build. No reader waits for a load or a
-build, and none sees half of one.
+the reports never read the warehouse itself. dbt builds the marts (and the milestone
+catalogue they are labelled with) into a new file beside the warehouse, attached to its
+connection as `published` (profiles.yml, dbt_project.yml); once every test has passed, that
+file replaces the published file in one `rename`. A failed build's file is deleted. A reader
+that opened the old file keeps reading it whole; the next one opens the new build. No
+reader waits for a load or a build, and none sees half of one. The file holds the marts and
+nothing else of the warehouse (no raw rows, no earlier versions), and nothing is copied.
 
 On PostgreSQL the same file is published: the marts are read in one repeatable-read snapshot
 by the reader role (`LEADTRACK_POSTGRES_READER_URL`, which can select the marts and nothing
@@ -19,78 +21,137 @@ up to date with `refresh_from_postgres`, which the dashboard and the reports cal
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import logging
 import os
+import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from leadtrack.settings import Settings, marts_path
 
+if TYPE_CHECKING:
+    from leadtrack.dbt import BuildResult
+
 log = logging.getLogger(__name__)
-
-# The relations readers may use: every mart, and the catalogue that orders and labels them.
-PUBLISHED = """
-    select table_schema, table_name
-    from information_schema.tables
-    where table_catalog = current_database()
-      and (table_schema = 'marts'
-           or (table_schema = 'staging' and table_name = 'stg_milestone_catalogue'))
-    order by table_schema, table_name
-"""
+_scratch_numbers = itertools.count()
 
 
-def publish(warehouse: Path) -> Path:
-    """Copy the warehouse's marts into the published file; its path."""
-
-    def fill(scratch: Path) -> None:
-        with duckdb.connect(str(warehouse)) as con:
-            relations = con.execute(PUBLISHED).fetchall()
-            if not relations:
-                raise RuntimeError(f"{warehouse} has no marts to publish: run leadtrack build")
-            con.execute(f"attach '{scratch}' as published")
-            for schema in sorted({schema for schema, _ in relations}):
-                con.execute(f"create schema published.{schema}")
-            for schema, name in relations:
-                con.execute(
-                    f"create table published.{schema}.{name} as select * from {schema}.{name}"
-                )
-            con.execute("detach published")
-
-    return _swap_in(marts_path(warehouse), fill)
-
-
-def prepare_build(settings: Settings) -> None:
-    """Before dbt builds: on PostgreSQL, start the marts from an empty `marts__building`
-    (`leadtrack.postgres.discard_unfinished_build`); nothing to do on DuckDB."""
+def prepare_build(settings: Settings) -> Path | None:
+    """Before dbt builds. On DuckDB: the new file dbt builds the marts into (pass it to
+    `run_dbt` as `publishing`), under a temporary name beside the published file. On
+    PostgreSQL: start the marts from an empty `marts__building`
+    (`leadtrack.postgres.discard_unfinished_build`); None."""
     if settings.target == "postgres":
         from leadtrack.postgres import connect, discard_unfinished_build, scrubbed
 
         with scrubbed(), connect(autocommit=True) as pg:
             discard_unfinished_build(pg)
+        return None
+    target = marts_path(settings.warehouse)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned_scratch(target)
+    scratch = _scratch(target)
+    discard_build(scratch)
+    # Made here, so that a disk or folder that cannot take it fails with DuckDB's error in
+    # this process (`leadtrack build` names the problem), not inside dbt.
+    try:
+        duckdb.connect(str(scratch)).close()
+    except BaseException:
+        discard_build(scratch)
+        raise
+    return scratch
 
 
-def publish_build(settings: Settings) -> Path:
-    """Publish the build of the settings' target; the published file's path. On PostgreSQL,
-    first make the build dbt just finished the marts (all of them at once)."""
+def publish_build(settings: Settings, publishing: Path | None) -> Path:
+    """Publish the build dbt just finished and tested; the published file's path. On DuckDB,
+    the file it built the marts into (`publishing`) replaces the published file in one
+    rename. On PostgreSQL, make the build the marts (all of them at once), then copy them."""
     if settings.target == "postgres":
         from leadtrack.postgres import connect, promote_build, reader_role, scrubbed
 
         with scrubbed(), connect(autocommit=True) as pg:
             promote_build(pg, reader_role())
         return publish_from_postgres(settings.warehouse)
-    return publish(settings.warehouse)
+    if publishing is None or not _holds_marts(publishing):
+        raise RuntimeError(f"{settings.warehouse} has no marts to publish: run leadtrack build")
+    target = marts_path(settings.warehouse)
+    os.replace(publishing, target)
+    return target
+
+
+def _holds_marts(path: Path) -> bool:
+    """Whether `path` is a DuckDB file with the marts and the catalogue in it."""
+    if not path.exists():
+        return False
+    with duckdb.connect(str(path), read_only=True) as con:
+        (schemas,) = con.execute(
+            "select count(distinct table_schema) from information_schema.tables"
+            " where table_schema = 'marts'"
+            " or (table_schema = 'staging' and table_name = 'stg_milestone_catalogue')"
+        ).fetchone()
+    return schemas == 2
+
+
+def discard_build(publishing: Path | None) -> None:
+    """Delete the marts of a build that is not published (it failed, or it was replaced)."""
+    if publishing is not None:
+        for path in (publishing, publishing.with_name(publishing.name + ".wal")):
+            path.unlink(missing_ok=True)
+
+
+def build_and_publish(
+    settings: Settings, command: Sequence[str], **options: Any
+) -> tuple[BuildResult, Path | None]:
+    """Run a dbt build (`run_dbt` with `options`) and publish it if it passed; dbt's result,
+    and the published file's path (None when the build failed and nothing was published)."""
+    from leadtrack.dbt import run_dbt
+
+    publishing = prepare_build(settings)
+    try:
+        result = run_dbt(settings, list(command), publishing=publishing, **options)
+        return result, publish_build(settings, publishing) if result.ok else None
+    finally:
+        discard_build(publishing)
+
+
+@contextmanager
+def scratch_marts(settings: Settings, *, copy_published: bool = False) -> Iterator[Path]:
+    """A temporary file beside the published one, deleted on exit, for a dbt command whose
+    marts are not published (`run_dbt` without `publishing`): empty, or a copy of the
+    published file (`copy_published`) for one that reads the marts without building them
+    (`dbt docs generate`): dbt attaches its file for writing, which would shut the
+    dashboard out of the published one."""
+    target = marts_path(settings.warehouse)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = _scratch(target)
+    try:
+        if copy_published and target.exists():
+            shutil.copyfile(target, scratch)
+        yield scratch
+    finally:
+        discard_build(scratch)
+
+
+def _scratch(target: Path) -> Path:
+    """A new temporary name beside `target`, this process's own (its id first, for
+    `_remove_abandoned_scratch`)."""
+    unique = f"{os.getpid()}.{threading.get_ident()}.{next(_scratch_numbers)}"
+    return target.with_name(f".{target.name}.{unique}.tmp")
 
 
 def _swap_in(target: Path, fill: Callable[[Path], None]) -> Path:
     """Write a new published file under a temporary name, then rename it over `target`."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    scratch = _scratch(target)
     scratch.unlink(missing_ok=True)
     _remove_abandoned_scratch(target)
     try:
@@ -103,7 +164,7 @@ def _swap_in(target: Path, fill: Callable[[Path], None]) -> Path:
 
 
 def _remove_abandoned_scratch(target: Path) -> None:
-    """Delete the temporary files of publishes whose process died (killed mid-publish), so
+    """Delete the temporary files of builds and publishes whose process died (killed), so
     they do not pile up beside the published file."""
     for leftover in target.parent.glob(f".{target.name}.*.tmp*"):
         pid = leftover.name.removeprefix(f".{target.name}.").split(".")[0]

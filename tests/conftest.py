@@ -16,8 +16,8 @@ import pytest
 
 from ingest.demo import DemoFiles, generate_demo
 from ingest.loader import connect, load_files
-from leadtrack.dbt import BuildResult, run_dbt
-from leadtrack.publish import publish
+from leadtrack.dbt import BuildResult
+from leadtrack.publish import build_and_publish
 from leadtrack.settings import DEFAULT_CATALOGUE, Settings, marts_path
 
 # Debian's Chromium, driven by Playwright in the browser tests; the flags keep it off the
@@ -78,9 +78,8 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
         con, [files.consultants, files.tracker, files.events, files.calls], settings.catalogue
     )
     con.close()
-    build = run_dbt(settings, ["build"], as_of=DEMO_AS_OF, target_path=root / "target")
+    build, _ = build_and_publish(settings, ["build"], as_of=DEMO_AS_OF, target_path=root / "target")
     assert build.ok, [(node.name, node.message) for node in build.failures] or build.error
-    publish(settings.warehouse)
     return DemoWarehouse(settings, files, DEMO_AS_OF, build)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from leadtrack.settings import marts_path
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,7 +154,7 @@ def test_gone_quiet_csv_download(server, page, tmp_path):
     text = target.read_text(encoding="utf-8-sig")
     header, *lines = text.strip().splitlines()
     assert header.startswith("lead_id,consultant,")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
         stale = {row[0] for row in con.execute("select lead_id from marts.stale_leads").fetchall()}
     assert {line.split(",")[0] for line in lines} == stale
 
@@ -174,7 +175,7 @@ def test_drill_down_lists_the_first_rows_and_downloads_them_all(server, page, tm
         except playwright_api.TimeoutError:
             if attempt == 4:
                 raise
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
         open_now = {
             row[0]
             for row in con.execute(

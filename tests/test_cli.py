@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import openpyxl
@@ -49,11 +50,12 @@ class Run:
         return re.search(pattern, self._squeezed) is not None
 
 
-def marts_rows(settings: Settings, sql: str) -> int:
-    """One number from the warehouse. dbt-duckdb may keep its in-process connection to the
-    file open after a run, and DuckDB refuses a second connection in this process with another
-    configuration, so this one uses the default (read-write) configuration too."""
-    with duckdb.connect(str(settings.warehouse)) as con:
+def value(database: Path, sql: str) -> Any:
+    """One value from the warehouse or the published marts. dbt-duckdb may keep its
+    in-process connection to a file open after a run, and DuckDB refuses a second connection
+    in this process with another configuration, so this one uses the default (read-write)
+    configuration too."""
+    with duckdb.connect(str(database)) as con:
         return con.execute(sql).fetchone()[0]
 
 
@@ -90,8 +92,8 @@ def test_load_names_the_columns_it_did_not_use(settings: Settings, tmp_path: Pat
     assert result.says("columns not used: Offer Date (a milestone under another name"), (
         result.output
     )
-    events = marts_rows(
-        settings,
+    events = value(
+        settings.warehouse,
         "select string_agg(milestone, ',' order by milestone) from raw.milestone_events",
     )
     assert events == "cvs_received,interviews_arranged"
@@ -225,7 +227,7 @@ def test_build_on_a_small_loaded_dataset(settings: Settings, tmp_path: Path) -> 
     result = invoke(settings, "build", "--as-of", "2026-10-05")
     assert result.exit_code == 0, result.output
     assert result.finds(r"built\d+modelsandpassed\d+tests"), result.output
-    assert marts_rows(settings, "select count(*) from marts.leads") == 3
+    assert value(settings.marts, "select count(*) from marts.leads") == 3
 
 
 def test_build_rejects_a_bad_as_of_date(settings: Settings) -> None:
@@ -252,6 +254,6 @@ def test_demo_without_serving(settings: Settings, tmp_path: Path) -> None:
     assert sorted(path.suffix for path in out.iterdir()).count(".csv") >= 2
     assert result.finds(r"tracker,[\d,]+rowsread"), result.output
     assert result.finds(r"built\d+modelsandpassed\d+tests"), result.output
-    leads = marts_rows(settings, "select count(distinct lead_id) from raw.leads")
+    leads = value(settings.warehouse, "select count(distinct lead_id) from raw.leads")
     assert 250 <= leads <= 300
-    assert marts_rows(settings, "select count(*) from marts.leads") == leads
+    assert value(settings.marts, "select count(*) from marts.leads") == leads

@@ -19,8 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboards import charts, exports, queries, ui
 from ingest.loader import connect, load_files
-from leadtrack.dbt import run_dbt
-from leadtrack.publish import publish
+from leadtrack.publish import build_and_publish
 from leadtrack.settings import marts_path
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
@@ -44,12 +43,14 @@ def warehouse(demo_copy) -> Path:
 
 
 def scalar(warehouse: Path, sql: str, params: list | None = None):
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    """A value of a query on the warehouse's published marts."""
+    with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
         return con.execute(sql, params or []).fetchone()[0]
 
 
 def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    """The rows of a query on the warehouse's published marts."""
+    with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
         return con.execute(sql, params or []).fetchall()
 
 
@@ -83,7 +84,7 @@ def test_every_page_runs(monkeypatch, warehouse, page):
 
 
 def test_as_of_date_is_the_build_date(warehouse, demo_warehouse):
-    assert queries.as_of_date(warehouse) == demo_warehouse.as_of
+    assert queries.as_of_date(marts_path(warehouse)) == demo_warehouse.as_of
 
 
 def test_a_shared_custom_period_ending_after_the_as_of_date_is_cut_there(
@@ -629,14 +630,13 @@ def test_a_warehouse_without_calls_or_consultants_says_so(
     con = connect(settings.warehouse)
     load_files(con, [demo_warehouse.files.tracker], settings.catalogue)
     con.close()
-    build = run_dbt(
+    build, _ = build_and_publish(
         settings,
         ["build"],
         as_of=demo_warehouse.as_of,
         target_path=settings.warehouse.parent / "target",
     )
     assert build.ok, build.failures
-    publish(settings.warehouse)
     at = app(monkeypatch, settings.warehouse)
     assert_clean(at)
     warnings = [warning.value for warning in at.sidebar.warning]
@@ -799,11 +799,11 @@ def test_calls_to_ics_is_valid_icalendar():
 
 
 def test_query_functions_run_without_streamlit(warehouse, demo_warehouse):
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
         scope = queries.Scope(date(2026, 10, 1), demo_warehouse.as_of)
         frame = queries.cohort_funnel(con, scope)
     assert frame["leads_created"][0] == scalar(
         warehouse, "select count(*) from marts.leads where created_date >= ?", [date(2026, 10, 1)]
     )
-    found = queries.find_leads(warehouse, "100%_")
+    found = queries.find_leads(marts_path(warehouse), "100%_")
     assert found.height == 0

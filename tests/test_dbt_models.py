@@ -18,6 +18,8 @@ import duckdb
 import pytest
 
 from ingest.schema import create_raw_schema
+from leadtrack.publish import discard_build, prepare_build, publish_build
+from leadtrack.settings import Settings, marts_path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE_CSV = PROJECT_ROOT / "seeds" / "milestones.csv"
@@ -89,15 +91,18 @@ def run_dbt(
     args: Iterable[str],
     warehouse: Path,
     target_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     as_of: str = AS_OF,
-    monkeypatch: pytest.MonkeyPatch | None = None,
 ) -> Any:
-    """Run dbt in-process against the warehouse; returns the dbtRunnerResult."""
+    """Run dbt in-process against the warehouse, the marts built into a new file that is
+    published when dbt succeeds, as `leadtrack build` does; returns the dbtRunnerResult."""
     from dbt.cli.main import dbtRunner
 
-    if monkeypatch is not None:
-        monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(warehouse))
-        monkeypatch.delenv("LEADTRACK_TARGET", raising=False)
+    settings = Settings(warehouse=warehouse)
+    publishing = prepare_build(settings)
+    monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("LEADTRACK_PUBLISHING", str(publishing))
+    monkeypatch.delenv("LEADTRACK_TARGET", raising=False)
     command = [
         *args,
         "--project-dir",
@@ -111,17 +116,22 @@ def run_dbt(
         "--vars",
         json.dumps({"as_of": as_of}),
     ]
-    return dbtRunner().invoke(command)
+    result = dbtRunner().invoke(command)
+    if result.success:
+        publish_build(settings, publishing)
+    discard_build(publishing)
+    return result
 
 
 def query(warehouse: Path, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-    """Rows of a query on the warehouse, as dicts.
+    """Rows of a query on the warehouse, as dicts; a query of the marts reads the published
+    marts.
 
-    dbt-duckdb may keep its in-process connection to the file open after a run, and DuckDB
-    refuses a second connection with another configuration (read_only) in the same process,
-    so this opens it the way dbt did.
+    dbt-duckdb may keep its in-process connection to the warehouse open after a run, and
+    DuckDB refuses a second connection with another configuration (read_only) in the same
+    process, so this opens it the way dbt did.
     """
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(marts_path(warehouse) if "marts." in sql else warehouse)) as con:
         cursor = con.execute(sql, list(params))
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -529,7 +539,6 @@ def test_a_new_as_of_date_keeps_partial_parsing(built_warehouse: Path, tmp_path:
     `--vars`, whose every change makes dbt parse the whole project again: a build a day later
     parses only what changed (here nothing), and still computes for the new date."""
     from leadtrack.dbt import run_dbt as run_leadtrack_dbt
-    from leadtrack.settings import Settings
 
     warehouse = tmp_path / "daily.duckdb"
     warehouse.write_bytes(built_warehouse.read_bytes())
@@ -637,7 +646,7 @@ def test_a_consultant_who_only_makes_calls_is_in_the_team_views(tmp_path: Path) 
         )
     run_models(warehouse, tmp_path / "target")
     week = D("2026-11-16")
-    with duckdb.connect(str(warehouse)) as con:
+    with duckdb.connect(str(marts_path(warehouse))) as con:
         assert queries.teams(con) == ["North", "South"]
         assert queries.consultants(con, "South") == ["Bob Lane"]
         league = queries.league_table(con, queries.Scope(week, D(AS_OF), "South"))

@@ -70,8 +70,8 @@ def demo(demo_warehouse, demo_copy) -> Settings:
 def rendered(demo: Settings, tmp_path_factory) -> dict[str, str]:
     """Each report rendered once on the demo warehouse: report name -> its HTML."""
     out_dir = tmp_path_factory.mktemp("reports")
-    team = _one(demo, "select min(team) from marts.leads")
-    consultant = _one(demo, "select min(consultant) from marts.leads")
+    team = _one(demo.marts, "select min(team) from marts.leads")
+    consultant = _one(demo.marts, "select min(consultant) from marts.leads")
     parameters = {
         "weekly": {"week": WEEK.isoformat(), "team": team},
         "consultant": {
@@ -92,8 +92,8 @@ def rendered(demo: Settings, tmp_path_factory) -> dict[str, str]:
     return pages
 
 
-def _one(settings: Settings, sql: str, params: list | None = None):
-    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+def _one(database: Path, sql: str, params: list | None = None):
+    with duckdb.connect(str(database), read_only=True) as con:
         return con.execute(sql, params or []).fetchone()[0]
 
 
@@ -113,20 +113,20 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
     page, team = rendered["weekly"], rendered["weekly_team"]
     team_consultants = "select distinct consultant from marts.leads where team = ?"
     leads_created = _one(
-        demo,
+        demo.marts,
         "select coalesce(sum(leads_created), 0) from marts.consultant_weekly"
         f" where week = ? and consultant in ({team_consultants})",
         [WEEK, team],
     )
     last_week = _one(
-        demo,
+        demo.marts,
         "select coalesce(sum(leads_created), 0) from marts.consultant_weekly"
         f" where week = ? and consultant in ({team_consultants})",
         [WEEK - timedelta(weeks=1), team],
     )
-    quiet = _one(demo, "select count(*) from marts.stale_leads where team = ?", [team])
+    quiet = _one(demo.marts, "select count(*) from marts.stale_leads where team = ?", [team])
     due_next_week = _one(
-        demo,
+        demo.marts,
         "select count(*) from marts.calls_due where team = ? and due_date between ? and ?",
         [team, WEEK + timedelta(weeks=1), WEEK + timedelta(days=13)],
     )
@@ -137,7 +137,7 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
     assert metric(page, "Calls due next week") == f"{due_next_week:,}"
     assert f"{team}: week of {WEEK:%d/%m/%Y} to 22/11/2026" in html.unescape(page)
     consultants = _one(
-        demo, "select count(distinct consultant) from marts.leads where team = ?", [team]
+        demo.marts, "select count(distinct consultant) from marts.leads where team = ?", [team]
     )
     per_consultant_table = page.split("Per consultant")[-1]
     assert per_consultant_table.count("<tr>") == consultants + 1  # with the header row
@@ -153,12 +153,12 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
     page = render_report("weekly", this_week, tmp_path, demo).read_text(encoding="utf-8")
     last_monday = as_of - timedelta(days=as_of.weekday() + 7)
     calls_all_week = _one(
-        demo,
+        demo.marts,
         "select count(*) from marts.calls where called_date between ? and ?",
         [last_monday, last_monday + timedelta(days=6)],
     )
     calls_on_monday = _one(
-        demo, "select count(*) from marts.calls where called_date = ?", [last_monday]
+        demo.marts, "select count(*) from marts.calls where called_date = ?", [last_monday]
     )
     assert 0 < calls_on_monday < calls_all_week
     assert f"last week: {calls_all_week:,} ({calls_on_monday:,} by Monday)" in page
@@ -167,7 +167,9 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
     rows = re.findall(r"<tr>(.*?)</tr>", stages)
     monday = sum(int(re.findall(r">([^<]*)</td>", row)[-1]) for row in rows)
     assert monday == _one(
-        demo, "select count(*) from marts.lead_milestones where reached_date = ?", [last_monday]
+        demo.marts,
+        "select count(*) from marts.lead_milestones where reached_date = ?",
+        [last_monday],
     )
     assert monday > 0
     # Next week's calls, the soonest first: a cut list leaves out the latest, not whole
@@ -184,17 +186,19 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
 def test_consultant_review_shows_their_period(rendered, demo: Settings) -> None:
     page, consultant = rendered["consultant"], rendered["consultant_name"]
     starts = _one(
-        demo,
+        demo.marts,
         "select count(*) from marts.lead_milestones"
         " where consultant = ? and is_filled and reached_date between ? and ?",
         [consultant, *PERIOD],
     )
     created = _one(
-        demo,
+        demo.marts,
         "select count(*) from marts.leads where consultant = ? and created_date between ? and ?",
         [consultant, *PERIOD],
     )
-    quiet = _one(demo, "select count(*) from marts.stale_leads where consultant = ?", [consultant])
+    quiet = _one(
+        demo.marts, "select count(*) from marts.stale_leads where consultant = ?", [consultant]
+    )
     assert created > 0
     assert metric(page, "Leads created") == f"{created:,}"
     assert metric(page, "Starts") == f"{starts:,}"
@@ -207,7 +211,7 @@ def test_quarterly_history_shows_the_quarters_cohort(rendered, demo: Settings) -
     page = rendered["quarterly"]
     quarter = "created_month between '2026-07-01' and '2026-09-30'"
     created, filled, lost = (
-        _one(demo, f"select sum({column}) from marts.cohorts_monthly where {quarter}")
+        _one(demo.marts, f"select sum({column}) from marts.cohorts_monthly where {quarter}")
         for column in ("leads_created", "leads_filled", "leads_lost")
     )
     assert filled > 0
@@ -223,10 +227,10 @@ def test_quarterly_history_shows_the_quarters_cohort(rendered, demo: Settings) -
 @pytest.mark.slow
 def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None:
     page = rendered["quality"]
-    rejected = _one(demo, "select count(*) from raw.rejected_rows")
+    rejected = _one(demo.warehouse, "select count(*) from raw.rejected_rows")
     assert rejected > 0  # the demo tracker carries deliberately bad rows
     assert metric(page, "Rejected rows") == f"{rejected:,}"
-    reason = _one(demo, "select min(reason) from raw.rejected_rows")
+    reason = _one(demo.warehouse, "select min(reason) from raw.rejected_rows")
     assert html.escape(reason) in page
     for section in ("Milestone dates out of order", "Skipped milestones", "Unknown consultants"):
         assert section in page

@@ -29,7 +29,7 @@ from leadtrack.postgres import (
     promote_build,
 )
 from leadtrack.publish import publish_build, publish_from_postgres
-from leadtrack.settings import PROJECT_ROOT, Settings
+from leadtrack.settings import PROJECT_ROOT, Settings, marts_path
 from leadtrack.warehouse import open_raw_writer
 from tests.conftest import DemoWarehouse, PostgresDatabase
 
@@ -205,7 +205,7 @@ def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
         assert promote_build(pg, postgres_database.reader_role)
 
     with (
-        duckdb.connect(str(demo_copy), read_only=True) as local,
+        duckdb.connect(str(marts_path(demo_copy)), read_only=True) as local,
         psycopg.connect(postgres_database.url) as pg,
     ):
         marts = [
@@ -234,7 +234,7 @@ def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
             assert _sorted_rows(local_rows) == _sorted_rows(pg_rows), mart
 
     # Publish: the reader role copies the marts into the file every reader opens.
-    published = publish_build(pg_settings)
+    published = publish_build(pg_settings, None)
     assert queries.marts_ready(published)
     assert queries.as_of_date(published) == demo_warehouse.as_of
     with (
@@ -291,7 +291,7 @@ def test_no_password_in_errors(
         make_conninfo(postgres_database.reader_url, password=secret),
     )
     with pytest.raises(PostgresError) as raised:
-        publish_build(Settings(warehouse=tmp_path / "w.duckdb", target="postgres"))
+        publish_build(Settings(warehouse=tmp_path / "w.duckdb", target="postgres"), None)
     assert secret not in str(raised.value)
 
     # The command line, every stage: an error, never the password.

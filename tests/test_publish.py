@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -10,7 +11,7 @@ import pytest
 from dashboards.queries import connect_read_only
 from ingest.loader import connect, load_files
 from leadtrack.dbt import run_dbt
-from leadtrack.publish import publish
+from leadtrack.publish import build_and_publish, prepare_build, publish_build, scratch_marts
 from leadtrack.settings import Settings, marts_path
 
 LEADS = (
@@ -26,17 +27,27 @@ def test_marts_path_sits_beside_the_warehouse() -> None:
     )
 
 
-def test_publish_copies_marts_and_catalogue_and_swaps_atomically(
-    settings: Settings, tmp_path: Path
-) -> None:
-    exports = tmp_path / "leads.csv"
-    exports.write_text(LEADS, encoding="utf-8")
+def _load(settings: Settings, folder: Path, leads: str) -> None:
+    exports = folder / "leads.csv"
+    exports.write_text(leads, encoding="utf-8")
     con = connect(settings.warehouse)
     load_files(con, [exports], settings.catalogue)
     con.close()
-    build = run_dbt(settings, ["build"], target_path=tmp_path / "target")
-    assert build.ok, build.failures
-    published = publish(settings.warehouse)
+
+
+def _build(settings: Settings, folder: Path, *options: str) -> Path | None:
+    build, published = build_and_publish(
+        settings, ["build", *options], target_path=folder / "target"
+    )
+    assert build.ok == (published is not None)
+    return published
+
+
+def test_a_build_publishes_its_marts_and_catalogue_alone_and_swaps_atomically(
+    settings: Settings, tmp_path: Path
+) -> None:
+    _load(settings, tmp_path, LEADS)
+    published = _build(settings, tmp_path)
     assert published == settings.marts
 
     reader = connect_read_only(published)
@@ -48,16 +59,16 @@ def test_publish_copies_marts_and_catalogue_and_swaps_atomically(
     assert schemas["staging"] == 1  # the catalogue, nothing else of staging
     assert "raw" not in schemas and "intermediate" not in schemas
     assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
+    # The marts are built into the published file only, not kept in the warehouse too.
+    with duckdb.connect(str(settings.warehouse)) as con:
+        assert con.execute(
+            "select count(*) from information_schema.schemata where schema_name = 'marts'"
+        ).fetchall() == [(0,)]
 
     # A later load and build: the open reader keeps its whole, old build; a new reader
     # sees the new one.
-    more = tmp_path / "more.csv"
-    more.write_text(LEADS.replace("L-1", "L-3").replace("L-2", "L-4"), encoding="utf-8")
-    con = connect(settings.warehouse)
-    load_files(con, [more], settings.catalogue)
-    con.close()
-    assert run_dbt(settings, ["build"], target_path=tmp_path / "target").ok
-    publish(settings.warehouse)
+    _load(settings, tmp_path, LEADS.replace("L-1", "L-3").replace("L-2", "L-4"))
+    _build(settings, tmp_path)
     assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
     # ... even while the old reader is still open in the same process (the dashboard keeps
     # its connection to the build it pinned until the page run ends).
@@ -65,14 +76,68 @@ def test_publish_copies_marts_and_catalogue_and_swaps_atomically(
         assert fresh.execute("select count(*) from marts.leads").fetchall() == [(4,)]
     assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
     reader.close()
-    assert not list(tmp_path.glob("**/.*.tmp"))
+    assert not list(tmp_path.glob("**/.*.tmp*"))
 
 
-def test_nothing_to_publish_leaves_the_last_build(settings: Settings) -> None:
+def test_a_failed_build_leaves_the_last_build_published(settings: Settings, tmp_path: Path) -> None:
+    _load(settings, tmp_path, LEADS)
+    _build(settings, tmp_path)
+    _load(settings, tmp_path, LEADS.replace("L-1", "L-3"))
+    # A model fails half-way through the build (a setting that is not a number of days).
+    assert _build(settings, tmp_path, "--vars", "{quiet_after_days_without_milestone: x}") is None
+    with connect_read_only(settings.marts) as reader:
+        leads = reader.execute("select lead_id from marts.leads order by 1").fetchall()
+    assert leads == [("L-1",), ("L-2",)]
+    assert not list(tmp_path.glob("**/.*.tmp*"))
+
+
+def test_nothing_to_publish_leaves_the_last_build(settings: Settings, tmp_path: Path) -> None:
     connect(settings.warehouse).close()
-    with pytest.raises(RuntimeError, match="no marts to publish"):
-        publish(settings.warehouse)
+    # No file at all, and a file made for a build that dbt never filled.
+    for unbuilt in (tmp_path / "never-made.duckdb", prepare_build(settings)):
+        with pytest.raises(RuntimeError, match="no marts to publish"):
+            publish_build(settings, unbuilt)
     assert not settings.marts.exists()
+
+
+def test_a_build_drops_the_marts_earlier_versions_kept_in_the_warehouse(
+    settings: Settings, tmp_path: Path
+) -> None:
+    _load(settings, tmp_path, LEADS)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.leads as select 'L-1' as lead_id, 'Jo' as contact")
+        con.execute("create schema staging")
+        con.execute("create view staging.stg_milestone_catalogue as select 1 as milestone_order")
+    _build(settings, tmp_path)
+    with duckdb.connect(str(settings.warehouse)) as con:
+        left = con.execute(
+            "select table_schema, table_name from information_schema.tables"
+            " where table_schema = 'marts' or table_name = 'stg_milestone_catalogue'"
+        ).fetchall()
+    assert left == []
+
+
+def test_the_docs_describe_the_published_marts_without_locking_them(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`leadtrack docs` runs `dbt docs generate` on a copy of the published file: the docs'
+    catalogue has the marts' columns, and a reader can open the published file meanwhile."""
+    _load(settings, tmp_path, LEADS)
+    _build(settings, tmp_path)
+    before = settings.marts.read_bytes()
+    with scratch_marts(settings, copy_published=True) as marts:
+        with connect_read_only(settings.marts) as reader:
+            assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
+        docs = run_dbt(
+            settings, ["docs", "generate"], publishing=marts, target_path=tmp_path / "docs"
+        )
+    assert docs.ok, docs.error
+    catalog = json.loads((tmp_path / "docs" / "catalog.json").read_text(encoding="utf-8"))
+    leads = catalog["nodes"]["model.leadtrack.leads"]
+    assert leads["metadata"]["schema"] == "marts" and "lead_id" in leads["columns"]
+    assert settings.marts.read_bytes() == before
+    assert not list(tmp_path.glob("**/.*.tmp*"))
 
 
 def test_the_build_noted_for_a_copy_is_forgotten_when_the_file_is_replaced(

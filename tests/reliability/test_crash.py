@@ -144,9 +144,9 @@ def test_kill_build_at_random_moments(demo_exports: DemoFiles, tmp_path: Path) -
         # table has the reference's rows), never a half-written temporary file.
         assert published_tables(warehouse) == reference
         leftovers += len(list(warehouse.parent.glob(".*.tmp*")))
-    # One more kill aimed at the publish step itself: as soon as its temporary file
-    # appears. The last build stays published, and the next build clears the
-    # abandoned temporary file.
+    # One more kill aimed at the file the build writes the marts into: as soon as it
+    # appears (dbt has just attached it). The last build stays published, and the next
+    # build clears the abandoned temporary file.
     process = start(warehouse, "build", "--as-of", AS_OF.isoformat())
     while process.poll() is None and not list(warehouse.parent.glob(".*.tmp")):
         time.sleep(0.002)
@@ -162,7 +162,8 @@ def test_kill_build_at_random_moments(demo_exports: DemoFiles, tmp_path: Path) -
     assert marts_path(warehouse).exists()
     print(
         f"\nbuild kill trials: {trial}, typical build {typical:.1f} s, outcomes {outcomes},"
-        f" temporary publish files seen after kills: {leftovers}, killed mid-publish:"
-        f" {publish_killed} (temporary files it left: {abandoned}, cleared by the next build)"
+        f" temporary marts files seen after kills: {leftovers}, killed with its marts file"
+        f" just made: {publish_killed} (temporary files it left: {abandoned}, cleared by the"
+        " next build)"
     )
     assert outcomes["killed"] == TRIALS
