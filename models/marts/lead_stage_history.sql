@@ -105,7 +105,7 @@ leads_joined as (
 ordered as (
 
     select * from leads_joined
-    order by milestone_order, created_date desc, lead_id
+    order by milestone_order asc, created_date desc, lead_id asc
 
 )
 
