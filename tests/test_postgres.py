@@ -178,6 +178,19 @@ def _normalise(value):
     return value
 
 
+def _on_day(row: tuple, day: date, other: date) -> tuple:
+    """The row with the date `day` (as a date, and as text dd/mm/yyyy) read as `other`."""
+    text, other_text = day.strftime("%d/%m/%Y"), other.strftime("%d/%m/%Y")
+    return tuple(
+        other
+        if value == day
+        else value.replace(text, other_text)
+        if isinstance(value, str)
+        else value
+        for value in row
+    )
+
+
 def _sorted_rows(rows) -> list[tuple]:
     normalised = [tuple(_normalise(value) for value in row) for row in rows]
     return sorted(normalised, key=lambda row: [(value is None, str(value)) for value in row])
@@ -224,10 +237,19 @@ def test_demo_marts_match_duckdb_row_for_row_and_the_reader_reads_only_marts(
             ).fetchall()
         ]
         assert marts == pg_marts and "leads" in marts and "calls_due" in marts
+        # Each engine's loads ran at their own time: a suite that runs over midnight loaded
+        # the two on different days, which the data-quality list dates its rejected rows by.
+        with duckdb.connect(str(demo_copy), read_only=True) as warehouse:
+            (local_day,) = warehouse.execute(
+                "select max(cast(finished_at as date)) from raw.loads"
+            ).fetchone()
+        (pg_day,) = pg.execute("select max(finished_at::date) from raw.loads").fetchone()
         for mart in marts:
             local_result = local.execute(f"select * from marts.{mart}")
             columns = [column[0] for column in local_result.description]
             local_rows = local_result.fetchall()
+            if mart == "data_quality_issues":
+                local_rows = [_on_day(row, local_day, pg_day) for row in local_rows]
             quoted = ", ".join(f'"{column}"' for column in columns)
             pg_rows = pg.execute(f"select {quoted} from marts.{mart}").fetchall()
             assert len(local_rows) == len(pg_rows), mart
