@@ -415,11 +415,15 @@ def _build(settings: Settings, as_of: date | None) -> bool:
 
 
 def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
+    """Build as of `as_of`, else today, fixed here: the models read this one date, not the
+    database's current date at each statement, so a build that runs over midnight computes
+    every column for the same day."""
     from ingest.loader import sync_catalogue
     from leadtrack.dbt import BUILD_COMMAND
     from leadtrack.publish import build_and_publish
     from leadtrack.warehouse import open_raw_writer
 
+    as_of = as_of or date.today()
     con = open_raw_writer(settings)
     sync_catalogue(con, settings.catalogue)
     con.close()
@@ -437,7 +441,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
         seconds = sum(node.seconds for node in result.nodes)
         console.print(
             f"[green]✓[/] built {models} models and passed {tests} tests"
-            f" ({seconds:.1f} s in dbt nodes)" + (f", as of {as_of}" if as_of else "")
+            f" ({seconds:.1f} s in dbt nodes), as of {as_of}"
         )
         console.print(f"[green]✓[/] published the marts to {published}")
         return True

@@ -1,8 +1,9 @@
 {#-
     The as-of date every "today"-relative column is computed for, as a date literal: the
     `as_of` var when one is given (unit tests, a hand-run `dbt build --vars`), else the
-    LEADTRACK_AS_OF environment variable (what `leadtrack build --as-of` sets), else the
-    current date. The only place that reads either.
+    LEADTRACK_AS_OF environment variable (what `leadtrack build` sets: its --as-of, else the
+    day it started), else the current date (a hand-run dbt command). The only place that
+    reads either.
 
     The environment variable is read at run time only (`execute`), never while dbt parses:
     dbt re-parses the whole project when `--vars` change and every file that read a changed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+from leadtrack import cli
 from leadtrack.cli import app
 from leadtrack.settings import Settings
 
@@ -209,7 +211,9 @@ def test_template_writes_a_workbook_that_loads_back(settings: Settings, tmp_path
 
 
 @pytest.mark.slow
-def test_build_on_a_small_loaded_dataset(settings: Settings, tmp_path: Path) -> None:
+def test_build_on_a_small_loaded_dataset(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name, text in {
         "consultants.csv": CONSULTANTS,
         "tracker.csv": TRACKER,
@@ -224,10 +228,20 @@ def test_build_on_a_small_loaded_dataset(settings: Settings, tmp_path: Path) -> 
         str(tmp_path / "calls.csv"),
     )
     assert loaded.exit_code == 0, loaded.output
-    result = invoke(settings, "build", "--as-of", "2026-10-05")
+
+    # Without --as-of, the build is as of the day it started, fixed at its start and handed
+    # to the models, rather than each model reading the database's current date.
+    class Clock(date):
+        @classmethod
+        def today(cls) -> date:
+            return date(2026, 10, 5)
+
+    monkeypatch.setattr(cli, "date", Clock)
+    result = invoke(settings, "build")
     assert result.exit_code == 0, result.output
-    assert result.finds(r"built\d+modelsandpassed\d+tests"), result.output
+    assert result.finds(r"built\d+modelsandpassed\d+tests\([\d.]+sindbtnodes\),asof2026-10-05")
     assert value(settings.marts, "select count(*) from marts.leads") == 3
+    assert value(settings.marts, "select min(as_of_date) from marts.leads") == date(2026, 10, 5)
 
 
 def test_build_rejects_a_bad_as_of_date(settings: Settings) -> None:
