@@ -458,6 +458,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
 
 
 @app.command()
+@_storage_errors
 def docs(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to serve the docs on.")] = 8080,

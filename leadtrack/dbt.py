@@ -67,7 +67,7 @@ def run_dbt(
     `on_node(name, status)` is called as each node finishes (for progress bars).
     `publishing` is the file a DuckDB build writes the marts into
     (`leadtrack.publish.prepare_build`; attached by `leadtrack.dbt_published`); without it,
-    `<warehouse>.building`.
+    an in-memory database that nothing reads.
     """
     from dbt.cli.main import dbtRunner
 

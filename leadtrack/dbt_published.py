@@ -6,7 +6,7 @@ LEADTRACK_PUBLISHING), so it cannot sit in profiles.yml: dbt parses the whole pr
 connection between runs in one process, so the file is attached as each cursor opens: the
 first cursor of a run given another file than the one attached (a build's `on-run-end`
 detaches its own) attaches the new one. A dbt command run by hand, without
-LEADTRACK_PUBLISHING, builds the marts into `<warehouse>.building`, which nothing reads.
+LEADTRACK_PUBLISHING, builds the marts into an in-memory database that nothing reads.
 """
 
 from __future__ import annotations
@@ -19,18 +19,17 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 ALIAS = "published"
 
 
-def publishing_path() -> Path:
-    """The file this run builds the marts into."""
+def publishing_path() -> str | None:
+    """The file this run builds the marts into; None for a run without one (a dbt command
+    run by hand), whose marts go to memory: only `leadtrack build` publishes, and a file left
+    beside the warehouse would keep contacts' details that `leadtrack forget` does not see."""
     named = os.environ.get("LEADTRACK_PUBLISHING")
-    if named:
-        return Path(named).resolve()
-    warehouse = os.environ.get("LEADTRACK_WAREHOUSE", "warehouse/leadtrack.duckdb")
-    return Path(f"{warehouse}.building").resolve()
+    return str(Path(named).resolve()) if named else None
 
 
 class Plugin(BasePlugin):
     def configure_cursor(self, cursor) -> None:
-        path = str(publishing_path())
+        path = publishing_path()
         attached = cursor.execute(
             "select path from duckdb_databases() where database_name = ?", [ALIAS]
         ).fetchone()
@@ -38,5 +37,5 @@ class Plugin(BasePlugin):
             return
         if attached:
             cursor.execute(f"detach {ALIAS}")
-        quoted = path.replace("'", "''")
+        quoted = (path or ":memory:").replace("'", "''")
         cursor.execute(f"attach '{quoted}' as {ALIAS}")

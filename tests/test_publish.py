@@ -107,15 +107,30 @@ def test_a_build_drops_the_marts_earlier_versions_kept_in_the_warehouse(
     with duckdb.connect(str(settings.warehouse)) as con:
         con.execute("create schema marts")
         con.execute("create table marts.leads as select 'L-1' as lead_id, 'Jo' as contact")
-        con.execute("create schema staging")
-        con.execute("create view staging.stg_milestone_catalogue as select 1 as milestone_order")
     _build(settings, tmp_path)
     with duckdb.connect(str(settings.warehouse)) as con:
         left = con.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_schema = 'marts' or table_name = 'stg_milestone_catalogue'"
+            "select table_name from information_schema.tables where table_schema = 'marts'"
         ).fetchall()
     assert left == []
+
+
+def test_a_hand_run_dbt_command_leaves_no_file_and_reads_the_catalogue(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """dbt run by hand (no file to publish: leadtrack's `run_dbt` without `publishing`, as
+    the shell's `dbt run`) builds the marts into memory: no file beside the warehouse keeps
+    contacts' details that `leadtrack forget` would not see. The models it selects read the
+    milestone catalogue from the warehouse, where a build leaves it."""
+    _load(settings, tmp_path, LEADS)
+    published = _build(settings, tmp_path)
+    before = sorted(path.name for path in settings.warehouse.parent.iterdir())
+    for selection in ("int_leads_enriched", "leads"):
+        run = run_dbt(settings, ["run", "--select", selection], target_path=tmp_path / "target")
+        assert run.ok, (run.error, run.failures)
+    assert sorted(path.name for path in settings.warehouse.parent.iterdir()) == before
+    with connect_read_only(published) as reader:
+        assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
 
 
 def test_the_docs_describe_the_published_marts_without_locking_them(

@@ -128,7 +128,7 @@ def _fill(folder: Path, mode: str, headroom: int) -> dict:
     return {"preexec_fn": _limit_to(largest + headroom)}
 
 
-def test_full_disk_during_load_and_build(
+def test_full_disk_during_load_build_and_docs(
     demo_exports: DemoFiles, small_disk: tuple[Path, str], tmp_path: Path
 ) -> None:
     folder, mode = small_disk
@@ -154,3 +154,9 @@ def test_full_disk_during_load_and_build(
     assert not [path for path in folder.iterdir() if path.name.endswith(".tmp")]
     print(f"\nfull disk simulated with {mode}; build said: {rebuilt.stderr.strip()[-300:]}")
     assert marts_path(warehouse).exists()
+
+    # The docs read a copy of the published marts, which the disk cannot hold either.
+    docs = leadtrack(warehouse, "docs", "--no-serve", **limits)
+    _assert_clear_error(docs, warehouse)
+    assert published_tables(warehouse) == published
+    assert not [path for path in folder.iterdir() if ".tmp" in path.name]
