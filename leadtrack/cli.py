@@ -466,10 +466,10 @@ def docs(
 ) -> None:
     """Generate dbt's documentation (models, columns, lineage) and serve it."""
     from leadtrack.dbt import run_dbt
-    from leadtrack.publish import scratch_marts
+    from leadtrack.publish import published_copy
 
     settings: Settings = ctx.obj
-    with scratch_marts(settings, copy_published=True) as marts:
+    with published_copy(settings) as marts:
         result = run_dbt(settings, ["docs", "generate"], publishing=marts)
     if not result.ok:
         raise _fail(f"dbt docs generate failed: {result.error}")

@@ -124,21 +124,19 @@ def build_and_publish(
 
 
 @contextmanager
-def scratch_marts(settings: Settings, *, copy_published: bool = False) -> Iterator[Path]:
-    """A temporary file beside the published one, deleted on exit, for a dbt command whose
-    marts are not published (`run_dbt` without `publishing`): empty, or a copy of the
-    published file (`copy_published`) for one that reads the marts without building them
-    (`dbt docs generate`): dbt attaches its file for writing, which would shut the
-    dashboard out of the published one."""
+def published_copy(settings: Settings) -> Iterator[Path]:
+    """A temporary copy of the published file (an empty name when nothing is published yet),
+    deleted on exit, for a dbt command that reads the marts without building them (`dbt docs
+    generate`): dbt attaches its file for writing, which would shut the dashboard out of the
+    published one."""
     target = marts_path(settings.warehouse)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = _scratch(target)
+    copy = _scratch(target)
     try:
-        if copy_published and target.exists():
-            shutil.copyfile(target, scratch)
-        yield scratch
+        if target.exists():
+            shutil.copyfile(target, copy)
+        yield copy
     finally:
-        discard_build(scratch)
+        discard_build(copy)
 
 
 def _scratch(target: Path) -> Path:

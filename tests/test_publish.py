@@ -11,7 +11,7 @@ import pytest
 from dashboards.queries import connect_read_only
 from ingest.loader import connect, load_files
 from leadtrack.dbt import run_dbt
-from leadtrack.publish import build_and_publish, prepare_build, publish_build, scratch_marts
+from leadtrack.publish import build_and_publish, prepare_build, publish_build, published_copy
 from leadtrack.settings import Settings, marts_path
 
 LEADS = (
@@ -141,7 +141,7 @@ def test_the_docs_describe_the_published_marts_without_locking_them(
     _load(settings, tmp_path, LEADS)
     _build(settings, tmp_path)
     before = settings.marts.read_bytes()
-    with scratch_marts(settings, copy_published=True) as marts:
+    with published_copy(settings) as marts:
         with connect_read_only(settings.marts) as reader:
             assert reader.execute("select count(*) from marts.leads").fetchall() == [(2,)]
         docs = run_dbt(
