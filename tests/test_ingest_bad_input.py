@@ -3,12 +3,15 @@ person sees in the file."""
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import hypothesis
 import pytest
 import xlsxwriter
+from hypothesis import strategies as st
 
 from ingest.csv_reader import EmptyLineFinder
 from ingest.errors import IngestError
@@ -285,6 +288,31 @@ def test_csv_row_numbers_count_empty_lines_and_not_line_breaks_in_values(
     if "value" in case:
         ((client,),) = con.execute("select client from raw.leads where lead_id = 'L-1'").fetchall()
         assert client == first.split('"')[1].replace("\n", line_break)
+
+
+@hypothesis.settings(max_examples=300, deadline=None, database=None)
+@hypothesis.given(
+    line_break=st.sampled_from([b"\n", b"\r\n", b"\r"]),
+    lines=st.lists(st.sampled_from([b"", b"a", b"ab", b"abc"]), min_size=1, max_size=40),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+)
+def test_the_empty_line_finder_finds_the_last_empty_line_however_the_bytes_are_cut(
+    line_break: bytes, lines: list[bytes], cuts: list[int]
+) -> None:
+    """Its answer is `rfind` over the whole file, at any offset and whatever chunks it is fed
+    (its quick check reads byte pairs at even and odd offsets). The first chunk holds the
+    header's line break, as the loader's first read does, to tell the file's kind of line
+    break."""
+    header = b"Ref" + line_break
+    data = header + line_break.join(lines) + line_break
+    ends = sorted({min(len(header) + cut, len(data)) for cut in cuts} | {len(data)})
+    finder = EmptyLineFinder()
+    for start, end in itertools.pairwise([0, *ends]):
+        if end > start:
+            finder.feed(data[start:end])
+    empty = {b"\r\n": b"\n\r\n", b"\n": b"\n\n", b"\r": b"\r\r"}[line_break]
+    last = data.rfind(empty)
+    assert finder.last == (None if last < 0 else last)
 
 
 def test_a_csv_mixing_windows_and_unix_line_breaks_loads(
