@@ -135,10 +135,13 @@ def _is_utf8(path: Path) -> bool:
 @dataclass(frozen=True)
 class TextScan:
     """What one pass over a text file's bytes tells its reader: where its last empty line is
-    (`EmptyLineFinder.last`) and whether it is UTF-8."""
+    (`EmptyLineFinder.last`), whether it is UTF-8, and whether a value may end with a blank
+    (`BlankEndFinder.found`, for a file whose delimiter is one of `end_delimiters`)."""
 
     last_empty_line: int | None
     is_utf8: bool
+    blank_ends: bool
+    end_delimiters: str
 
 
 class TextScanner:
@@ -147,13 +150,130 @@ class TextScanner:
     def __init__(self) -> None:
         self._empty_lines = EmptyLineFinder()
         self._utf8 = Utf8Checker()
+        self._blank_ends = BlankEndFinder()
 
     def feed(self, chunk: bytes) -> None:
         self._empty_lines.feed(chunk)
         self._utf8.feed(chunk)
+        self._blank_ends.feed(chunk)
 
     def result(self) -> TextScan:
-        return TextScan(self._empty_lines.last, self._utf8.close())
+        return TextScan(
+            self._empty_lines.last,
+            self._utf8.close(),
+            self._blank_ends.close(),
+            self._blank_ends.delimiters or "",
+        )
+
+
+# The delimiters `BlankEndFinder` can watch, and the one quote it does.
+END_DELIMITERS = ",;\t|"
+END_QUOTE = '"'
+_LF, _CR, _QUOTE = ord("\n"), ord("\r"), ord(END_QUOTE)
+_PRINTABLE_FROM, _PRINTABLE_TO = ord("!"), ord("~")
+
+
+class BlankEndFinder:
+    """Whether a value of a delimited text file may end with a blank, fed the file's bytes
+    chunk by chunk: when `found` stays False, and the reader finds that the file's delimiter
+    is one of `delimiters` and its quote `END_QUOTE`, trimming each value's start trims it
+    whole.
+
+    A value ends before a delimiter, a quote, a line break or the end of the file. The finder
+    looks there for a blank: a space, a tab or any other control character, or any byte of
+    a character beyond ASCII (a Unicode space such as the no-break space is one). A line
+    break ends a value, so it counts only where a quoted value ends with one: before a quote
+    that no value's first character follows. The delimiters watched are those among
+    `END_DELIMITERS` in the first chunk, which holds the header. The finder errs towards
+    found (a blank before a delimiter inside a quoted value counts too), never the other
+    way: a carriage return other than a Windows line break's, or Windows and Unix line
+    breaks in one file, count as found. The work is numpy's, on arrays kept between chunks
+    (a new array per step would cost more than the steps)."""
+
+    def __init__(self) -> None:
+        self.found = False
+        self.delimiters: str | None = None
+        self._watched: list[int] = []
+        self._tail = b""
+        self._carriage_returns = False
+        self._bare_line_feeds = False
+        self._arrays: tuple[np.ndarray, ...] = ()
+
+    def feed(self, chunk: bytes | bytearray) -> None:
+        if self.delimiters is None:
+            self.delimiters = "".join(d for d in END_DELIMITERS if ord(d) in chunk)
+            self._watched = [ord(delimiter) for delimiter in self.delimiters]
+        if self.found:
+            return
+        # The chunk, and the bytes either side of its start (the previous chunk's last two).
+        self.found = self._holds_blank_end(self._tail + chunk[:2]) or self._holds_blank_end(chunk)
+        self._tail = (self._tail + chunk[-2:])[-2:]
+
+    def _scratch(self, size: int) -> tuple[np.ndarray, ...]:
+        if not self._arrays or len(self._arrays[0]) < size:
+            self._arrays = (*(np.empty(size, bool) for _ in range(3)), np.empty(size, np.uint8))
+        return tuple(array[:size] for array in self._arrays)
+
+    def _outside_printable(self, codes: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Which of `codes` lie outside printable ASCII ("!" to "~"), into `out`."""
+        shifted = self._arrays[3][: len(codes)]
+        np.subtract(codes, np.uint8(_PRINTABLE_FROM), out=shifted)
+        return np.greater(shifted, _PRINTABLE_TO - _PRINTABLE_FROM, out=out)
+
+    def _holds_blank_end(self, data: bytes | bytearray) -> bool:
+        if len(data) < 2:
+            return False
+        codes = np.frombuffer(data, np.uint8)
+        before, after = codes[:-1], codes[1:]
+        ends, blank, test, _ = self._scratch(len(before))
+        carriage_returns = _CR in data
+        if carriage_returns:
+            self._carriage_returns = True
+            # A carriage return ends a Windows line break, and nothing else.
+            np.equal(before, _CR, out=test)
+            if np.logical_and(test, np.not_equal(after, _LF, out=ends), out=test).any():
+                return True
+            np.equal(after, _LF, out=test)
+            if np.logical_and(test, np.not_equal(before, _CR, out=ends), out=test).any():
+                self._bare_line_feeds = True
+        elif data.find(b"\n", 1) >= 0:
+            # (The byte before the first is not in the data: `feed`'s other call has it.)
+            self._bare_line_feeds = True
+        np.equal(after, _LF, out=ends)
+        for code in self._watched:
+            ends |= np.equal(after, code, out=test)
+        self._outside_printable(before, blank)
+        blank &= np.not_equal(before, _LF, out=test)
+        if carriage_returns:
+            ends |= np.equal(after, _CR, out=test)
+            blank &= np.not_equal(before, _CR, out=test)
+        quoted = _QUOTE in data
+        if quoted:
+            ends |= np.equal(after, _QUOTE, out=test)
+        if (np.logical_and(blank, ends, out=blank)).any():
+            return True
+        if quoted and len(data) > 2:
+            # A line break, a quote, then no value's first character (a delimiter or a byte
+            # outside printable ASCII): a quoted value that ends with a line break.
+            follows = codes[2:]
+            not_first = self._outside_printable(follows, ends[: len(follows)])
+            for code in self._watched:
+                not_first |= np.equal(follows, code, out=test[: len(follows)])
+            not_first &= np.equal(codes[1:-1], _QUOTE, out=test[: len(follows)])
+            line_break = (codes[:-2] == _LF) | (codes[:-2] == _CR)
+            return bool((line_break & not_first).any())
+        return False
+
+    def close(self) -> bool:
+        """`found`, once the file's last bytes are in: its last value may end the file."""
+        tail = self._tail
+        self.found = (
+            self.found
+            or (self._carriage_returns and self._bare_line_feeds)
+            or (tail[-1:] not in (b"", b"\n") and not _PRINTABLE_FROM <= tail[-1] <= _PRINTABLE_TO)
+            or tail in (b"\n" + END_QUOTE.encode(), b"\r" + END_QUOTE.encode())
+        )
+        return self.found
 
 
 class EmptyLineFinder:
@@ -211,7 +331,12 @@ def open_csv(
     if encoding == "utf-8" and scan is not None:
         try:
             source = _read_any_line_breaks(
-                read, path, path, encoding, lambda: scan().last_empty_line
+                read,
+                path,
+                path,
+                encoding,
+                lambda: scan().last_empty_line,
+                lambda delimiter: scan().blank_ends or delimiter not in scan().end_delimiters,
             )
         except Exception:
             if scan().is_utf8:
@@ -247,11 +372,12 @@ def _read_any_line_breaks(
     readable: Path,
     encoding: str,
     last_empty_line: Callable[[], int | None] | None,
+    blank_ends: Callable[[str], bool] | None = None,
 ) -> SourceTable:
     """`read` (`_read_csv` with its connection, file, table and header score), and again
     from a copy with one kind of line break when the file mixes Windows' and Unix's."""
     try:
-        return read(readable, encoding, last_empty_line=last_empty_line)
+        return read(readable, encoding, last_empty_line=last_empty_line, blank_ends=blank_ends)
     except duckdb.Error as error:
         if not _mixes_line_breaks(readable, encoding):
             raise IngestError(path, f"cannot be read as CSV ({_first_line(error)})") from error
@@ -272,8 +398,12 @@ def _read_csv(
     table: str,
     header_score: Callable[[Sequence[str | None]], int],
     last_empty_line: Callable[[], int | None] | None,
+    blank_ends: Callable[[str], bool] | None = None,
 ) -> SourceTable:
-    """Read `readable` (`path`, or a UTF-8 copy of it) into the temporary `table`."""
+    """Read `readable` (`path`, or a UTF-8 copy of it) into the temporary `table`.
+    `blank_ends` tells, from the scan of `readable`'s bytes, whether a value may end with a
+    blank in a file with the delimiter it is given (`BlankEndFinder`); without it, every value
+    is trimmed at both ends as it is read."""
     source = sql_literal(str(readable))
     options = f"encoding='{'utf-16' if encoding == 'utf-16' else 'utf-8'}'"
     delimiter, quote, escape = con.execute(
@@ -305,8 +435,12 @@ def _read_csv(
     headers = header_texts(head[header_index][:width])
     names = ", ".join(f"'c{index}': 'varchar'" for index in range(len(headers)))
     # Trimmed once here, while the reader works in parallel, rather than by each later pass
-    # over the records (`lt_text` comes from `ingest.checks.RowChecks.install_macros`).
-    trimmed = ", ".join(f"lt_text(c{index}) as c{index}" for index in range(len(headers)))
+    # over the records (the macros come from `ingest.checks.RowChecks.install_macros`). When
+    # the scan may tell that no value ends with a blank, only their starts are looked at
+    # (looking at each value's last character costs more than reading the file), and the
+    # ends afterwards if the scan says otherwise.
+    trim = "lt_text" if blank_ends is None else "lt_text_start"
+    trimmed = ", ".join(f"{trim}(c{index}) as c{index}" for index in range(len(headers)))
     # Copied whole, in parallel and in file order; rowid then numbers the records, which is
     # cheaper than numbering them while reading (that serialises the scan). Nothing left to
     # sniff (the dialect is pinned above): sniffing again failed the whole file when its
@@ -322,6 +456,12 @@ def _read_csv(
             f"select distinct line from {table}_rejects order by line"
         ).fetchall()
     ]
+    if blank_ends is not None and (quote != END_QUOTE or blank_ends(delimiter)):
+        columns = [f"c{index}" for index in range(len(headers))]
+        con.execute(
+            f"update {table} set {', '.join(f'{c} = lt_text({c})' for c in columns)}"
+            f" where {' or '.join(f'lt_untrimmed({c})' for c in columns)}"
+        )
     last_empty = last_empty_line() if last_empty_line else None
     if last_empty is not None and last_empty >= _line_end(readable, header_line):
         lines += _empty_records(readable, encoding, delimiter, quote, escape, header_line)

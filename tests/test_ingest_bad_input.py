@@ -3,17 +3,29 @@ person sees in the file."""
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
+import tempfile
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import hypothesis
 import pytest
 import xlsxwriter
 from hypothesis import strategies as st
 
-from ingest.csv_reader import EmptyLineFinder
+from ingest.checks import RowChecks
+from ingest.csv_reader import (
+    BlankEndFinder,
+    EmptyLineFinder,
+    TextScan,
+    TextScanner,
+    drop_read,
+    open_csv,
+)
 from ingest.errors import IngestError
 from ingest.loader import connect, load_files
 from ingest.mapping import load_mapping
@@ -380,6 +392,103 @@ def test_values_are_trimmed_of_unicode_spaces(settings: Settings, tmp_path: Path
         ("L-2", "Tom Reid", None),
         ("L-3", "Tom Reid", "Acme"),
     ]
+
+
+# Values the trimming must get right: clean ones with blanks inside, and ones that start or
+# end with a blank (ASCII or Unicode), a line break or a quote.
+VALUES = [
+    "Acme",
+    "Tom Reid",
+    "Calder, Smith & Co",
+    'say "hi"',
+    "",
+    "Café",
+    "line\nbreak",
+    " lead",
+    "trail ",
+    "tab\t",
+    "\u00a0nbsp",
+    "nbsp\u00a0",
+    "ends\n",
+    "ends\r\n",
+    '"quoted"',
+]
+
+
+@hypothesis.settings(max_examples=200, deadline=None, database=None)
+@hypothesis.given(
+    rows=st.lists(st.lists(st.sampled_from(VALUES), min_size=2, max_size=2), max_size=6),
+    delimiter=st.sampled_from(",;\t|"),
+    quoting=st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+    line_break=st.sampled_from(["\n", "\r\n"]),
+    cut=st.integers(min_value=0, max_value=200),
+)
+def test_values_read_with_the_scan_equal_values_trimmed_at_both_ends(
+    rows: list[list[str]], delimiter: str, quoting: int, line_break: str, cut: int
+) -> None:
+    """When the scan finds no value ending with a blank, the reader trims only their starts;
+    otherwise it trims their ends afterwards. Either way every value is what trimming both
+    ends as it is read gives (the reader without a scan)."""
+    text = io.StringIO()
+    writer = csv.writer(text, delimiter=delimiter, quoting=quoting, lineterminator=line_break)
+    writer.writerows([["Ref", "Client"], ["L-0", "Acme"], *rows])
+    data = text.getvalue().encode()
+    scanner = TextScanner()
+    for start, end in itertools.pairwise(sorted({0, min(cut, len(data)), len(data)})):
+        scanner.feed(data[start:end])
+    scan = scanner.result()
+    con = duckdb.connect()
+    RowChecks.install_macros(con)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "leads.csv"
+        path.write_bytes(data)
+
+        def values(scanned: TextScan | None) -> list[tuple]:
+            try:
+                with open_csv(
+                    con, path, "source", lambda row: 2, (lambda: scanned) if scanned else None
+                ) as source:
+                    return con.execute(
+                        f"select * exclude (_source_row) from {source.relation}"
+                        " order by _source_row"
+                    ).fetchall()
+            finally:
+                drop_read(con, "source")
+
+        assert values(scan) == values(None)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Ref,Client\nL-1,Tom Reid\nL-2,Acme\n", False),
+        ("Ref,Client\r\nL-1,Tom Reid\r\nL-2,Acme\r\n", False),
+        ('"Ref","Client"\n"L-1","Tom Reid"\n"L-2",""\n', False),
+        ("Ref,Client\nL-1,Tom Reid\nL-2,Acme", False),
+        ("Ref,Client\nL-1,Tom Reid \nL-2,Acme\n", True),
+        ("Ref,Client\nL-1 ,Tom Reid\n", True),
+        ('Ref,Client\nL-1,"Tom Reid "\n', True),
+        ("Ref,Client\nL-1,Tom Reid\u00a0\n", True),
+        ('Ref,Client\nL-1,"Tom Reid\n"\n', True),
+        ('Ref,Client\nL-1,"Tom Reid\n"', True),
+        ("Ref,Client\nL-1,Tom Reid\t", True),
+        ("Ref,Client\nL-1,Tom\rReid\n", True),
+        ("Ref,Client\r\nL-1,Tom Reid\nL-2,Acme\r\n", True),
+    ],
+)
+def test_the_blank_end_finder_finds_a_value_that_may_end_with_a_blank(
+    text: str, found: bool
+) -> None:
+    """Fed the header first (the loader's first read holds it: the delimiters watched are
+    those in it), then the rest in pieces of every size up to a few bytes, or whole."""
+    data = text.encode()
+    header = data.index(b"Client") + len("Client")
+    for size in (1, 2, 3, len(data)):
+        finder = BlankEndFinder()
+        finder.feed(data[:header])
+        for start in range(header, len(data), size):
+            finder.feed(data[start : start + size])
+        assert (finder.close(), finder.delimiters) == (found, ","), size
 
 
 def test_keep_rows_where_skips_a_row_whose_column_is_blank(
