@@ -93,10 +93,13 @@ MACROS = (
 -- A value trimmed of BLANKS, blank as null. Only values that can need it are trimmed:
 -- trimming copies the text, and an ASCII value whose first and last characters are
 -- printable is already trimmed.
-create or replace temp macro lt_untrimmed(x) as
-    x < '!' or x[-1] < '!' or strlen(x) != length(x);
 create or replace temp macro lt_text(x) as case
-    when lt_untrimmed(x) then nullif(trim(x, {sql_literal(BLANKS)}), '') else x end;
+    when x < '!' or x[-1] < '!' or strlen(x) != length(x)
+    then nullif(trim(x, {sql_literal(BLANKS)}), '')
+    else x end;
+-- Whether a value ends with one of BLANKS (or is empty).
+create or replace temp macro lt_blank_end(x) as
+    x[-1] < '!' or (x[-1] >= chr(128) and contains({sql_literal(BLANKS)}, x[-1]));
 -- lt_text of a value known not to end with a blank: only its first character is looked at.
 create or replace temp macro lt_text_start(x) as case
     when x < '!' or x >= chr(128) then nullif(trim(x, {sql_literal(BLANKS)}), '')

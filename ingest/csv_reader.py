@@ -26,6 +26,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from ingest.checks import BLANKS
 from ingest.errors import IngestError
 from ingest.source import (
     HEADER_SEARCH_ROWS,
@@ -171,6 +172,12 @@ END_DELIMITERS = ",;\t|"
 END_QUOTE = '"'
 _LF, _CR, _QUOTE = ord("\n"), ord("\r"), ord(END_QUOTE)
 _PRINTABLE_FROM, _PRINTABLE_TO = ord("!"), ord("~")
+# The last two bytes of each blank beyond ASCII in UTF-8 (the no-break space's are C2 A0),
+# as one number: a letter such as "é" (C3 A9) that ends a value is no blank.
+_WIDE_BLANK_ENDS = np.zeros(1 << 16, bool)
+_WIDE_BLANK_ENDS[
+    [int.from_bytes(blank.encode()[-2:], "big") for blank in BLANKS if not blank.isascii()]
+] = True
 
 
 class BlankEndFinder:
@@ -180,8 +187,8 @@ class BlankEndFinder:
     whole.
 
     A value ends before a delimiter, a quote, a line break or the end of the file. The finder
-    looks there for a blank: a space, a tab or any other control character, or any byte of
-    a character beyond ASCII (a Unicode space such as the no-break space is one). A line
+    looks there for a blank: a space, a tab or any other control character, or the last two
+    bytes of one of `ingest.checks.BLANKS` beyond ASCII (the no-break space's). A line
     break ends a value, so it counts only where a quoted value ends with one: before a quote
     that no value's first character follows. The delimiters watched are those among
     `END_DELIMITERS` in the first chunk, which holds the header. The finder errs towards
@@ -250,7 +257,7 @@ class BlankEndFinder:
         quoted = _QUOTE in data
         if quoted:
             ends |= np.equal(after, _QUOTE, out=test)
-        if (np.logical_and(blank, ends, out=blank)).any():
+        if np.logical_and(blank, ends, out=blank).any() and self._blank_at(codes, blank):
             return True
         if quoted and len(data) > 2:
             # A line break, a quote, then no value's first character (a delimiter or a byte
@@ -264,13 +271,28 @@ class BlankEndFinder:
             return bool((line_break & not_first).any())
         return False
 
+    @staticmethod
+    def _blank_at(codes: np.ndarray, ends: np.ndarray) -> bool:
+        """Whether a blank is among the bytes outside printable ASCII that end values (`ends`,
+        a mask of `codes` but its last): an ASCII one (not DEL), or the end of a blank beyond
+        ASCII. The first byte's character may have begun before the data: `feed`'s other call
+        sees it whole."""
+        (where,) = np.nonzero(ends)
+        last = codes[where]
+        if (last < _PRINTABLE_FROM).any():
+            return True
+        where = where[(last > 0x7F) & (where > 0)]
+        pairs = codes[where - 1].astype(np.uint16) << 8 | codes[where]
+        return bool(_WIDE_BLANK_ENDS[pairs].any())
+
     def close(self) -> bool:
         """`found`, once the file's last bytes are in: its last value may end the file."""
         tail = self._tail
         self.found = (
             self.found
             or (self._carriage_returns and self._bare_line_feeds)
-            or (tail[-1:] not in (b"", b"\n") and not _PRINTABLE_FROM <= tail[-1] <= _PRINTABLE_TO)
+            or (tail[-1:] not in (b"", b"\n") and tail[-1] < _PRINTABLE_FROM)
+            or (len(tail) == 2 and _WIDE_BLANK_ENDS[int.from_bytes(tail, "big")])
             or tail in (b"\n" + END_QUOTE.encode(), b"\r" + END_QUOTE.encode())
         )
         return self.found
@@ -460,7 +482,7 @@ def _read_csv(
         columns = [f"c{index}" for index in range(len(headers))]
         con.execute(
             f"update {table} set {', '.join(f'{c} = lt_text({c})' for c in columns)}"
-            f" where {' or '.join(f'lt_untrimmed({c})' for c in columns)}"
+            f" where {' or '.join(f'lt_blank_end({c})' for c in columns)}"
         )
     last_empty = last_empty_line() if last_empty_line else None
     if last_empty is not None and last_empty >= _line_end(readable, header_line):
