@@ -623,6 +623,76 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
     ]
 
 
+def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Path) -> None:
+    """A call log writing a lead's id otherwise (`l-102 `) links its calls to no lead, so the
+    lead can look quiet: data_quality_issues names the lead it likely is. An id matching no
+    lead at all asks for the lead; the calls of a known lead, and calls with no lead (a
+    business-development call), are no finding."""
+    warehouse = tmp_path / "unknown.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+        insert_rows(
+            con,
+            "leads",
+            [_lead("L-102", "2026-11-02", "Alice Hart"), _lead("N1", "2026-11-02", "Bob Lane")],
+            load_id=3,
+        )
+        insert_rows(
+            con,
+            "calls",
+            [
+                _call("K1", "l-102 ", "Alice Hart", "2026-11-17 10:00", "Connected"),
+                _call("K2", "l-102", "Alice Hart", "2026-11-18 10:00", "No answer"),
+                _call("K3", "L-102", "Alice Hart", "2026-11-18 11:00", "Connected"),
+                _call("K4", "Z9", "Bob Lane", "2026-11-18 12:00", "Connected"),
+                _call("K5", None, "Bob Lane", "2026-11-18 13:00", "Connected"),
+                _call("K6", "N1", "Bob Lane", "2026-11-18 14:00", "Connected"),
+            ],
+            load_id=4,
+        )
+        insert_rows(con, "milestone_events", [_event("L 102", "cvs_received", "2026-11-05")], 5)
+    run_models(warehouse, tmp_path / "target")
+    found = query(
+        warehouse,
+        "select check_label, source_name, lead_id, rows_affected, detail"
+        " from marts.data_quality_issues where check_name = 'unknown_lead'"
+        " order by source_name, lead_id",
+    )
+    otherwise = ": written otherwise, it is lead L-102 (correct the id in the export, so that"
+    assert found == [
+        {
+            "check_label": "Unknown leads",
+            "source_name": "calls",
+            "lead_id": "Z9",
+            "rows_affected": 1,
+            "detail": "Z9 is on 1 calls row(s) but on no lead export: load the lead (its"
+            " tracker row may have been rejected)",
+        },
+        {
+            "check_label": "Unknown leads",
+            "source_name": "calls",
+            "lead_id": "l-102",
+            "rows_affected": 2,
+            "detail": "l-102 is on 2 calls row(s) but on no lead export"
+            + otherwise
+            + " they count for that lead)",
+        },
+        {
+            "check_label": "Unknown leads",
+            "source_name": "milestone_events",
+            "lead_id": "L 102",
+            "rows_affected": 1,
+            "detail": "L 102 is on 1 milestone_events row(s) but on no lead export"
+            + otherwise
+            + " they count for that lead)",
+        },
+    ]
+    (lead,) = query(warehouse, "select last_touch_date from marts.leads where lead_id = 'L-102'")
+    assert lead == {"last_touch_date": D("2026-11-18")}
+
+
 def test_a_consultant_who_only_makes_calls_is_in_the_team_views(tmp_path: Path) -> None:
     """Bob owns no lead, but makes calls: his team's filter, its consultants and the league
     table take him from the consultants (marts.consultants), not from the leads' owners."""

@@ -234,6 +234,15 @@ def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None
     assert html.escape(reason) in page
     for section in ("Milestone dates out of order", "Skipped milestones", "Unknown consultants"):
         assert section in page
+    # The demo's call log has calls of a lead whose tracker row was rejected.
+    referenced = (
+        "select lead_id from staging.stg_calls union select lead_id from"
+        " staging.stg_milestone_events except select lead_id from staging.stg_leads"
+    )
+    unknown_leads = _one(demo.warehouse, f"select count(lead_id) from ({referenced})")
+    assert unknown_leads > 0
+    assert metric(page, "Unknown leads") == f"{unknown_leads:,}"
+    assert _one(demo.warehouse, f"select min(lead_id) from ({referenced})") in page
     assert "How fresh each source is" in page
 
 

@@ -1,7 +1,7 @@
--- What a person should look at in the exports, one row per finding, in five checks:
+-- What a person should look at in the exports, one row per finding, in six checks:
 -- rows a load rejected, milestone dates out of catalogue order, skipped milestones (implied
--- by a later one), consultants missing from the consultants list, and how fresh each source
--- is.
+-- by a later one), consultants missing from the consultants list, calls and milestones of a
+-- lead that no lead export holds, and how fresh each source is.
 with
 
 rejected_rows as (
@@ -49,6 +49,12 @@ leads as (
 calls as (
 
     select * from {{ ref('stg_calls') }}
+
+),
+
+calls_per_lead as (
+
+    select * from {{ ref('int_calls_aggregated_per_lead') }}
 
 ),
 
@@ -220,6 +226,77 @@ unknown_consultants_found as (
 
 ),
 
+leads_referenced as (
+
+    -- Calls made by the as-of date, counted per lead once already.
+    select
+        'calls' as source_name,
+        calls_per_lead.lead_id,
+        calls_per_lead.calls_made as rows_affected
+    from calls_per_lead
+    where
+        not exists (
+            select 1 from leads
+            where leads.lead_id = calls_per_lead.lead_id
+        )
+
+    union all
+
+    select
+        'milestone_events' as source_name,
+        staged_milestone_events.lead_id,
+        count(*) as rows_affected
+    from staged_milestone_events
+    where
+        not exists (
+            select 1 from leads
+            where leads.lead_id = staged_milestone_events.lead_id
+        )
+    group by staged_milestone_events.lead_id
+
+),
+
+leads_by_written_form as (
+
+    -- A lead id as a person reads it: the case, spaces and punctuation of `l-102 ` do not
+    -- make it another lead than L102 to them, though they do to the exports' joins.
+    select
+        {{ lead_id_written_form('leads.lead_id') }} as written_form,
+        min(leads.lead_id) as lead_id
+    from leads
+    group by {{ lead_id_written_form('leads.lead_id') }}
+
+),
+
+unknown_leads_found as (
+
+    select
+        'unknown_lead' as check_name,
+        leads_referenced.source_name,
+        cast(null as {{ dbt.type_string() }}) as source_file,
+        cast(null as {{ dbt.type_int() }}) as load_id,
+        cast(null as {{ dbt.type_int() }}) as source_row,
+        leads_referenced.lead_id,
+        cast(null as {{ dbt.type_string() }}) as consultant,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        cast(null as date) as issue_date,
+        leads_referenced.lead_id || ' is on '
+        || cast(leads_referenced.rows_affected as {{ dbt.type_string() }})
+        || ' ' || leads_referenced.source_name || ' row(s) but on no lead export'
+        || coalesce(
+            ': written otherwise, it is lead ' || leads_by_written_form.lead_id
+            || ' (correct the id in the export, so that they count for that lead)',
+            ': load the lead (its tracker row may have been rejected)'
+        ) as detail,
+        leads_referenced.rows_affected
+    from leads_referenced
+    left join leads_by_written_form
+        on
+            {{ lead_id_written_form('leads_referenced.lead_id') }}
+            = leads_by_written_form.written_form
+
+),
+
 sources_described as (
 
     select
@@ -312,6 +389,8 @@ findings_unioned as (
     union all
     select * from unknown_consultants_found
     union all
+    select * from unknown_leads_found
+    union all
     select * from freshness_found
 
 ),
@@ -325,6 +404,7 @@ findings_labelled as (
             when 'milestone_out_of_order' then 'Milestone dates out of order'
             when 'skipped_milestone' then 'Skipped milestones'
             when 'unknown_consultant' then 'Unknown consultants'
+            when 'unknown_lead' then 'Unknown leads'
             when 'source_freshness' then 'Source freshness'
         end as check_label,
         source_name,
