@@ -1098,7 +1098,8 @@ def stage_durations_reached_between(
 
 def data_quality_issues(source: Source) -> pl.DataFrame:
     """Every finding of `marts.data_quality_issues` (rejected rows, milestone dates out of
-    order, skipped milestones, unknown consultants, source freshness), by check."""
+    order, skipped milestones, unknown consultants, unknown leads, source freshness), by
+    check."""
     return fetch(
         source,
         """

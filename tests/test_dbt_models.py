@@ -624,35 +624,43 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
 
 
 def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Path) -> None:
-    """A call log writing a lead's id otherwise (`l-102 `) links its calls to no lead, so the
-    lead can look quiet: data_quality_issues names the lead it likely is. An id matching no
-    lead at all asks for the lead; the calls of a known lead, and calls with no lead (a
-    business-development call), are no finding."""
+    """A call log writing a lead's id otherwise (`l-7 `) links its calls to no lead, so the
+    lead can look quiet: data_quality_issues names the lead it likely is (both, when two
+    leads read alike). An id matching no lead asks for the lead, a placeholder for an empty
+    id; every call counts, one dated after the as-of date too. The calls of a known lead,
+    and calls with no lead (business development), are no finding."""
     warehouse = tmp_path / "unknown.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         create_raw_schema(con)
         load_catalogue(con)
         insert_rows(con, "consultants", CONSULTANTS, load_id=2)
-        insert_rows(
-            con,
-            "leads",
-            [_lead("L-102", "2026-11-02", "Alice Hart"), _lead("N1", "2026-11-02", "Bob Lane")],
-            load_id=3,
-        )
+        leads = [_lead(lead_id, "2026-11-02", "Alice Hart") for lead_id in ("L-7", "M-1", "M1")]
+        insert_rows(con, "leads", leads, load_id=3)
+        calls = [
+            ("l-7 ", "2026-11-17 10:00"),
+            ("l-7", "2026-11-18 10:00"),
+            ("L-7", "2026-11-18 11:00"),
+            ("m 1", "2026-11-18 11:30"),
+            ("Z9", "2026-11-18 12:00"),
+            ("Z9", "2026-11-30 12:00"),
+            ("N/A", "2026-11-18 12:30"),
+            (None, "2026-11-18 13:00"),
+        ]
         insert_rows(
             con,
             "calls",
             [
-                _call("K1", "l-102 ", "Alice Hart", "2026-11-17 10:00", "Connected"),
-                _call("K2", "l-102", "Alice Hart", "2026-11-18 10:00", "No answer"),
-                _call("K3", "L-102", "Alice Hart", "2026-11-18 11:00", "Connected"),
-                _call("K4", "Z9", "Bob Lane", "2026-11-18 12:00", "Connected"),
-                _call("K5", None, "Bob Lane", "2026-11-18 13:00", "Connected"),
-                _call("K6", "N1", "Bob Lane", "2026-11-18 14:00", "Connected"),
+                _call(f"K{number}", lead_id, "Bob Lane", at, "Connected")
+                for number, (lead_id, at) in enumerate(calls)
             ],
             load_id=4,
         )
-        insert_rows(con, "milestone_events", [_event("L 102", "cvs_received", "2026-11-05")], 5)
+        insert_rows(
+            con,
+            "milestone_events",
+            [_event("L 7", "cvs_received", "2026-11-05"), _event("L 7", "started", "2026-12-01")],
+            load_id=5,
+        )
     run_models(warehouse, tmp_path / "target")
     found = query(
         warehouse,
@@ -660,36 +668,48 @@ def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Pa
         " from marts.data_quality_issues where check_name = 'unknown_lead'"
         " order by source_name, lead_id",
     )
-    otherwise = ": written otherwise, it is lead L-102 (correct the id in the export, so that"
-    assert found == [
-        {
-            "check_label": "Unknown leads",
-            "source_name": "calls",
-            "lead_id": "Z9",
-            "rows_affected": 1,
-            "detail": "Z9 is on 1 calls row(s) but on no lead export: load the lead (its"
-            " tracker row may have been rejected)",
-        },
-        {
-            "check_label": "Unknown leads",
-            "source_name": "calls",
-            "lead_id": "l-102",
-            "rows_affected": 2,
-            "detail": "l-102 is on 2 calls row(s) but on no lead export"
-            + otherwise
-            + " they count for that lead)",
-        },
-        {
-            "check_label": "Unknown leads",
-            "source_name": "milestone_events",
-            "lead_id": "L 102",
-            "rows_affected": 1,
-            "detail": "L 102 is on 1 milestone_events row(s) but on no lead export"
-            + otherwise
-            + " they count for that lead)",
-        },
+    assert {row["check_label"] for row in found} == {"Unknown leads"}
+    otherwise = ", written otherwise; correct the id in the {} so that they count for that lead"
+    assert [
+        (row["source_name"], row["lead_id"], row["rows_affected"], row["detail"]) for row in found
+    ] == [
+        (
+            "calls",
+            "N/A",
+            1,
+            "N/A is on 1 call(s), but no lead has this id: a placeholder, not a lead id:"
+            " leave it empty for no lead",
+        ),
+        (
+            "calls",
+            "Z9",
+            2,
+            "Z9 is on 2 call(s), but no lead has this id: load the lead (a row of it that a"
+            " load rejected is under rejected rows)",
+        ),
+        (
+            "calls",
+            "l-7",
+            2,
+            "l-7 is on 2 call(s), but no lead has this id: probably lead L-7"
+            + otherwise.format("call log"),
+        ),
+        (
+            "calls",
+            "m 1",
+            1,
+            "m 1 is on 1 call(s), but no lead has this id: probably one of leads M-1, M1"
+            + otherwise.format("call log"),
+        ),
+        (
+            "milestone_events",
+            "L 7",
+            2,
+            "L 7 is on 2 milestone(s), but no lead has this id: probably lead L-7"
+            + otherwise.format("milestone export"),
+        ),
     ]
-    (lead,) = query(warehouse, "select last_touch_date from marts.leads where lead_id = 'L-102'")
+    (lead,) = query(warehouse, "select last_touch_date from marts.leads where lead_id = 'L-7'")
     assert lead == {"last_touch_date": D("2026-11-18")}
 
 

@@ -241,7 +241,7 @@ def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None
     )
     unknown_leads = _one(demo.warehouse, f"select count(lead_id) from ({referenced})")
     assert unknown_leads > 0
-    assert metric(page, "Unknown leads") == f"{unknown_leads:,}"
+    assert metric(page, "Unknown lead ids") == f"{unknown_leads:,}"
     assert _one(demo.warehouse, f"select min(lead_id) from ({referenced})") in page
     assert "How fresh each source is" in page
 

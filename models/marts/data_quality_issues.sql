@@ -226,24 +226,52 @@ unknown_consultants_found as (
 
 ),
 
+calls_counted as (
+
+    -- Every staged call of a lead, as the consultants check counts them: those made by the
+    -- as-of date, counted per lead already (reading the 10.9M calls of a million leads
+    -- again took a second), and the few dated after it.
+    select
+        calls_per_lead.lead_id,
+        calls_per_lead.calls_made as calls
+    from calls_per_lead
+
+    union all
+
+    select
+        calls.lead_id,
+        count(*) as calls
+    from calls
+    where
+        calls.lead_id is not null
+        and calls.called_date > {{ as_of_date() }}
+    group by calls.lead_id
+
+),
+
 leads_referenced as (
 
-    -- Calls made by the as-of date, counted per lead once already.
+    -- Every staged call and every staged milestone (one per lead, milestone and candidate).
     select
         'calls' as source_name,
-        calls_per_lead.lead_id,
-        calls_per_lead.calls_made as rows_affected
-    from calls_per_lead
+        'call(s)' as counted,
+        'call log' as export,
+        calls_counted.lead_id,
+        sum(calls_counted.calls) as rows_affected
+    from calls_counted
     where
         not exists (
             select 1 from leads
-            where leads.lead_id = calls_per_lead.lead_id
+            where leads.lead_id = calls_counted.lead_id
         )
+    group by calls_counted.lead_id
 
     union all
 
     select
         'milestone_events' as source_name,
+        'milestone(s)' as counted,
+        'milestone export' as export,
         staged_milestone_events.lead_id,
         count(*) as rows_affected
     from staged_milestone_events
@@ -256,15 +284,34 @@ leads_referenced as (
 
 ),
 
-leads_by_written_form as (
+leads_written as (
 
     -- A lead id as a person reads it: the case, spaces and punctuation of `l-102 ` do not
     -- make it another lead than L102 to them, though they do to the exports' joins.
     select
-        {{ lead_id_written_form('leads.lead_id') }} as written_form,
-        min(leads.lead_id) as lead_id
+        leads.lead_id,
+        {{ lead_id_written_form('leads.lead_id') }} as written_form
     from leads
-    group by {{ lead_id_written_form('leads.lead_id') }}
+
+),
+
+leads_by_written_form as (
+
+    -- The leads an unknown id may be, by the form they share with it: two leads can share
+    -- one (L-102 and L102), and both are named.
+    select
+        leads_written.written_form,
+        count(*) as leads_sharing,
+        {{ dbt.listagg('leads_written.lead_id', "', '", 'order by leads_written.lead_id') }}
+            as lead_ids
+    from leads_written
+    where
+        leads_written.written_form != ''
+        and leads_written.written_form in (
+            select {{ lead_id_written_form('leads_referenced.lead_id') }}
+            from leads_referenced
+        )
+    group by leads_written.written_form
 
 ),
 
@@ -282,12 +329,22 @@ unknown_leads_found as (
         cast(null as date) as issue_date,
         leads_referenced.lead_id || ' is on '
         || cast(leads_referenced.rows_affected as {{ dbt.type_string() }})
-        || ' ' || leads_referenced.source_name || ' row(s) but on no lead export'
-        || coalesce(
-            ': written otherwise, it is lead ' || leads_by_written_form.lead_id
-            || ' (correct the id in the export, so that they count for that lead)',
-            ': load the lead (its tracker row may have been rejected)'
-        ) as detail,
+        || ' ' || leads_referenced.counted || ', but no lead has this id: '
+        || case
+            when leads_by_written_form.lead_ids is not null
+                then 'probably '
+                    || case
+                        when leads_by_written_form.leads_sharing = 1 then 'lead '
+                        else 'one of leads '
+                    end
+                    || leads_by_written_form.lead_ids
+                    || ', written otherwise; correct the id in the '
+                    || leads_referenced.export || ' so that they count for that lead'
+            when {{ lead_id_written_form('leads_referenced.lead_id') }}
+                in ('', 'NA', 'NONE', 'NULL', 'TBA', 'TBC', 'UNKNOWN')
+                then 'a placeholder, not a lead id: leave it empty for no lead'
+            else 'load the lead (a row of it that a load rejected is under rejected rows)'
+        end as detail,
         leads_referenced.rows_affected
     from leads_referenced
     left join leads_by_written_form
