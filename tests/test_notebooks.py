@@ -244,6 +244,9 @@ def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None
     assert metric(page, "Unknown lead ids") == f"{unknown_leads:,}"
     assert _one(demo.warehouse, f"select min(lead_id) from ({referenced})") in page
     assert "How fresh each source is" in page
+    # Counts read as whole numbers (a sum in SQL is a 128-bit integer, which showed as 21,125.0).
+    calls = _one(demo.warehouse, "select count(*) from staging.stg_calls")
+    assert f'<td class="lt-number">{calls:,}</td>' in page
 
 
 @pytest.mark.slow
