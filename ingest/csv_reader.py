@@ -144,6 +144,11 @@ class TextScan:
     blank_ends: bool
     end_delimiters: str
 
+    def may_end_with_blank(self, delimiter: str, quote: str) -> bool:
+        """Whether a value of the file, read with `delimiter` and `quote`, may end with a
+        blank: the finder's answer holds only for the delimiters and the quote it watched."""
+        return self.blank_ends or delimiter not in self.end_delimiters or quote != END_QUOTE
+
 
 class TextScanner:
     """Builds a file's `TextScan` from its bytes, fed chunk by chunk."""
@@ -358,7 +363,7 @@ def open_csv(
                 path,
                 encoding,
                 lambda: scan().last_empty_line,
-                lambda delimiter: scan().blank_ends or delimiter not in scan().end_delimiters,
+                lambda delimiter, quote: scan().may_end_with_blank(delimiter, quote),
             )
         except Exception:
             if scan().is_utf8:
@@ -394,7 +399,7 @@ def _read_any_line_breaks(
     readable: Path,
     encoding: str,
     last_empty_line: Callable[[], int | None] | None,
-    blank_ends: Callable[[str], bool] | None = None,
+    blank_ends: Callable[[str, str], bool] | None = None,
 ) -> SourceTable:
     """`read` (`_read_csv` with its connection, file, table and header score), and again
     from a copy with one kind of line break when the file mixes Windows' and Unix's."""
@@ -420,12 +425,13 @@ def _read_csv(
     table: str,
     header_score: Callable[[Sequence[str | None]], int],
     last_empty_line: Callable[[], int | None] | None,
-    blank_ends: Callable[[str], bool] | None = None,
+    blank_ends: Callable[[str, str], bool] | None = None,
 ) -> SourceTable:
     """Read `readable` (`path`, or a UTF-8 copy of it) into the temporary `table`.
     `blank_ends` tells, from the scan of `readable`'s bytes, whether a value may end with a
-    blank in a file with the delimiter it is given (`BlankEndFinder`); without it, every value
-    is trimmed at both ends as it is read."""
+    blank when the file is read with the delimiter and quote it is given
+    (`TextScan.may_end_with_blank`); without it, every value is trimmed at both ends as it is
+    read."""
     source = sql_literal(str(readable))
     options = f"encoding='{'utf-16' if encoding == 'utf-16' else 'utf-8'}'"
     delimiter, quote, escape = con.execute(
@@ -478,7 +484,7 @@ def _read_csv(
             f"select distinct line from {table}_rejects order by line"
         ).fetchall()
     ]
-    if blank_ends is not None and (quote != END_QUOTE or blank_ends(delimiter)):
+    if blank_ends is not None and blank_ends(delimiter, quote):
         columns = [f"c{index}" for index in range(len(headers))]
         con.execute(
             f"update {table} set {', '.join(f'{c} = lt_text({c})' for c in columns)}"
