@@ -284,6 +284,15 @@ leads_referenced as (
 
 ),
 
+leads_referenced_written as (
+
+    select
+        leads_referenced.*,
+        {{ lead_id_written_form('leads_referenced.lead_id') }} as written_form
+    from leads_referenced
+
+),
+
 leads_written as (
 
     -- A lead id as a person reads it: the case, spaces and punctuation of `l-102 ` do not
@@ -308,8 +317,7 @@ leads_by_written_form as (
     where
         leads_written.written_form != ''
         and leads_written.written_form in (
-            select {{ lead_id_written_form('leads_referenced.lead_id') }}
-            from leads_referenced
+            select leads_referenced_written.written_form from leads_referenced_written
         )
     group by leads_written.written_form
 
@@ -319,17 +327,17 @@ unknown_leads_found as (
 
     select
         'unknown_lead' as check_name,
-        leads_referenced.source_name,
+        leads_referenced_written.source_name,
         cast(null as {{ dbt.type_string() }}) as source_file,
         cast(null as {{ dbt.type_int() }}) as load_id,
         cast(null as {{ dbt.type_int() }}) as source_row,
-        leads_referenced.lead_id,
+        leads_referenced_written.lead_id,
         cast(null as {{ dbt.type_string() }}) as consultant,
         cast(null as {{ dbt.type_string() }}) as milestone,
         cast(null as date) as issue_date,
-        leads_referenced.lead_id || ' is on '
-        || cast(leads_referenced.rows_affected as {{ dbt.type_string() }})
-        || ' ' || leads_referenced.counted || ', but no lead has this id: '
+        leads_referenced_written.lead_id || ' is on '
+        || cast(leads_referenced_written.rows_affected as {{ dbt.type_string() }})
+        || ' ' || leads_referenced_written.counted || ', but no lead has this id: '
         || case
             when leads_by_written_form.lead_ids is not null
                 then 'probably '
@@ -339,18 +347,16 @@ unknown_leads_found as (
                     end
                     || leads_by_written_form.lead_ids
                     || ', written otherwise; correct the id in the '
-                    || leads_referenced.export || ' so that they count for that lead'
-            when {{ lead_id_written_form('leads_referenced.lead_id') }}
+                    || leads_referenced_written.export || ' so that they count for that lead'
+            when leads_referenced_written.written_form
                 in ('', 'NA', 'NONE', 'NULL', 'TBA', 'TBC', 'UNKNOWN')
                 then 'a placeholder, not a lead id: leave it empty for no lead'
             else 'load the lead (a row of it that a load rejected is under rejected rows)'
         end as detail,
-        leads_referenced.rows_affected
-    from leads_referenced
+        leads_referenced_written.rows_affected
+    from leads_referenced_written
     left join leads_by_written_form
-        on
-            {{ lead_id_written_form('leads_referenced.lead_id') }}
-            = leads_by_written_form.written_form
+        on leads_referenced_written.written_form = leads_by_written_form.written_form
 
 ),
 
