@@ -627,8 +627,9 @@ def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Pa
     """A call log writing a lead's id otherwise (`l-7 `) links its calls to no lead, so the
     lead can look quiet: data_quality_issues names the lead it likely is (both, when two
     leads read alike). An id matching no lead asks for the lead, a placeholder for an empty
-    id; every call counts, one dated after the as-of date too. The calls of a known lead,
-    and calls with no lead (business development), are no finding."""
+    id; every call counts, one dated after the as-of date too. Each finding names the
+    latest export holding the id and its first row there. The calls of a known lead, and
+    calls with no lead (business development), are no finding."""
     warehouse = tmp_path / "unknown.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         create_raw_schema(con)
@@ -642,7 +643,6 @@ def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Pa
             ("L-7", "2026-11-18 11:00"),
             ("m 1", "2026-11-18 11:30"),
             ("Z9", "2026-11-18 12:00"),
-            ("Z9", "2026-11-30 12:00"),
             ("N/A", "2026-11-18 12:30"),
             (None, "2026-11-18 13:00"),
         ]
@@ -655,6 +655,13 @@ def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Pa
             ],
             load_id=4,
         )
+        # A later call log holding Z9 too: the finding points at it, the latest export.
+        insert_rows(
+            con,
+            "calls",
+            [_call("K9", "Z9", "Bob Lane", "2026-11-30 12:00", "Connected")],
+            load_id=6,
+        )
         insert_rows(
             con,
             "milestone_events",
@@ -664,11 +671,18 @@ def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Pa
     run_models(warehouse, tmp_path / "target")
     found = query(
         warehouse,
-        "select check_label, source_name, lead_id, rows_affected, detail"
+        "select check_label, source_name, lead_id, rows_affected, detail, source_file, source_row"
         " from marts.data_quality_issues where check_name = 'unknown_lead'"
         " order by source_name, lead_id",
     )
     assert {row["check_label"] for row in found} == {"Unknown leads"}
+    assert [(row["lead_id"], row["source_file"], row["source_row"]) for row in found] == [
+        ("N/A", "calls_4.csv", 6),
+        ("Z9", "calls_6.csv", 1),
+        ("l-7", "calls_4.csv", 1),
+        ("m 1", "calls_4.csv", 4),
+        ("L 7", "milestone_events_5.csv", 1),
+    ]
     otherwise = ", written otherwise; correct the id in the {} so that they count for that lead"
     assert [
         (row["source_name"], row["lead_id"], row["rows_affected"], row["detail"]) for row in found

@@ -242,7 +242,17 @@ def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None
     unknown_leads = _one(demo.warehouse, f"select count(lead_id) from ({referenced})")
     assert unknown_leads > 0
     assert metric(page, "Unknown lead ids") == f"{unknown_leads:,}"
-    assert _one(demo.warehouse, f"select min(lead_id) from ({referenced})") in page
+    first_unknown = _one(demo.warehouse, f"select min(lead_id) from ({referenced})")
+    assert first_unknown in page
+    # It names the latest file holding the id (and its first row there), to correct it in.
+    latest_file = _one(
+        demo.warehouse,
+        "select source_file from (select lead_id, source_file, load_id from staging.stg_calls"
+        " union all select lead_id, source_file, load_id from staging.stg_milestone_events)"
+        f" where lead_id = '{first_unknown}' order by load_id desc limit 1",
+    )
+    assert "<th>Latest file</th>" in page
+    assert f"<td>{html.escape(latest_file)}</td>" in page
     assert "How fresh each source is" in page
     # Counts read as whole numbers (a sum in SQL is a 128-bit integer, which showed as 21,125.0).
     calls = _one(demo.warehouse, "select count(*) from staging.stg_calls")

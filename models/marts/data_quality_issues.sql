@@ -323,14 +323,60 @@ leads_by_written_form as (
 
 ),
 
+unknown_lead_rows as (
+
+    -- Where each unknown id is written: its staged calls and milestones.
+    select
+        'calls' as source_name,
+        calls.lead_id,
+        calls.load_id,
+        calls.source_file,
+        calls.source_row
+    from calls
+    where
+        calls.lead_id in (
+            select leads_referenced.lead_id from leads_referenced
+            where leads_referenced.source_name = 'calls'
+        )
+
+    union all
+
+    select
+        'milestone_events' as source_name,
+        staged_milestone_events.lead_id,
+        staged_milestone_events.load_id,
+        staged_milestone_events.source_file,
+        staged_milestone_events.source_row
+    from staged_milestone_events
+    where
+        staged_milestone_events.lead_id in (
+            select leads_referenced.lead_id from leads_referenced
+            where leads_referenced.source_name = 'milestone_events'
+        )
+
+),
+
+unknown_lead_rows_ranked as (
+
+    -- The row to point at: the first in the latest export that holds the id, the one a
+    -- person corrects before the next load.
+    select
+        *,
+        row_number() over (
+            partition by source_name, lead_id order by load_id desc, source_row asc
+        ) as row_rank
+    from unknown_lead_rows
+
+),
+
 unknown_leads_found as (
 
     select
         'unknown_lead' as check_name,
         leads_referenced_written.source_name,
-        cast(null as {{ dbt.type_string() }}) as source_file,
-        cast(null as {{ dbt.type_int() }}) as load_id,
-        cast(null as {{ dbt.type_int() }}) as source_row,
+        unknown_lead_rows_ranked.source_file,
+        unknown_lead_rows_ranked.load_id,
+        unknown_lead_rows_ranked.source_row,
         leads_referenced_written.lead_id,
         cast(null as {{ dbt.type_string() }}) as consultant,
         cast(null as {{ dbt.type_string() }}) as milestone,
@@ -355,6 +401,11 @@ unknown_leads_found as (
         end as detail,
         leads_referenced_written.rows_affected
     from leads_referenced_written
+    inner join unknown_lead_rows_ranked
+        on
+            leads_referenced_written.source_name = unknown_lead_rows_ranked.source_name
+            and leads_referenced_written.lead_id = unknown_lead_rows_ranked.lead_id
+            and unknown_lead_rows_ranked.row_rank = 1
     left join leads_by_written_form
         on leads_referenced_written.written_form = leads_by_written_form.written_form
 
