@@ -956,6 +956,35 @@ def test_demo_statuses_and_cohorts_match_the_tracker(demo_warehouse: tuple[Path,
 
 
 @pytest.mark.slow
+def test_demo_counts_are_whole_numbers_and_no_fee_total_is_missing(
+    demo_warehouse: tuple[Path, Any],
+) -> None:
+    """Counts are 64-bit integers: DuckDB sums integers to a 128-bit one, which the
+    dashboard and reports showed as 21,125.0. A cohort with no lead won has won £0, not an
+    unknown amount."""
+    warehouse, _ = demo_warehouse
+    for path in (warehouse, marts_path(warehouse)):
+        with duckdb.connect(str(path)) as con:
+            wide = con.execute(
+                "select table_name, column_name, data_type from information_schema.columns"
+                " where table_schema in ('intermediate', 'marts')"
+                " and (data_type = 'HUGEINT' or data_type like 'DECIMAL(38,0)%')"
+            ).fetchall()
+        assert wide == [], path
+    (nothing_won,) = query(
+        warehouse,
+        "select count(*) as cohorts, min(fee_won) as fee_won, count(fee_won) as known"
+        " from marts.cohorts_monthly where leads_filled + leads_completed = 0",
+    )
+    assert nothing_won["cohorts"] > 0
+    assert nothing_won == {
+        "cohorts": nothing_won["cohorts"],
+        "fee_won": 0,
+        "known": nothing_won["cohorts"],
+    }
+
+
+@pytest.mark.slow
 def test_demo_calls_per_week_match_the_call_log(demo_warehouse: tuple[Path, Any]) -> None:
     import polars as pl
 

@@ -24,7 +24,7 @@ aggregated as (
     select
         lead_id,
         count(*) as calls_made,
-        sum(case when is_connected then 1 else 0 end) as calls_connected,
+        count(case when is_connected then 1 end) as calls_connected,
         min(called_date) as first_call_date,
         max(called_date) as last_call_date,
         max(case when is_connected then called_date end) as last_connected_call_date

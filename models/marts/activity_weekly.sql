@@ -20,7 +20,7 @@ milestones_weekly as (
         consultant,
         milestone,
         count(*) as milestones_reached,
-        sum(case when is_implied then 1 else 0 end) as milestones_implied
+        count(case when is_implied then 1 end) as milestones_implied
     from lead_milestones
     group by {{ week_start('reached_date') }}, consultant, milestone
 

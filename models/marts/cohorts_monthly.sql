@@ -13,15 +13,17 @@ cohorts as (
         created_month,
         consultant,
         count(*) as leads_created,
-        sum(case when status = 'open' then 1 else 0 end) as leads_open,
-        sum(case when status = 'declined' then 1 else 0 end) as leads_declined,
-        sum(case when status = 'lost' then 1 else 0 end) as leads_lost,
-        sum(case when status = 'filled' then 1 else 0 end) as leads_filled,
-        sum(case when status = 'completed' then 1 else 0 end) as leads_completed,
-        sum(case when is_stale then 1 else 0 end) as leads_stale,
-        sum(expected_fee) as expected_fee,
-        sum(case when status in ('filled', 'completed') then expected_fee end) as fee_won,
-        sum(fee_lost) as fee_lost
+        count(case when status = 'open' then 1 end) as leads_open,
+        count(case when status = 'declined' then 1 end) as leads_declined,
+        count(case when status = 'lost' then 1 end) as leads_lost,
+        count(case when status = 'filled' then 1 end) as leads_filled,
+        count(case when status = 'completed' then 1 end) as leads_completed,
+        count(case when is_stale then 1 end) as leads_stale,
+        -- £0 where no lead (or none with a fee) has the status, not unknown.
+        coalesce(sum(expected_fee), 0) as expected_fee,
+        coalesce(sum(case when status in ('filled', 'completed') then expected_fee end), 0)
+            as fee_won,
+        coalesce(sum(fee_lost), 0) as fee_lost
     from leads
     group by created_month, consultant
 

@@ -41,7 +41,7 @@ leads_created_weekly as (
         0 as calls_connected,
         0 as milestones_reached,
         0 as starts,
-        sum(case when {{ on_weekdays_so_far('created_date') }} then 1 else 0 end)
+        count(case when {{ on_weekdays_so_far('created_date') }} then 1 end)
             as leads_created_same_days,
         0 as calls_made_same_days,
         0 as calls_connected_same_days,
@@ -61,14 +61,14 @@ calls_weekly as (
         consultant,
         0 as leads_created,
         count(*) as calls_made,
-        sum(case when is_connected then 1 else 0 end) as calls_connected,
+        count(case when is_connected then 1 end) as calls_connected,
         0 as milestones_reached,
         0 as starts,
         0 as leads_created_same_days,
-        sum(case when {{ on_weekdays_so_far('called_date') }} then 1 else 0 end)
+        count(case when {{ on_weekdays_so_far('called_date') }} then 1 end)
             as calls_made_same_days,
-        sum(
-            case when is_connected and {{ on_weekdays_so_far('called_date') }} then 1 else 0 end
+        count(
+            case when is_connected and {{ on_weekdays_so_far('called_date') }} then 1 end
         ) as calls_connected_same_days,
         0 as milestones_reached_same_days,
         0 as starts_same_days,
@@ -89,19 +89,18 @@ milestones_weekly as (
         0 as calls_made,
         0 as calls_connected,
         count(*) as milestones_reached,
-        sum(case when milestone_catalogue.is_filled then 1 else 0 end) as starts,
+        count(case when milestone_catalogue.is_filled then 1 end) as starts,
         0 as leads_created_same_days,
         0 as calls_made_same_days,
         0 as calls_connected_same_days,
-        sum(
-            case when {{ on_weekdays_so_far('lead_milestones.reached_date') }} then 1 else 0 end
+        count(
+            case when {{ on_weekdays_so_far('lead_milestones.reached_date') }} then 1 end
         ) as milestones_reached_same_days,
-        sum(
+        count(
             case
                 when milestone_catalogue.is_filled
                     and {{ on_weekdays_so_far('lead_milestones.reached_date') }}
                     then 1
-                else 0
             end
         ) as starts_same_days,
         0 as open_leads,
@@ -128,8 +127,8 @@ pipeline_snapshot as (
         0 as calls_connected_same_days,
         0 as milestones_reached_same_days,
         0 as starts_same_days,
-        sum(case when status = 'open' then 1 else 0 end) as open_leads,
-        sum(case when is_stale then 1 else 0 end) as quiet_leads
+        count(case when status = 'open' then 1 end) as open_leads,
+        count(case when is_stale then 1 end) as quiet_leads
     from leads
     group by consultant
 
@@ -152,21 +151,21 @@ summed_per_week as (
     select
         week,
         consultant,
-        sum(leads_created) as leads_created,
-        sum(calls_made) as calls_made,
-        sum(calls_connected) as calls_connected,
-        sum(milestones_reached) as milestones_reached,
-        sum(starts) as starts,
-        sum(leads_created_same_days) as leads_created_same_days,
-        sum(calls_made_same_days) as calls_made_same_days,
-        sum(calls_connected_same_days) as calls_connected_same_days,
-        sum(milestones_reached_same_days) as milestones_reached_same_days,
-        sum(starts_same_days) as starts_same_days,
+        {{ sum_of_counts('leads_created') }} as leads_created,
+        {{ sum_of_counts('calls_made') }} as calls_made,
+        {{ sum_of_counts('calls_connected') }} as calls_connected,
+        {{ sum_of_counts('milestones_reached') }} as milestones_reached,
+        {{ sum_of_counts('starts') }} as starts,
+        {{ sum_of_counts('leads_created_same_days') }} as leads_created_same_days,
+        {{ sum_of_counts('calls_made_same_days') }} as calls_made_same_days,
+        {{ sum_of_counts('calls_connected_same_days') }} as calls_connected_same_days,
+        {{ sum_of_counts('milestones_reached_same_days') }} as milestones_reached_same_days,
+        {{ sum_of_counts('starts_same_days') }} as starts_same_days,
         case
-            when week = {{ week_start(as_of_date()) }} then sum(open_leads)
+            when week = {{ week_start(as_of_date()) }} then {{ sum_of_counts('open_leads') }}
         end as open_leads,
         case
-            when week = {{ week_start(as_of_date()) }} then sum(quiet_leads)
+            when week = {{ week_start(as_of_date()) }} then {{ sum_of_counts('quiet_leads') }}
         end as quiet_leads,
         week = {{ week_start(as_of_date()) }} as is_as_of_week
     from activity_unioned

@@ -257,7 +257,7 @@ leads_referenced as (
         'call(s)' as counted,
         'call log' as export,
         calls_counted.lead_id,
-        cast(sum(calls_counted.calls) as {{ dbt.type_bigint() }}) as rows_affected
+        {{ sum_of_counts('calls_counted.calls') }} as rows_affected
     from calls_counted
     where
         not exists (

@@ -54,9 +54,9 @@ per_consultant as (
         label,
         consultant,
         count(*) as leads_at_gate,
-        sum(case when has_passed then 1 else 0 end) as leads_passed,
-        sum(case when has_failed then 1 else 0 end) as leads_failed,
-        sum(case when is_pending then 1 else 0 end) as leads_pending
+        count(case when has_passed then 1 end) as leads_passed,
+        count(case when has_failed then 1 end) as leads_failed,
+        count(case when is_pending then 1 end) as leads_pending
     from leads_at_gates
     group by milestone, milestone_order, label, consultant
 
@@ -70,9 +70,9 @@ all_consultants as (
         label,
         'All consultants' as consultant,
         count(*) as leads_at_gate,
-        sum(case when has_passed then 1 else 0 end) as leads_passed,
-        sum(case when has_failed then 1 else 0 end) as leads_failed,
-        sum(case when is_pending then 1 else 0 end) as leads_pending
+        count(case when has_passed then 1 end) as leads_passed,
+        count(case when has_failed then 1 end) as leads_failed,
+        count(case when is_pending then 1 end) as leads_pending
     from leads_at_gates
     group by milestone, milestone_order, label
 
