@@ -623,6 +623,55 @@ def test_a_consultant_is_one_person_however_the_exports_spell_the_name(tmp_path:
     ]
 
 
+def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
+    tmp_path: Path,
+) -> None:
+    """Without call ids a call is its consultant, time and lead: a later export writing the
+    consultant "ALICE  hart" and the time in ISO form holds the same call, not a second one
+    (an id hashed from the text as written counted it twice), whether the two logs are
+    staged together or one build after the other."""
+    from ingest.loader import connect, load_files
+
+    (tmp_path / "leads.csv").write_text(
+        "Ref,Date,Consultant,Client\nF36,01/09/2026,Alice Hart,Acme\n"
+    )
+    (tmp_path / "calls-1.csv").write_text(
+        "Lead ID,Consultant,Date/Time,Outcome\n"
+        "F36,Alice Hart,12/11/2026 10:00,Connected\n"
+        "F36,Alice Hart,13/11/2026 11:00,No answer\n"
+    )
+    (tmp_path / "calls-2.csv").write_text(
+        "Lead ID,Consultant,Date/Time,Outcome\n"
+        "F36,ALICE  hart,2026-11-12 10:00:00,Connected\n"
+        "F36,Alice Hart,13/11/2026 11:00,No answer\n"
+        "F36 ,alice hart,14/11/2026 11:00,Left message\n"
+    )
+    for together in (True, False):
+        warehouse = tmp_path / f"together-{together}.duckdb"
+        batches = [["leads.csv", "calls-1.csv", "calls-2.csv"]]
+        if not together:
+            batches = [["leads.csv", "calls-1.csv"], ["calls-2.csv"]]
+        for batch in batches:
+            con = connect(warehouse)
+            try:
+                results = load_files(con, [tmp_path / name for name in batch], CATALOGUE_CSV)
+            finally:
+                con.close()
+            assert all(result.rows_rejected == 0 for result in results)
+            run_models(warehouse, tmp_path / "target")
+        (lead,) = query(
+            warehouse,
+            "select calls_made, calls_connected from marts.leads where lead_id = 'F36'",
+        )
+        assert lead == {"calls_made": 3, "calls_connected": 1}, together
+        staged = query(
+            warehouse,
+            "select count(*) as calls, bool_and(is_call_id_derived) as derived"
+            " from staging.stg_calls",
+        )
+        assert staged == [{"calls": 3, "derived": True}], together
+
+
 def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Path) -> None:
     """A call log writing a lead's id otherwise (`l-7 `) links its calls to no lead, so the
     lead can look quiet: data_quality_issues names the lead it likely is (both, when two

@@ -17,16 +17,38 @@ source as (
 
 ),
 
+source_keyed as (
+
+    -- A call log without ids: ingest gives each call an `md5:` id from its text. Here it is
+    -- the call's consultant (as matched everywhere: case and spacing do not count), its time
+    -- and its lead, so a re-export writing "ALICE  hart" or another date format is the same
+    -- call, not a second one.
+    select
+        *,
+        case
+            when call_id like 'md5:%'
+                then 'md5:' || md5(
+                    {{ consultant_key('consultant') }}
+                    || '|' || coalesce(cast(called_at as {{ dbt.type_string() }}), '')
+                    || '|' || coalesce(trim(lead_id), '')
+                )
+            else trim(call_id)
+        end as call_key
+    from source
+
+),
+
 latest_versions as (
 
-    {{ latest_versions('source', 'call_id') }}
+    {{ latest_versions('source_keyed', 'call_key') }}
 
 ),
 
 renamed as (
 
     select
-        trim(call_id) as call_id,
+        call_key as call_id,
+        call_id like 'md5:%' as is_call_id_derived,
         nullif(trim(lead_id), '') as lead_id,
         {{ consultant_spelling('consultant') }} as consultant,
         {{ consultant_key('consultant') }} as consultant_key,
@@ -49,6 +71,7 @@ connection_flagged as (
 
     select
         call_id,
+        is_call_id_derived,
         lead_id,
         consultant,
         consultant_key,
