@@ -28,10 +28,10 @@ source_keyed as (
         case
             when call_id like 'md5:%'
                 then 'md5:' || md5(
-                    {{ consultant_key('consultant') }}
-                    || '|' || coalesce(cast(called_at as {{ dbt.type_string() }}), '')
-                    || '|' || coalesce(trim(lead_id), '')
-                )
+                        {{ consultant_key('consultant') }}
+                        || '|' || coalesce(cast(called_at as {{ dbt.type_string() }}), '')
+                        || '|' || coalesce(trim(lead_id), '')
+                    )
             else trim(call_id)
         end as call_key
     from source
