@@ -333,11 +333,8 @@ class RowChecks:
         """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL over the typed
         columns `m_<code>` and `t_<code>`). A word that says the milestone was not reached
         (`NOT_REACHED`) is no milestone and no problem, as a blank cell."""
-        # Only short text can be a tick or such a word (lower() keeps the number of
-        # characters): dates are not lowered.
-        longest = max(len(word) for word in (*TICKS, *NOT_REACHED))
-        word = f"case when length({text}) <= {longest} then lower({text}) end"
-        is_tick = f"coalesce({word} in ({_sql_items(TICKS)}), false)"
+        word = _short_word(text)
+        is_tick = is_tick_text(text)
         value = (
             f"case when {word} in ({_sql_items((*TICKS, *NOT_REACHED))}) then null"
             f" else {self._date(text, 'date')} end"
@@ -351,6 +348,18 @@ class RowChecks:
             " if the milestone is not reached') end"
         )
         return value, is_tick, problem
+
+
+def _short_word(text: str) -> str:
+    """SQL: the text lowered when it is short enough to be a tick or a not-reached word
+    (lower() keeps the number of characters), else null: dates are not lowered."""
+    longest = max(len(word) for word in (*TICKS, *NOT_REACHED))
+    return f"case when length({text}) <= {longest} then lower({text}) end"
+
+
+def is_tick_text(text: str) -> str:
+    """SQL: whether the text is a tick (`Y`, `✓`: reached)."""
+    return f"coalesce({_short_word(text)} in ({_sql_items(TICKS)}), false)"
 
 
 def iso_shape(sample: Iterable[str | None]) -> bool | None:

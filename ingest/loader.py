@@ -29,7 +29,7 @@ from ingest.catalogue import (
     read_catalogue,
     read_catalogue_frame,
 )
-from ingest.checks import RowChecks, iso_shape, money_dot_groups
+from ingest.checks import RowChecks, is_tick_text, iso_shape, money_dot_groups
 from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
@@ -712,7 +712,10 @@ def _check(
             problems.append(checks.plausible(field.name, field.label))
     for code, cells in columns.milestones.items():
         value, is_tick, problem = checks.milestone_cell(code, cell_text(code))
-        values.append(f"{value} as m_{code}, {is_tick} as t_{code}")
+        # Ticked, with or without a date: a tick column beside the date column (Started: Y,
+        # Start date: 16/11) confirms the date.
+        ticked = " or ".join(is_tick_text(text(column)) for column in cells)
+        values.append(f"{value} as m_{code}, {is_tick} as t_{code}, {ticked} as k_{code}")
         problems.append(problem)
         problems.append(checks.plausible(f"m_{code}", headers.get(cells[0], code)))
     skip = "false"
@@ -818,7 +821,7 @@ def _check(
     outputs = ", ".join(
         [
             *(field.name for field in contract.fields),
-            *(f"m_{code}, t_{code}" for code in columns.milestones),
+            *(f"m_{code}, t_{code}, k_{code}" for code in columns.milestones),
             "_source_row",
         ]
     )
@@ -1018,8 +1021,8 @@ def _insert(
     """Write the rows of `good` (and a tracker's milestone cells); how many rows."""
     names = ", ".join(field.name for field in contract.fields)
     if contract.table == "milestone_events":
-        # An events row always has its date (the contract requires one).
-        names += ", false as is_date_unknown"
+        # An events row always has its date (the contract requires one), and no tick.
+        names += ", false as is_date_unknown, false as is_ticked"
     written = writer.insert(
         contract.table,
         f"select {names}, ? as _load_id, ? as _source_file, _source_row, ? as _loaded_at"
@@ -1027,10 +1030,12 @@ def _insert(
         lineage,
     )
     if columns.milestones:
-        milestone_columns = ", ".join(f"m_{code}, t_{code}" for code in columns.milestones)
+        milestone_columns = ", ".join(
+            f"m_{code}, t_{code}, k_{code}" for code in columns.milestones
+        )
         cells = " union all ".join(
             f"select lead_id, {sql_literal(code)} as milestone, m_{code} as event_date,"
-            f" t_{code} as is_date_unknown, _source_row from good"
+            f" t_{code} as is_date_unknown, k_{code} as is_ticked, _source_row from good"
             f" where m_{code} is not null or t_{code}"
             for code in columns.milestones
         )

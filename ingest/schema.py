@@ -72,6 +72,7 @@ RAW_TABLES: dict[str, str] = {
         milestone varchar not null,
         event_date date,
         is_date_unknown boolean not null,
+        is_ticked boolean,
         candidate varchar,
         notes varchar,
         {LINEAGE_COLUMNS}
@@ -113,7 +114,7 @@ RAW_TABLES: dict[str, str] = {
 
 # Columns added since the first warehouses were made: (table, column, type). A warehouse
 # made before one gets it (null in its earlier rows) the next time ingest opens it.
-ADDED_COLUMNS = (("loads", "dayfirst", "boolean"),)
+ADDED_COLUMNS = (("loads", "dayfirst", "boolean"), ("milestone_events", "is_ticked", "boolean"))
 
 
 def create_raw_schema(con: duckdb.DuckDBPyConnection | psycopg.Connection) -> None:

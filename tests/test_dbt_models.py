@@ -672,6 +672,63 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
         assert staged == [{"calls": 3, "derived": True}], together
 
 
+def test_a_start_ticked_beside_its_date_is_confirmed(tmp_path: Path) -> None:
+    """A start counts once confirmed, and a tick is the consultant confirming it: a
+    Started column ticked beside the Start date (F28), or the date pasted over with a tick
+    in a later export (F27: the date stays). Both were dropped, leaving the start
+    unconfirmed and on the call list. A start with no tick stays unconfirmed (F29); one
+    ticked ahead of its date is still scheduled (F30)."""
+    from ingest.loader import connect, load_files
+
+    header = "Ref,Date generated,Consultant,Client,CVs received,Resignation"
+    (tmp_path / "tracker-1.csv").write_text(
+        f"{header},Start date\n"
+        "F27,01/09/2026,Alice Hart,Acme,10/09/2026,20/10/2026,16/11/2026\n"
+        "F29,01/09/2026,Alice Hart,Acme,10/09/2026,20/10/2026,16/11/2026\n"
+    )
+    (tmp_path / "tracker-2.csv").write_text(
+        f"{header},Start date\n"
+        "F27,01/09/2026,Alice Hart,Acme,10/09/2026,20/10/2026,Y\n"
+        "F29,01/09/2026,Alice Hart,Acme,10/09/2026,20/10/2026,16/11/2026\n"
+    )
+    (tmp_path / "tracker-3.csv").write_text(
+        f"{header},Started,Start date\n"
+        "F28,01/09/2026,Alice Hart,Acme,10/09/2026,20/10/2026,Y,16/11/2026\n"
+        "F30,01/09/2026,Alice Hart,Acme,10/09/2026,20/10/2026,Y,07/12/2026\n"
+    )
+    warehouse = tmp_path / "ticked.duckdb"
+    con = connect(warehouse)
+    try:
+        for name in ("tracker-1.csv", "tracker-2.csv", "tracker-3.csv"):
+            (result,) = load_files(con, [tmp_path / name], CATALOGUE_CSV)
+            assert (result.kind, result.rows_rejected) == ("tracker", 0), name
+        raw = con.execute(
+            "select lead_id, event_date, is_date_unknown, is_ticked from raw.milestone_events"
+            " where milestone = 'started' and lead_id = 'F28'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert raw == [("F28", dt.date(2026, 11, 16), False, True)]
+    run_models(warehouse, tmp_path / "target")
+    leads = _by_lead(query(warehouse, "select * from marts.leads"))
+    assert {
+        lead_id: (row["furthest_milestone"], row["status"], row["unconfirmed_milestone"])
+        for lead_id, row in leads.items()
+    } == {
+        "F27": ("started", "filled", None),
+        "F28": ("started", "filled", None),
+        "F29": ("resigned", "open", "started"),
+        "F30": ("resigned", "open", None),
+    }
+    assert leads["F27"]["furthest_milestone_date"] == D("2026-11-16")
+    assert leads["F30"]["next_scheduled_milestone"] == "started"
+    unconfirmed = query(
+        warehouse,
+        "select lead_id from marts.calls_due where reason_code = 'milestone_unconfirmed'",
+    )
+    assert unconfirmed == [{"lead_id": "F29"}]
+
+
 def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Path) -> None:
     """A call log writing a lead's id otherwise (`l-7 `) links its calls to no lead, so the
     lead can look quiet: data_quality_issues names the lead it likely is (both, when two

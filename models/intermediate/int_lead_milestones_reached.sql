@@ -59,7 +59,7 @@ self_evident_milestones_per_lead as (
     from milestone_events
     where
         has_undated_tick
-        or (reached_event_date is not null and not needs_confirmation)
+        or (reached_event_date is not null and (has_tick or not needs_confirmation))
     group by lead_id
 
 ),
@@ -79,6 +79,8 @@ events_confirmed as (
             when milestone_events.has_undated_tick then true
             when milestone_events.reached_event_date is null then false
             when not milestone_events.needs_confirmation then true
+            -- Its date passed and the consultant ticked it too: confirmed.
+            when milestone_events.has_tick then true
             when leads_created_by_as_of.status in ('filled', 'completed') then true
             when
                 calls_per_lead.last_connected_call_date

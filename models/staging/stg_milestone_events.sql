@@ -114,6 +114,9 @@ renamed as (
         coalesce(event_date, date_before_tick) as event_date,
         -- A tick ("Y", "✓"): reached on a date nobody wrote down.
         event_date is null and date_before_tick is null as is_date_unknown,
+        -- Ticked, dated or not (a tick pasted over the date, a Started column ticked beside
+        -- the Start date): the consultant marked it done, which confirms a start.
+        coalesce(is_ticked, false) or is_date_unknown as is_ticked,
         nullif(trim(candidate), '') as candidate,
         notes,
         _load_id as load_id,
