@@ -963,6 +963,42 @@ def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
     assert reached() == incremental
 
 
+def test_a_tick_loaded_the_day_the_lead_was_first_loaded_counts_as_from_its_first_export(
+    tmp_path: Path,
+) -> None:
+    """Ticks are dated by the day their export was loaded: a second export loaded the day
+    the lead first was (a folder of past exports loaded at once) is part of the backfill,
+    so its tick is dated at the earliest it can have been, not on the day of loading."""
+    warehouse = tmp_path / "same-day.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+        for load_id, at in ((3, "2026-11-20 08:00:00"), (5, "2026-11-20 17:00:00")):
+            insert_rows(con, "leads", [_lead("T4", "2026-09-01", "Alice Hart")], load_id, at)
+        insert_rows(
+            con,
+            "milestone_events",
+            [_event("T4", "cvs_received", "2026-09-10")],
+            load_id=4,
+            loaded_at="2026-11-20 08:00:00",
+        )
+        insert_rows(
+            con,
+            "milestone_events",
+            [_event("T4", "cvs_received", "2026-09-10"), _event("T4", "interviews_booked", None)],
+            load_id=6,
+            loaded_at="2026-11-20 17:00:00",
+        )
+    run_models(warehouse, tmp_path / "target")
+    (booked,) = query(
+        warehouse,
+        "select reached_date, reached_date_source from marts.lead_milestones"
+        " where lead_id = 'T4' and milestone = 'interviews_booked'",
+    )
+    assert booked == {"reached_date": D("2026-09-10"), "reached_date_source": "earliest_possible"}
+
+
 # ---------------------------------------------------------------------------------------------
 # end to end: the demo agency's exports, loaded by ingest, built by dbt, checked with polars
 
