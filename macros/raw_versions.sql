@@ -1,6 +1,6 @@
 {#-
-    Raw is append-only: every load is a new version of what it holds. These two macros are
-    how every staging model reads it.
+    Raw is append-only: every load is a new version of what it holds. These macros are how
+    every staging model reads it.
 -#}
 
 {#-
@@ -17,6 +17,17 @@
         | map('lower') | list -%}
     {%- set missing = model.columns.keys() | map('lower') | reject('in', staged) | list -%}
     {{- return(missing | length == 0) -}}
+{%- endmacro %}
+
+{#-
+    Staging every load again starts from an empty table (a staging model's pre-hook): the
+    delete+insert replaces only the keys it stages, and a key an earlier leadtrack staged
+    otherwise (a call log's derived ids) would stay beside its new form, counted twice.
+-#}
+{% macro empty_before_restaging() -%}
+    {%- if is_incremental() and not staged_incrementally() -%}
+        delete from {{ this }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The raw table, or on an incremental run only the loads newer than the latest staged. -#}

@@ -670,6 +670,16 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
             " from staging.stg_calls",
         )
         assert staged == [{"calls": 3, "derived": True}], together
+    # Staged by an earlier leadtrack, whose derived ids hashed the text as written and which
+    # had no is_call_id_derived: the next build stages every call again from an empty table,
+    # not beside the old ids.
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table staging.stg_calls drop column is_call_id_derived")
+        con.execute("update staging.stg_calls set call_id = 'md5:earlier-' || call_id")
+    run_models(warehouse, tmp_path / "target")
+    (lead,) = query(warehouse, "select calls_made from marts.leads where lead_id = 'F36'")
+    assert lead == {"calls_made": 3}
+    assert query(warehouse, "select count(*) as calls from staging.stg_calls") == [{"calls": 3}]
 
 
 def test_a_start_ticked_beside_its_date_is_confirmed(tmp_path: Path) -> None:
