@@ -739,6 +739,43 @@ def test_a_start_ticked_beside_its_date_is_confirmed(tmp_path: Path) -> None:
     assert unconfirmed == [{"lead_id": "F29"}]
 
 
+def test_a_start_ticked_ahead_of_its_day_is_not_confirmed_and_a_cleared_tick_stays(
+    tmp_path: Path,
+) -> None:
+    """A tick confirms a start when the consultant put it there on or after the day: U1's
+    Started was ticked a fortnight ahead (and re-exported since), so the start waits for
+    its call. U2's was ticked after the day: confirmed, and a later export that clears the
+    tick does not take that back. Incremental builds agree with a full one."""
+    warehouse = tmp_path / "ticks.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+        leads = [_lead(lead_id, "2026-09-01", "Alice Hart") for lead_id in ("U1", "U2")]
+        insert_rows(con, "leads", leads, load_id=3, loaded_at="2026-11-01 08:00:00")
+
+    def export(load_id: int, day: str, ticked: dict[str, bool]) -> None:
+        events = [
+            _event(lead_id, "started", "2026-11-16", is_ticked=is_ticked)
+            for lead_id, is_ticked in ticked.items()
+        ]
+        with duckdb.connect(str(warehouse)) as con:
+            insert_rows(con, "milestone_events", events, load_id, f"{day} 08:00:00")
+        run_models(warehouse, tmp_path / "target")
+
+    export(4, "2026-11-01", {"U1": True, "U2": False})
+    export(5, "2026-11-20", {"U1": True, "U2": True})
+    export(6, "2026-11-22", {"U1": True, "U2": False})
+
+    def starts() -> dict[str, tuple[str, str | None]]:
+        leads = query(warehouse, "select * from marts.leads")
+        return {row["lead_id"]: (row["status"], row["unconfirmed_milestone"]) for row in leads}
+
+    assert starts() == {"U1": ("open", "started"), "U2": ("filled", None)}
+    run_models(warehouse, tmp_path / "target", "--full-refresh")
+    assert starts() == {"U1": ("open", "started"), "U2": ("filled", None)}
+
+
 def test_calls_and_milestones_of_a_lead_no_export_holds_are_flagged(tmp_path: Path) -> None:
     """A call log writing a lead's id otherwise (`l-7 `) links its calls to no lead, so the
     lead can look quiet: data_quality_issues names the lead it likely is (both, when two

@@ -59,7 +59,10 @@ self_evident_milestones_per_lead as (
     from milestone_events
     where
         has_undated_tick
-        or (reached_event_date is not null and (has_tick or not needs_confirmation))
+        or (
+            reached_event_date is not null
+            and (not needs_confirmation or first_ticked_date >= reached_event_date)
+        )
     group by lead_id
 
 ),
@@ -79,8 +82,10 @@ events_confirmed as (
             when milestone_events.has_undated_tick then true
             when milestone_events.reached_event_date is null then false
             when not milestone_events.needs_confirmation then true
-            -- Its date passed and the consultant ticked it too: confirmed.
-            when milestone_events.has_tick then true
+            -- Ticked by the consultant on or after its day (not ahead of it): confirmed.
+            when
+                milestone_events.first_ticked_date >= milestone_events.reached_event_date
+                then true
             when leads_created_by_as_of.status in ('filled', 'completed') then true
             when
                 calls_per_lead.last_connected_call_date

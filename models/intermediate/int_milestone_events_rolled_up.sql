@@ -25,7 +25,7 @@ events_classified as (
         milestone_events.candidate,
         milestone_events.first_loaded_date,
         milestone_events.is_date_unknown,
-        milestone_events.is_ticked,
+        milestone_events.first_ticked_date,
         case
             when milestone_events.event_date <= {{ as_of_date() }}
                 then milestone_events.event_date
@@ -47,7 +47,7 @@ rolled_up_to_lead as (
         min(reached_event_date) as reached_event_date,
         min(scheduled_event_date) as scheduled_event_date,
         max(case when is_date_unknown then 1 else 0 end) = 1 as has_undated_tick,
-        max(case when is_ticked then 1 else 0 end) = 1 as has_tick,
+        min(first_ticked_date) as first_ticked_date,
         min(case when is_date_unknown then first_loaded_date end) as tick_loaded_date,
         -- Candidates order by their date, a tick counting as the as-of date (reached on an
         -- unknown day by then): reached dates first, then ticks, then scheduled dates.
@@ -87,7 +87,7 @@ catalogue_joined as (
         rolled_up_to_lead.reached_event_date,
         rolled_up_to_lead.scheduled_event_date,
         rolled_up_to_lead.has_undated_tick,
-        rolled_up_to_lead.has_tick,
+        rolled_up_to_lead.first_ticked_date,
         rolled_up_to_lead.tick_loaded_date,
         first_candidates.first_candidate,
         rolled_up_to_lead.candidates,

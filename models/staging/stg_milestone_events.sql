@@ -91,17 +91,35 @@ dates_before_ticks as (
 
 ),
 
+first_ticks as (
+
+    -- When the milestone was first ticked, dated or not (a Started column ticked beside the
+    -- Start date, a tick pasted over the date), in any load: a tick the consultant put there
+    -- on or after the day confirms a start; one put there ahead of it does not, and a later
+    -- export clearing the tick does not take the confirmation back.
+    select
+        {{ event_key }} as event_key,
+        min(cast(_loaded_at as date)) as first_ticked_date
+    from {{ source('raw', 'milestone_events') }}
+    where is_date_unknown or coalesce(is_ticked, false)
+    group by {{ event_key }}
+
+),
+
 dates_kept as (
 
     select
         first_loads_found.*,
-        dates_before_ticks.date_before_tick
+        dates_before_ticks.date_before_tick,
+        first_ticks.first_ticked_date
     from first_loads_found
     left join dates_before_ticks
         on
             first_loads_found.event_date is null
             and first_loads_found.event_key = dates_before_ticks.event_key
             and dates_before_ticks.date_rank = 1
+    left join first_ticks
+        on first_loads_found.event_key = first_ticks.event_key
 
 ),
 
@@ -114,9 +132,7 @@ renamed as (
         coalesce(event_date, date_before_tick) as event_date,
         -- A tick ("Y", "✓"): reached on a date nobody wrote down.
         event_date is null and date_before_tick is null as is_date_unknown,
-        -- Ticked, dated or not (a tick pasted over the date, a Started column ticked beside
-        -- the Start date): the consultant marked it done, which confirms a start.
-        coalesce(is_ticked, false) or is_date_unknown as is_ticked,
+        first_ticked_date,
         nullif(trim(candidate), '') as candidate,
         notes,
         _load_id as load_id,
