@@ -350,6 +350,12 @@ class RowChecks:
         return value, is_tick, problem
 
 
+def consultant_key(text: str) -> str:
+    """SQL: a consultant's name as names are matched (macros/consultants.sql): trimmed,
+    runs of spaces (the no-break ones too) made one, lower case."""
+    return f"lower(regexp_replace(trim({text}), '[[:space:]\u00a0\u2007\u2009\u202f]+', ' ', 'g'))"
+
+
 def _short_word(text: str) -> str:
     """SQL: the text lowered when it is short enough to be a tick or a not-reached word
     (lower() keeps the number of characters), else null: dates are not lowered."""

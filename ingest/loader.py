@@ -29,7 +29,7 @@ from ingest.catalogue import (
     read_catalogue,
     read_catalogue_frame,
 )
-from ingest.checks import RowChecks, is_tick_text, iso_shape, money_dot_groups
+from ingest.checks import RowChecks, consultant_key, is_tick_text, iso_shape, money_dot_groups
 from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
@@ -697,7 +697,7 @@ def _check(
             if contract.field(name).type == "money" and not column.startswith("const:")
         ),
     )
-    values, problems = [], []
+    values, problems, typed = [], [], {}
     for field in contract.fields:
         if field.name not in columns.fields:
             values.append(f"null as {field.name}")
@@ -705,6 +705,7 @@ def _check(
         # Messages name the column as the file heads it.
         field = replace(field, label=headers.get(columns.fields[field.name], field.label))
         checked = checks.column(field, field_text(field.name))
+        typed[field.name] = checked.value
         values.append(f"{checked.value} as {field.name}")
         if checked.problem:
             problems.append(checked.problem)
@@ -725,11 +726,13 @@ def _check(
         skip = "(milestone is null)"
         problems = [problem for problem in problems if "is not a milestone" not in problem]
     if contract.kind == "calls":
-        # A call log without ids: a call is its consultant, time and lead. CASE, not
-        # coalesce, so the hash is only computed where the id is missing.
-        fallback = "md5(concat_ws('|', {}, {}, {}))".format(
-            text(columns.fields["consultant"]),
-            field_text("called_at"),
+        # A call log without ids: a call is its consultant (matched as staging matches
+        # names: case and spacing do not count), its time (as read, whatever the format)
+        # and its lead, so repeats in a file are found as staging will merge them. CASE,
+        # not coalesce, so the hash is only computed where the id is missing.
+        fallback = "md5(concat_ws('|', {}, cast({} as varchar), {}))".format(
+            consultant_key(text(columns.fields["consultant"])),
+            typed["called_at"],
             text(columns.fields["lead_id"]) if "lead_id" in columns.fields else "''",
         )
         values = [

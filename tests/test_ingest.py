@@ -415,6 +415,26 @@ def test_a_call_log_with_the_time_apart_from_the_date_keeps_both(
     ).fetchall() == [(datetime(2026, 11, 5, 9, 30),), (datetime(2026, 11, 5, 16, 45, 30),)]
 
 
+def test_a_call_log_without_ids_finds_a_call_written_twice_otherwise(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Without call ids a call is its consultant, time and lead, matched as staging matches
+    them: "PRIYA  shah" at 2026-11-03 09:30:00 is Priya Shah's call at 03/11/2026 09:30, a
+    repeat the load reports, not a row staging merges without a word."""
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Date/Time,Consultant,Lead ID,Outcome\n"
+        "03/11/2026 09:30,Priya Shah,L1,Connected\n"
+        "2026-11-03 09:30:00,PRIYA  shah,L1,Connected\n"
+        "03/11/2026 09:30,Priya Shah,L2,Connected\n"
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (2, 1)
+    assert rejects(con) == [
+        (3, "repeats row 2 (same Consultant, Date/Time, Lead ID): keep one row"),
+    ]
+
+
 def test_a_row_with_too_many_values_is_rejected_and_the_rest_load(
     settings: Settings, tmp_path: Path
 ) -> None:

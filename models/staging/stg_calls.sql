@@ -32,7 +32,7 @@ source_keyed as (
                         || '|' || coalesce(cast(called_at as {{ dbt.type_string() }}), '')
                         || '|' || coalesce(trim(lead_id), '')
                     )
-            else trim(call_id)
+            else call_id
         end as call_key
     from source
 
@@ -47,7 +47,7 @@ latest_versions as (
 renamed as (
 
     select
-        call_key as call_id,
+        trim(call_key) as call_id,
         call_id like 'md5:%' as is_call_id_derived,
         nullif(trim(lead_id), '') as lead_id,
         {{ consultant_spelling('consultant') }} as consultant,
