@@ -70,6 +70,23 @@
     than once are ranked. Keys are told apart by their hash here; keys sharing a hash are
     ranked together, each in its own partition, so a collision costs time, never a row.
 -#}
+{#-
+    How a staging model declares the CTEs the latest versions are read from: DuckDB would
+    otherwise materialise them, being read three times below, which copies every row of
+    the call log in memory first (2.8 s of stg_calls' 10 s at 10.9M calls; reading the
+    table three times costs less). Other engines decide themselves.
+-#}
+{% macro read_again_not_copied() -%}
+    {{ return(adapter.dispatch('read_again_not_copied', 'leadtrack')()) }}
+{%- endmacro %}
+
+{% macro default__read_again_not_copied() -%}
+{%- endmacro %}
+
+{% macro duckdb__read_again_not_copied() -%}
+    not materialized
+{%- endmacro %}
+
 {% macro duckdb__latest_versions(relation, key) -%}
     with repeated_keys as (
         select hash({{ key }}) as key_hash from {{ relation }}

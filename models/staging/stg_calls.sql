@@ -11,13 +11,13 @@
 -- run reads only loads newer than the latest here and replaces the versions it supersedes.
 with
 
-source as (
+source as {{ read_again_not_copied() }} (
 
     {{ raw_loads_since_last_run('calls') }}
 
 ),
 
-source_keyed as (
+source_keyed as {{ read_again_not_copied() }} (
 
     -- A call log without ids: ingest gives each call an `md5:` id from its text. Here it is
     -- the call's consultant (as matched everywhere: case and spacing do not count), its time

@@ -11,7 +11,7 @@
 -- run reads only loads newer than the latest here and replaces the versions it supersedes.
 with
 
-source as (
+source as {{ read_again_not_copied() }} (
 
     {{ raw_loads_since_last_run('leads') }}
 

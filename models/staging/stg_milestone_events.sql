@@ -16,13 +16,13 @@
 -- run reads only loads newer than the latest here and replaces the versions it supersedes.
 with
 
-source as (
+source as {{ read_again_not_copied() }} (
 
     {{ raw_loads_since_last_run('milestone_events') }}
 
 ),
 
-events_with_a_date_or_tick as (
+events_with_a_date_or_tick as {{ read_again_not_copied() }} (
 
     -- A cleared cell in a later export never un-reaches a milestone: only rows that say
     -- something (a date or a tick) compete for the latest version.
@@ -31,7 +31,7 @@ events_with_a_date_or_tick as (
 
 ),
 
-keyed as (
+keyed as {{ read_again_not_copied() }} (
 
     select
         *,
