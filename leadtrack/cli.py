@@ -57,9 +57,12 @@ def main(
     ] = None,
 ) -> None:
     """Settings shared by every command."""
-    ctx.obj = load_settings(
-        warehouse=warehouse, catalogue=milestones, target=target.value if target else None
-    )
+    try:
+        ctx.obj = load_settings(
+            warehouse=warehouse, catalogue=milestones, target=target.value if target else None
+        )
+    except ValueError as error:
+        raise _fail(str(error)) from None
 
 
 def _fail(message: str) -> typer.Exit:

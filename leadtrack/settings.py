@@ -12,6 +12,10 @@ DEFAULT_CATALOGUE = PROJECT_ROOT / "seeds" / "milestones.csv"
 # The engines a warehouse can live on: an embedded DuckDB file, or a shared PostgreSQL
 # database (connection from the environment only: see `leadtrack.postgres`).
 TARGETS = ("duckdb", "postgres")
+# DuckDB names a database after its file: a warehouse file by one of these names would
+# clash with a schema of the warehouse (raw), the marts file attached beside it (published)
+# or a database DuckDB keeps itself.
+RESERVED_WAREHOUSE_NAMES = ("raw", "published", "main", "temp", "system")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,12 @@ class Settings:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
+        if self.target == "duckdb" and self.warehouse.stem.lower() in RESERVED_WAREHOUSE_NAMES:
+            raise ValueError(
+                f"a warehouse file cannot be named {self.warehouse.name}: DuckDB names the"
+                f" database after its file, and {self.warehouse.stem} is a name leadtrack or"
+                " DuckDB uses already; name it otherwise (leadtrack.duckdb, agency.duckdb)"
+            )
 
     @property
     def marts(self) -> Path:

@@ -65,6 +65,26 @@ def invoke(settings: Settings, *args: str) -> Run:
     return Run(settings, args)
 
 
+@pytest.mark.parametrize("name", ["raw.duckdb", "Published.duckdb", "main.db"])
+def test_a_warehouse_named_like_a_database_it_holds_is_refused(tmp_path: Path, name: str) -> None:
+    """DuckDB names a database after its file: raw.duckdb clashed with the raw schema and
+    failed with "Ambiguous reference to catalog or schema", published.duckdb with the marts
+    attached beside it. The command says so, and why, before touching anything."""
+    (tmp_path / "consultants.csv").write_text(CONSULTANTS)
+    refused = runner.invoke(
+        app, ["--warehouse", str(tmp_path / name), "load", str(tmp_path / "consultants.csv")]
+    )
+    assert refused.exit_code == 1
+    said = re.sub(r"\s+", " ", refused.output)
+    assert f"a warehouse file cannot be named {name}" in said
+    assert "name it otherwise (leadtrack.duckdb, agency.duckdb)" in said
+    assert not (tmp_path / name).exists()
+    loaded = Run(
+        Settings(warehouse=tmp_path / "agency.duckdb"), ("load", str(tmp_path / "consultants.csv"))
+    )
+    assert loaded.exit_code == 0
+
+
 def test_load_prints_counts_and_the_rejects_hint(settings: Settings, tmp_path: Path) -> None:
     path = tmp_path / "leads.csv"
     path.write_text(LEADS)
