@@ -71,10 +71,10 @@
     ranked together, each in its own partition, so a collision costs time, never a row.
 -#}
 {#-
-    How a staging model declares the CTEs the latest versions are read from: DuckDB would
-    otherwise materialise them, being read three times below, which copies every row of
-    the call log in memory first (2.8 s of stg_calls' 10 s at 10.9M calls; reading the
-    table three times costs less). Other engines decide themselves.
+    How a model declares a CTE over the call log (or another large table) that it reads
+    more than once: DuckDB would otherwise materialise it, copying every row in memory first
+    (2.8 s of stg_calls' 10 s at 10.9M calls, where the latest versions below read theirs
+    three times; reading the table again costs less). Other engines decide themselves.
 -#}
 {% macro read_again_not_copied() -%}
     {{ return(adapter.dispatch('read_again_not_copied', 'leadtrack')()) }}

@@ -4,13 +4,13 @@
 -- so later models never scan calls per lead.
 with
 
-calls as (
+calls as {{ read_again_not_copied() }} (
 
     select * from {{ ref('stg_calls') }}
 
 ),
 
-calls_made_by_as_of as (
+calls_made_by_as_of as {{ read_again_not_copied() }} (
 
     select * from calls
     where
