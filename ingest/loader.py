@@ -713,10 +713,12 @@ def _check(
             problems.append(checks.plausible(field.name, field.label))
     for code, cells in columns.milestones.items():
         value, is_tick, problem = checks.milestone_cell(code, cell_text(code))
-        # Ticked, with or without a date: a tick column beside the date column (Started: Y,
-        # Start date: 16/11) confirms the date.
-        ticked = " or ".join(is_tick_text(text(column)) for column in cells)
-        values.append(f"{value} as m_{code}, {is_tick} as t_{code}, {ticked} as k_{code}")
+        values.append(f"{value} as m_{code}, {is_tick} as t_{code}")
+        if len(cells) > 1:
+            # Ticked, with or without a date: a tick column beside the date column (Started:
+            # Y, Start date: 16/11) confirms the date. One column is ticked when undated.
+            ticked = " or ".join(is_tick_text(text(column)) for column in cells)
+            values.append(f"{ticked} as k_{code}")
         problems.append(problem)
         problems.append(checks.plausible(f"m_{code}", headers.get(cells[0], code)))
     skip = "false"
@@ -820,7 +822,7 @@ def _check(
     outputs = ", ".join(
         [
             *(field.name for field in contract.fields),
-            *(f"m_{code}, t_{code}, k_{code}" for code in columns.milestones),
+            *_milestone_columns(columns),
             "_source_row",
         ]
     )
@@ -1020,6 +1022,16 @@ def _write(
     )
 
 
+def _milestone_columns(columns: Columns) -> list[str]:
+    """A tracker's typed milestone columns: the date (`m_`), whether it is an undated tick
+    (`t_`) and, for a milestone with a tick column beside its date column, whether either
+    is ticked (`k_`)."""
+    return [
+        f"m_{code}, t_{code}" + (f", k_{code}" if len(cells) > 1 else "")
+        for code, cells in columns.milestones.items()
+    ]
+
+
 def _insert(
     writer: RawWriter, contract: Contract, columns: Columns, good: str, lineage: list
 ) -> int:
@@ -1035,12 +1047,12 @@ def _insert(
         lineage,
     )
     if columns.milestones:
-        milestone_columns = ", ".join(
-            f"m_{code}, t_{code}, k_{code}" for code in columns.milestones
-        )
+        milestone_columns = ", ".join(_milestone_columns(columns))
         cells = " union all ".join(
             f"select lead_id, {sql_literal(code)} as milestone, m_{code} as event_date,"
-            f" t_{code} as is_date_unknown, k_{code} as is_ticked, _source_row from good"
+            f" t_{code} as is_date_unknown,"
+            f" {'k' if len(columns.milestones[code]) > 1 else 't'}_{code} as is_ticked,"
+            " _source_row from good"
             f" where m_{code} is not null or t_{code}"
             for code in columns.milestones
         )
