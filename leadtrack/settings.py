@@ -34,11 +34,13 @@ class Settings:
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
             raise ValueError(f"unknown target {self.target!r}: use one of {', '.join(TARGETS)}")
-        if self.target == "duckdb" and self.warehouse.stem.lower() in RESERVED_WAREHOUSE_NAMES:
+        # DuckDB's name for the database: the file name up to its first dot.
+        database = self.warehouse.name.split(".")[0]
+        if self.target == "duckdb" and database.lower() in RESERVED_WAREHOUSE_NAMES:
             raise ValueError(
                 f"a warehouse file cannot be named {self.warehouse.name}: DuckDB names the"
-                f" database after its file, and {self.warehouse.stem} is a name leadtrack or"
-                " DuckDB uses already; name it otherwise (leadtrack.duckdb, agency.duckdb)"
+                f" database after its file, and {database} is a name leadtrack or DuckDB"
+                " uses already; name it otherwise (leadtrack.duckdb, agency.duckdb)"
             )
 
     @property

@@ -65,7 +65,7 @@ def invoke(settings: Settings, *args: str) -> Run:
     return Run(settings, args)
 
 
-@pytest.mark.parametrize("name", ["raw.duckdb", "Published.duckdb", "main.db"])
+@pytest.mark.parametrize("name", ["raw.duckdb", "Published.duckdb", "main.db", "raw.2026.duckdb"])
 def test_a_warehouse_named_like_a_database_it_holds_is_refused(tmp_path: Path, name: str) -> None:
     """DuckDB names a database after its file: raw.duckdb clashed with the raw schema and
     failed with "Ambiguous reference to catalog or schema", published.duckdb with the marts
