@@ -697,7 +697,7 @@ def _check(
             if contract.field(name).type == "money" and not column.startswith("const:")
         ),
     )
-    values, problems, typed = [], [], {}
+    values, problems, value_of = [], [], {}
     for field in contract.fields:
         if field.name not in columns.fields:
             values.append(f"null as {field.name}")
@@ -705,7 +705,7 @@ def _check(
         # Messages name the column as the file heads it.
         field = replace(field, label=headers.get(columns.fields[field.name], field.label))
         checked = checks.column(field, field_text(field.name))
-        typed[field.name] = checked.value
+        value_of[field.name] = checked.value
         values.append(f"{checked.value} as {field.name}")
         if checked.problem:
             problems.append(checked.problem)
@@ -734,7 +734,7 @@ def _check(
         # not coalesce, so the hash is only computed where the id is missing.
         fallback = "md5(concat_ws('|', {}, cast({} as varchar), {}))".format(
             consultant_key(text(columns.fields["consultant"])),
-            typed["called_at"],
+            value_of["called_at"],
             text(columns.fields["lead_id"]) if "lead_id" in columns.fields else "''",
         )
         values = [
