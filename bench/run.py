@@ -184,11 +184,14 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
     }
 
 
-def child_parse(target: str) -> dict[str, Any]:
+def child_parse(target: str, warehouse: str | None = None) -> dict[str, Any]:
+    """A full parse, then a partial one, into `target`, for `warehouse` (dbt parses the
+    whole project again when the warehouse path in its profile changes)."""
     from leadtrack.dbt import run_dbt
     from leadtrack.settings import DEFAULT_CATALOGUE, Settings
 
-    settings = Settings(warehouse=Path(target) / "parse.duckdb", catalogue=DEFAULT_CATALOGUE)
+    path = Path(warehouse) if warehouse else Path(target) / "parse.duckdb"
+    settings = Settings(warehouse=path, catalogue=DEFAULT_CATALOGUE)
     started = time.perf_counter()
     result = run_dbt(settings, ["parse", "--no-partial-parse"], target_path=Path(target))
     full = time.perf_counter() - started
@@ -618,6 +621,13 @@ def bench_week(size: int, figures: dict[str, Any]) -> None:
     if marts.exists():
         shutil.copyfile(marts, warehouse.with_name(f"{warehouse.stem}.marts{warehouse.suffix}"))
     new_as_of = AS_OF + timedelta(days=7)
+    # A team builds one warehouse week after week, so its dbt target holds the parse of that
+    # warehouse's profile; a copy under another name would cost the timed build a full parse.
+    target = SCRATCH / f"week-target-{size}"
+    shutil.rmtree(target, ignore_errors=True)
+    python_child(
+        f"{size:,} week: parse (not timed)", "parse", target=str(target), warehouse=str(warehouse)
+    )
     load = leadtrack_cli(
         f"{size:,} week: leadtrack load", "--warehouse", str(warehouse), "load", *map(str, paths)
     )
@@ -626,8 +636,7 @@ def bench_week(size: int, figures: dict[str, Any]) -> None:
         "build",
         warehouse=str(warehouse),
         as_of=new_as_of.isoformat(),
-        # The target of the build before it, as the project's own target/ would be.
-        target=str(SCRATCH / f"target-{size}"),
+        target=str(target),
     )
     if "week" in figures:
         figures.setdefault("week_history", []).append(figures["week"])
@@ -1037,7 +1046,10 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
             f" {c['new_leads']:,} new leads, {c['changed_leads']:,} changed leads,"
             f" {c['events']:,} events, {c['calls']:,} calls. Loaded into a copy of the built"
             f" {w['size']:,}-lead warehouse, then built as of"
-            f" {AS_OF + timedelta(days=7)}.",
+            f" {AS_OF + timedelta(days=7)}. Before the timed steps, dbt parses the project"
+            " for the copy (not timed): a team builds one warehouse week after week, so its"
+            " dbt target already holds the parse for that warehouse, and dbt parses the whole"
+            " project again (about 4 s) for a warehouse path it has not parsed for.",
             "",
             "| | s (wall) | in-process s | peak MB | load avg |",
             "|---|---:|---:|---:|---:|",
@@ -1145,11 +1157,14 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
         ' "bench/data/scratch/warehouse-1000000.marts.duckdb", "reps": 20}\'',
         "python -m bench.run --child week_delta --args '{\"leads\": 1000000}'",
         "cp warehouse-1000000.duckdb (and .marts.duckdb) week-1000000.duckdb  # not timed",
+        'python -m bench.run --child parse --args \'{"target":'
+        ' "bench/data/scratch/week-target-1000000", "warehouse":'
+        ' "bench/data/scratch/week-1000000.duckdb"}\'  # not timed',
         "leadtrack --warehouse bench/data/scratch/week-1000000.duckdb load"
         " bench/data/week-1000000-20261130/{tracker.csv,events.csv,calls.csv}",
         'python -m bench.run --child build --args \'{"warehouse":'
         ' "bench/data/scratch/week-1000000.duckdb", "as_of": "2026-11-30", "target":'
-        ' "bench/data/scratch/target-1000000"}\'',
+        ' "bench/data/scratch/week-target-1000000"}\'',
         "# The postgres step (S = 100000; connections in LEADTRACK_POSTGRES_URL and"
         " LEADTRACK_POSTGRES_READER_URL, never in a command):",
         "leadtrack --target postgres --warehouse bench/data/scratch/postgres-S.duckdb load"
