@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from datetime import date
+from datetime import date, timedelta
 
 import plotly.graph_objects as go
 import polars as pl
+from plotly.colors import qualitative
 
 STATUS_COLOURS = {
     "open": "#4C78A8",
@@ -98,19 +100,42 @@ def reached_vs_now(frame: pl.DataFrame, title: str) -> go.Figure:
     return figure.update_layout(barmode="relative", title=title, yaxis_title="leads", **LAYOUT)
 
 
-def weekly_trend(frame: pl.DataFrame, measures: list[str], title: str) -> go.Figure:
-    """One line per measure over the weeks: column week plus the measures."""
+def weekly_trend(frame: pl.DataFrame, measures: list[str], title: str, as_of: date) -> go.Figure:
+    """One line per measure over the weeks: column week plus the measures. The week of
+    `as_of`, unless `as_of` is its Sunday, is counted so far only: its point is hollow, its
+    line dotted, and the title says to which day."""
+    weeks = frame["week"].to_list()
+    partial = bool(weeks) and as_of.weekday() < 6
+    partial = partial and weeks[-1] == as_of - timedelta(days=as_of.weekday())
+    whole = len(weeks) - 1 if partial else len(weeks)
+    joined = max(whole - 1, 0)  # the dotted line starts at the last whole week
     figure = go.Figure()
-    for measure in measures:
+    for measure, colour in zip(measures, itertools.cycle(qualitative.Plotly), strict=False):
+        name, values = measure.replace("_", " "), frame[measure].to_list()
         figure.add_scatter(
-            x=frame["week"].to_list(),
-            y=frame[measure].to_list(),
+            x=weeks[:whole],
+            y=values[:whole],
             mode="lines+markers",
-            name=measure.replace("_", " "),
+            name=name,
+            line={"color": colour},
+            legendgroup=measure,
         )
-    return figure.update_layout(
-        title=title, xaxis=week_axis(frame["week"].to_list()), yaxis_title="per week", **LAYOUT
-    )
+        if partial:
+            figure.add_scatter(
+                x=weeks[joined:],
+                y=values[joined:],
+                mode="lines+markers",
+                name=f"{name}, so far",
+                line={"color": colour, "dash": "dot"},
+                marker={"symbol": ["circle"] * (whole - joined) + ["circle-open"]},
+                legendgroup=measure,
+                showlegend=False,
+            )
+    figure.update_layout(title=title, xaxis=week_axis(weeks), yaxis_title="per week", **LAYOUT)
+    if partial:
+        subtitle = f"the week of {weeks[-1]:%d/%m} so far, to {as_of:%a %d/%m} (dotted)"
+        figure.update_layout(title_text=f"{title}<br><sup>{subtitle}</sup>", margin_t=70)
+    return figure
 
 
 def week_axis(weeks: list[date]) -> dict:

@@ -617,23 +617,12 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
 
 
 def weekly_trend(source: Source, consultant: str, first_week: date, last: date) -> pl.DataFrame:
-    """One consultant's weeks: leads created, calls, milestones reached, starts."""
-    return fetch(
-        source,
-        """
-        select
-            scoped.week,
-            cast(scoped.leads_created as bigint) as leads_created,
-            cast(scoped.calls_made as bigint) as calls_made,
-            cast(scoped.calls_connected as bigint) as calls_connected,
-            cast(scoped.milestones_reached as bigint) as milestones_reached,
-            cast(scoped.starts as bigint) as starts
-        from marts.consultant_weekly as scoped
-        where scoped.consultant = $consultant and scoped.week between $first_week and $last
-        order by scoped.week
-        """,
-        {"consultant": consultant, "first_week": first_week, "last": last},
-    )
+    """One consultant's weeks, from `first_week` (a Monday) to the week of `last`: leads
+    created, calls made and connected, milestones reached and starts, as `weekly_counts`
+    gives them (a week without activity gives zeros, so a chart shows it at 0)."""
+    weeks = (week_start(last) - first_week).days // 7 + 1
+    mondays = [first_week + timedelta(weeks=week) for week in range(weeks)]
+    return weekly_counts(source, mondays, None, consultant)
 
 
 def _stage_statistics(where: str, prefix: str = "") -> str:
@@ -697,6 +686,14 @@ def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFram
 # --- Gone quiet, calls due ----------------------------------------------------------------
 
 
+# The gone-quiet reasons a list can be narrowed to, and the flag of `marts.stale_leads` that
+# says a lead has it (a lead can have both; its reason then names the scheduled date first).
+STALE_REASONS = {
+    "No touch for too long": "is_quiet_too_long",
+    "Scheduled date passed": "is_scheduled_date_passed",
+}
+
+
 def stale_leads(source: Source, team: str | None, consultant: str | None) -> pl.DataFrame:
     """Open leads gone quiet at the as-of date, quietest first."""
     return fetch(
@@ -706,7 +703,8 @@ def stale_leads(source: Source, team: str | None, consultant: str | None) -> pl.
             leads.lead_id, leads.consultant, leads.team, leads.client, leads.contact,
             leads.phone, leads.email, leads.job_title, leads.furthest_milestone_label,
             leads.last_touch_date, leads.last_call_date, leads.days_quiet,
-            leads.quiet_threshold_days, leads.reason, leads.expected_fee
+            leads.quiet_threshold_days, leads.reason, leads.is_quiet_too_long,
+            leads.is_scheduled_date_passed, leads.expected_fee
         from marts.stale_leads as leads
         where {LEADS_SCOPE}
         order by leads.days_quiet desc, leads.lead_id

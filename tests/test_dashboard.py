@@ -718,13 +718,87 @@ def test_weekly_trend_ticks_fall_on_the_mondays_that_name_the_weeks():
     """Plotly's own weekly ticks fall on Sundays, a day before each week's point."""
     mondays = [date(2026, 9, 7) + timedelta(weeks=week) for week in range(12)]
     frame = pl.DataFrame({"week": mondays, "calls_made": range(12)})
-    axis = charts.weekly_trend(frame, ["calls_made"], "Weekly").layout.xaxis
+    axis = charts.weekly_trend(frame, ["calls_made"], "Weekly", date(2026, 12, 6)).layout.xaxis
     assert date.fromisoformat(axis.tick0).weekday() == 0
     assert axis.dtick == 2 * charts.WEEK_MS  # twelve weeks: a tick every other Monday
     assert axis.title.text == "week starting"
-    assert charts.weekly_trend(frame.head(5), ["calls_made"], "Weekly").layout.xaxis.dtick == (
-        charts.WEEK_MS
+    five = charts.weekly_trend(frame.head(5), ["calls_made"], "Weekly", date(2026, 12, 6))
+    assert five.layout.xaxis.dtick == (charts.WEEK_MS)
+
+
+def test_weekly_trend_gives_a_week_without_activity_as_zeros(warehouse):
+    """A week in which a consultant did nothing has no row in consultant_weekly; the trend
+    gave no point for it either, so its line ran straight across the gap."""
+    source = marts_path(warehouse)
+    gaps = rows(
+        warehouse,
+        "with mondays as (select cast(unnest(generate_series(date '2025-01-06', date"
+        " '2026-11-16', interval 7 day)) as date) as week), names as (select distinct"
+        " consultant from marts.consultant_weekly) select names.consultant, mondays.week"
+        " from names cross join mondays anti join marts.consultant_weekly as weekly"
+        " on weekly.consultant = names.consultant and weekly.week = mondays.week"
+        " order by 1, 2",
     )
+    assert gaps, "the demo should have a consultant week without activity"
+    consultant, gap = gaps[0]
+    first, last = gap - timedelta(weeks=2), gap + timedelta(weeks=2, days=3)
+    trend = queries.weekly_trend(source, consultant, first, last)
+    assert trend["week"].to_list() == [first + timedelta(weeks=week) for week in range(5)]
+    weekly = dict(
+        rows(
+            warehouse,
+            "select week, calls_made from marts.consultant_weekly where consultant = ?",
+            [consultant],
+        )
+    )
+    calls = dict(zip(trend["week"], trend["calls_made"], strict=True))
+    assert calls == {week: weekly.get(week, 0) for week in calls}
+    assert calls[gap] == 0
+
+
+def test_weekly_trend_shows_the_week_under_way_as_so_far():
+    """The as-of week counts the days up to the as-of date only: drawn like a whole week, a
+    Monday's two calls looked like a collapse from the 24 of the week before."""
+    mondays = [date(2026, 11, 2) + timedelta(weeks=week) for week in range(4)]
+    frame = pl.DataFrame({"week": mondays, "calls_made": [20, 22, 24, 2]})
+    figure = charts.weekly_trend(frame, ["calls_made"], "Weekly", date(2026, 11, 23))
+    whole, so_far = figure.data
+    assert list(whole.x) == mondays[:3] and list(whole.y) == [20, 22, 24]
+    assert list(so_far.x) == mondays[2:] and list(so_far.y) == [24, 2]
+    assert so_far.line.dash == "dot" and so_far.line.color == whole.line.color
+    assert list(so_far.marker.symbol) == ["circle", "circle-open"]
+    assert not so_far.showlegend
+    assert "week of 23/11 so far, to Mon 23/11" in figure.layout.title.text
+    # A week that ended (on its Sunday, or before the as-of week) is drawn whole.
+    for as_of in (date(2026, 11, 29), date(2026, 12, 2)):
+        figure = charts.weekly_trend(frame, ["calls_made"], "Weekly", as_of)
+        assert len(figure.data) == 1 and list(figure.data[0].y) == [20, 22, 24, 2]
+        assert figure.layout.title.text == "Weekly"
+
+
+def test_gone_quiet_reason_filter_lists_a_lead_with_both_reasons_under_each(
+    monkeypatch, warehouse, tmp_path
+):
+    """A lead both quiet too long and past a scheduled date is written with the date first,
+    and the filter read the text: 'No touch for too long' left it out."""
+    copy = tmp_path / warehouse.name
+    shutil.copy(warehouse, copy)
+    shutil.copy(marts_path(warehouse), marts_path(copy))
+    with duckdb.connect(str(marts_path(copy))) as con:
+        both = con.execute(
+            "update marts.stale_leads set is_scheduled_date_passed = true,"
+            " reason = 'Start date 20/11 passed unconfirmed; ' || reason"
+            " where lead_id = (select min(lead_id) from marts.stale_leads"
+            " where is_quiet_too_long and not is_scheduled_date_passed) returning lead_id"
+        ).fetchone()[0]
+    at = app(monkeypatch, copy)
+    at.switch_page("views/gone_quiet.py").run()
+    for kind, flag in queries.STALE_REASONS.items():
+        at.multiselect[1].set_value([kind]).run()
+        assert_clean(at)
+        listed = at.dataframe[0].value["lead_id"].to_list()
+        assert both in listed, kind
+        assert len(listed) == scalar(copy, f"select count(*) from marts.stale_leads where {flag}")
 
 
 def test_the_last_4_weeks_on_a_monday_are_the_four_whole_weeks_just_ended():

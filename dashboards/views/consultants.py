@@ -77,6 +77,7 @@ right.plotly_chart(
         trend,
         ["leads_created", "calls_connected", "milestones_reached", "starts"],
         "Weekly trend (each measure keyed on its own date)",
+        ctx.as_of,
     ),
     width="stretch",
 )

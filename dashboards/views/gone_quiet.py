@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import ui
+from dashboards import queries, ui
 
 ctx = ui.context()
 scope = ctx.scope
@@ -26,18 +26,14 @@ longest = int(stale["days_quiet"].max())
 at_least = middle.slider("At least days quiet", 0, longest, 0)
 kinds = right.multiselect(
     "Reason",
-    ["No touch for too long", "Scheduled date passed"],
+    list(queries.STALE_REASONS),
+    help="A lead with both reasons is listed under each.",
 )
 shown = stale.filter(pl.col("days_quiet") >= at_least)
 if owners:
     shown = shown.filter(pl.col("consultant").is_in(owners))
 if kinds:
-    wanted = pl.lit(False)
-    if "No touch for too long" in kinds:
-        wanted = wanted | pl.col("reason").str.starts_with("No touch")
-    if "Scheduled date passed" in kinds:
-        wanted = wanted | ~pl.col("reason").str.starts_with("No touch")
-    shown = shown.filter(wanted)
+    shown = shown.filter(pl.any_horizontal(pl.col(queries.STALE_REASONS[kind]) for kind in kinds))
 
 ui.table(
     shown.select(
