@@ -206,18 +206,22 @@ lead_facts_joined as (
 
 status_resolved as (
 
-    -- A status recorded in the export wins; otherwise it follows from the milestones.
+    -- Lost or declined in the export wins. Otherwise the further of the export's status and
+    -- the milestones': a tracker's Status column left at Open does not keep a lead whose
+    -- start is confirmed open (and on the gone-quiet list), and a lead marked filled is
+    -- completed once its probation is.
     select
         *,
-        coalesce(
-            recorded_status,
-            case
-                when has_reached_final_milestone then 'completed'
-                when has_reached_filled_milestone then 'filled'
-                else 'open'
-            end
-        ) as status,
-        recorded_status is null as is_status_derived
+        case
+            when recorded_status in ('lost', 'declined') then recorded_status
+            when
+                has_reached_final_milestone or recorded_status = 'completed'
+                then 'completed'
+            when
+                has_reached_filled_milestone or recorded_status = 'filled'
+                then 'filled'
+            else 'open'
+        end as status
     from lead_facts_joined
 
 ),
@@ -331,7 +335,7 @@ final as (
         expected_fee,
         status,
         recorded_status,
-        is_status_derived,
+        coalesce(recorded_status <> status, true) as is_status_derived,
         lost_reason,
         lost_at_milestone,
         fee_lost,
