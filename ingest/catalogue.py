@@ -54,7 +54,10 @@ def normalise_name(text: str) -> str:
 def read_catalogue_frame(path: Path) -> pl.DataFrame:
     """The catalogue as a data frame with its columns typed, checked for use."""
     if not path.exists():
-        raise CatalogueError(f"{path}: milestone catalogue not found")
+        raise CatalogueError(
+            f"{path}: milestone catalogue not found; --milestones (or LEADTRACK_MILESTONES)"
+            " names it: point it at an existing file, or leave it out for the default"
+        )
     frame = pl.read_csv(
         path,
         schema_overrides={
@@ -65,7 +68,11 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
     )
     missing = [column for column in CATALOGUE_COLUMNS if column not in frame.columns]
     if missing:
-        raise CatalogueError(f"{path}: the catalogue lacks the column(s) {', '.join(missing)}")
+        raise CatalogueError(
+            f"{path}: the catalogue lacks the column(s) {', '.join(missing)}; a catalogue"
+            f" has the columns {', '.join(CATALOGUE_COLUMNS)}: start from a copy of"
+            " seeds/milestones.csv"
+        )
     frame = frame.select(CATALOGUE_COLUMNS).sort("milestone_order")
     codes = frame["milestone"].to_list()
     if len(set(codes)) != len(codes) or frame["milestone"].null_count():

@@ -79,17 +79,22 @@ def _parse_date(text: str | None, option: str) -> date | None:
         raise _fail(f"{option} {text!r} is not a date: write it as yyyy-mm-dd") from None
 
 
-def _storage_errors(command):
+def _clear_errors(command):
     """Turn an operating-system or DuckDB I/O error (a full disk, a folder that cannot be
-    written) into a clear message naming the warehouse, instead of a traceback."""
+    written) into a clear message naming the warehouse, and a milestone catalogue that cannot
+    be used into its own message, instead of a traceback."""
     import functools
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         import duckdb
 
+        from ingest.catalogue import CatalogueError
+
         try:
             return command(*args, **kwargs)
+        except CatalogueError as error:
+            raise _fail(str(error)) from None
         except (OSError, duckdb.IOException, duckdb.PermissionException) as error:
             settings: Settings = kwargs["ctx"].obj
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
@@ -103,7 +108,7 @@ def _storage_errors(command):
 
 
 @app.command()
-@_storage_errors
+@_clear_errors
 def load(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files or folders of exports.")],
@@ -372,27 +377,24 @@ def rejects(
 
 
 @app.command()
+@_clear_errors
 def template(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Where to write the workbook (.xlsx).")],
 ) -> None:
     """An empty tracker workbook for the current milestone catalogue."""
-    from ingest.catalogue import CatalogueError, read_catalogue
+    from ingest.catalogue import read_catalogue
     from ingest.template import write_template
 
     settings: Settings = ctx.obj
     if path.suffix.lower() != ".xlsx":
         raise _fail(f"{path}: the template is a workbook; name it .xlsx")
-    try:
-        milestones = read_catalogue(settings.catalogue)
-    except CatalogueError as error:
-        raise _fail(str(error)) from None
-    write_template(path, milestones)
+    write_template(path, read_catalogue(settings.catalogue))
     console.print(f"Wrote {path}: fill it in, then  leadtrack load {path}")
 
 
 @app.command()
-@_storage_errors
+@_clear_errors
 def build(
     ctx: typer.Context,
     as_of: Annotated[
@@ -461,7 +463,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
 
 
 @app.command()
-@_storage_errors
+@_clear_errors
 def docs(
     ctx: typer.Context,
     port: Annotated[int, typer.Option(help="Port to serve the docs on.")] = 8080,
@@ -482,6 +484,7 @@ def docs(
 
 
 @app.command()
+@_clear_errors
 def demo(
     ctx: typer.Context,
     leads: Annotated[int, typer.Option(help="How many leads the demo agency has.")] = 2000,
@@ -491,10 +494,12 @@ def demo(
     serve: Annotated[bool, typer.Option(help="Serve the dashboard at the end.")] = True,
 ) -> None:
     """Generate a demo agency's exports, load them, build the models, serve the dashboard."""
+    from ingest.catalogue import read_catalogue
     from ingest.demo import generate_demo
 
     settings: Settings = ctx.obj
     day = _parse_date(as_of, "--as-of")
+    read_catalogue(settings.catalogue)  # one the load would refuse stops the demo here
     with console.status(f"Writing the demo agency's exports ({leads:,} leads) to {out}"):
         files = generate_demo(out, leads=leads, seed=seed, as_of=day, catalogue=settings.catalogue)
     console.print(f"Wrote {files.tracker}, {files.events}, {files.calls}, {files.consultants}")
@@ -622,7 +627,7 @@ def report(
 
 
 @app.command()
-@_storage_errors
+@_clear_errors
 def forget(
     ctx: typer.Context,
     contact: Annotated[

@@ -230,6 +230,41 @@ def test_template_writes_a_workbook_that_loads_back(settings: Settings, tmp_path
     assert wrong.says("name it .xlsx"), wrong.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("load", "consultants.csv"),
+        ("build",),
+        ("template", "t.xlsx"),
+        ("demo", "--no-serve", "--out", "demo.exports"),
+    ],
+)
+def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
+    settings: Settings, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A catalogue without every column, or a --milestones path that is not there, gave a
+    Python traceback from load, build and demo (only template caught it)."""
+    (tmp_path / "consultants.csv").write_text(CONSULTANTS)
+    short = tmp_path / "ours.csv"
+    short.write_text("milestone_order,milestone,label\n1,engaged,Engaged\n")
+    arguments = [str(tmp_path / part) if "." in part[1:] else part for part in command]
+    for catalogue, says, fix in (
+        (short, "the catalogue lacks the column(s) is_decision_point", "a copy of seeds/"),
+        (tmp_path / "missing.csv", "milestone catalogue not found", "point it at an existing"),
+    ):
+        result = runner.invoke(
+            app,
+            ["--warehouse", str(settings.warehouse), "--milestones", str(catalogue), *arguments],
+        )
+        assert result.exit_code == 1, result.output
+        assert isinstance(result.exception, SystemExit), result.exception
+        squeezed = re.sub(r"\s+", "", result.output)
+        assert re.sub(r"\s+", "", f"error: {catalogue}: {says}") in squeezed, result.output
+        assert re.sub(r"\s+", "", fix) in squeezed, result.output
+    assert not (tmp_path / "t.xlsx").exists()
+    assert not (tmp_path / "demo.exports").exists()
+
+
 @pytest.mark.slow
 def test_build_on_a_small_loaded_dataset(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
