@@ -3,6 +3,10 @@ SHELL := /bin/bash
 # uv from PATH, else as a module of the Python that pip installs it into.
 UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 LEADS ?= 2000
+# sqlfluff's dbt templater opens the warehouse: a throwaway one, so that linting works on a
+# fresh clone (no warehouse/ yet) and never opens yours.
+SQLFLUFF = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT \
+	&& LEADTRACK_WAREHOUSE="$$tmp/lint.duckdb" $(UV) run sqlfluff
 
 .PHONY: setup demo test lint format bench clean
 
@@ -19,12 +23,12 @@ test: setup
 lint: setup
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
-	$(UV) run sqlfluff lint models macros tests/dbt
+	$(SQLFLUFF) lint models macros tests/dbt
 
 format: setup
 	$(UV) run ruff format .
 	$(UV) run ruff check --fix .
-	$(UV) run sqlfluff fix models macros tests/dbt
+	$(SQLFLUFF) fix models macros tests/dbt
 
 bench: setup
 	$(UV) run python -m bench.run
