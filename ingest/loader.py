@@ -289,10 +289,13 @@ def load_file(
                 *(column for cells in columns.milestones.values() for column in cells),
                 *columns.times.values(),
             }
+            # A column the mapping names (renamed to no field, or filtering rows) is read.
+            named = {normalise_name(header) for header in mapping.rename} if mapping else set()
+            named |= set(mapping.keep_rows_where) if mapping else set()
             unused = tuple(
                 header
                 for column, header in zip(source.columns, source.headers, strict=True)
-                if column not in used and header
+                if column not in used and header and not {header, normalise_name(header)} & named
             )
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst

@@ -198,11 +198,16 @@ def load(
                         highlight=False,
                     )
                     if result.unused_columns:
+                        why = (
+                            "a milestone under another name: add it to the catalogue's"
+                            " aliases, or map it"
+                            if result.kind == "tracker" and not chosen
+                            else "one to read: map it"
+                        )
                         progress.console.print(
                             "  [yellow]columns not used:[/] "
                             + ", ".join(result.unused_columns)
-                            + " (a milestone under another name: add it to the catalogue's"
-                            " aliases, or map it: docs/mappings.md)",
+                            + f" ({why}: docs/mappings.md)",
                             highlight=False,
                         )
             progress.advance(task)

@@ -121,6 +121,29 @@ def test_load_names_the_columns_it_did_not_use(settings: Settings, tmp_path: Pat
     assert events == "cvs_received,interviews_arranged"
 
 
+def test_the_unused_columns_hint_fits_the_file(settings: Settings, tmp_path: Path) -> None:
+    """Only a tracker's columns can be milestones; a leads file's unknown column, or a
+    mapped export's, was given the catalogue-aliases hint too, and a column a preset reads
+    to filter rows (HubSpot's _fivetran_active) was listed as not used."""
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "Ref,Date generated,Consultant,Client,Sector\nL1,01/10/2026,Tom Reid,Acme,IT\n"
+    )
+    result = invoke(settings, "load", str(leads))
+    assert result.says("columns not used: Sector (one to read: map it: docs/mappings.md)"), (
+        result.output
+    )
+    sample = (
+        Path(__file__).parent / "fixtures" / "crm" / "hubspot" / "deal_stage_default_stages.csv"
+    )
+    mapped = invoke(settings, "load", "--mapping", "hubspot_deal_stages", str(sample))
+    assert mapped.exit_code == 0, mapped.output
+    assert mapped.says("columns not used: _fivetran_start, _fivetran_end, _fivetran_synced,"), (
+        mapped.output
+    )
+    assert not mapped.says("_fivetran_active") and not mapped.says("catalogue"), mapped.output
+
+
 def test_load_a_folder_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
