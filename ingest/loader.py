@@ -850,8 +850,11 @@ def _check(
             )
             select * exclude ({", ".join(source.columns)}, _problems),
                 case when _kept and not _skip then _problems end as _reason,
-                case when _kept and not _skip and _problems is not null then {record} end
-                    as _record
+                case
+                    when _kept and not _skip
+                        and (_problems is not null or _source_row in {flagged_rows})
+                        then {record}
+                end as _record
             from checked
             """
         )
@@ -863,17 +866,12 @@ def _check(
             f" group by all having count(*) > 1"
         )
         if con.execute(f"select count(*) from {DUPLICATES}").fetchall()[0][0]:
-            # The file's own text is not kept past the check; the duplicate shows its values.
-            typed_record = (
-                "cast(to_json(struct_pack("
-                + ", ".join(f"{name} := {TYPED}.{name}" for name in columns.fields)
-                + ")) as varchar)"
-            )
+            # A repeat's record is its row as the file writes it, as every reject's is.
             matches = " and ".join(
                 f"{TYPED}.{name} is not distinct from {DUPLICATES}.{name}" for name in key
             )
             con.execute(
-                f"update {TYPED} set _reason = {duplicate}, _record = {typed_record}"
+                f"update {TYPED} set _reason = {duplicate}"
                 f" from {DUPLICATES} where {matches}"
                 f" and {TYPED}._source_row > {DUPLICATES}._first_row and {TYPED}._reason is null"
             )

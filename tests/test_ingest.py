@@ -3,6 +3,7 @@ delimiters, workbooks, ticks, dates, money, reloads, new versions, rollback, the
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import date, datetime, time
@@ -333,6 +334,15 @@ def test_each_row_check_rejects_with_a_reason(settings: Settings, tmp_path: Path
     ]
     record = con.execute("select record from raw.rejected_rows where source_row = 7").fetchone()
     assert '"Salary":"lots"' in record[0].replace(" ", "")
+    # A repeat's record is its row as written too, not its typed values under field names.
+    record = con.execute("select record from raw.rejected_rows where source_row = 10").fetchone()
+    assert json.loads(record[0]) == {
+        "Ref": "L-1",
+        "Date generated": "02/10/2026",
+        "Consultant": "Tom Reid",
+        "Salary": None,
+        "Fee %": None,
+    }
 
 
 def test_events_reject_unknown_milestones_and_exact_duplicates(
