@@ -108,6 +108,12 @@ CREATED_IN_PERIOD = "leads.created_date between $start and $end"
 _PARAMETER = re.compile(r"\$([a-z_]+)")
 # The name a read-only connection gives the file it attaches (see `connect_read_only`).
 PUBLISHED = "published"
+# DuckDB's Python client reads a table name that is not in the catalogue as the Python
+# variable of that name in the calling code (a "replacement scan"): a published file without
+# `marts.consultants` (built by an older leadtrack) met the function `consultants` here and
+# failed with "Python Object ... not suitable for replacement scans". A reader reads the
+# marts only, so a missing table is a plain catalogue error.
+NO_REPLACEMENT_SCANS = {"python_enable_replacements": False}
 
 
 def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
@@ -123,7 +129,7 @@ def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
         raise WarehouseMissing(f"There is no warehouse at {path}.")
     quoted = str(path).replace("'", "''")
     for attempt in range(LOCK_ATTEMPTS):
-        con = duckdb.connect()
+        con = duckdb.connect(config=NO_REPLACEMENT_SCANS)
         try:
             con.execute(f"attach '{quoted}' as {PUBLISHED} (read_only); use {PUBLISHED}")
             return con
@@ -132,7 +138,10 @@ def connect_read_only(path: str | Path) -> duckdb.DuckDBPyConnection:
             if "already attached" in str(error):
                 # This process already has the file open read-write (a notebook that just
                 # built it, a test): share that database rather than fail; only reads run.
-                return duckdb.connect(str(path))
+                # (Its configuration is the writer's, so the setting is this session's.)
+                shared = duckdb.connect(str(path))
+                shared.execute("set python_enable_replacements = false")
+                return shared
             if "lock" not in str(error).lower():
                 raise QueryFailed(f"The warehouse {path} could not be opened: {error}") from None
             time.sleep(LOCK_WAIT_SECONDS * (attempt + 1) / 2)
@@ -148,6 +157,7 @@ def cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     new = con.cursor()
     with suppress(duckdb.CatalogException):
         new.execute(f"use {PUBLISHED}")
+    new.execute("set python_enable_replacements = false")  # a session setting: see above
     return new
 
 

@@ -656,6 +656,43 @@ def test_empty_warehouse_shows_the_start_page(monkeypatch, tmp_path):
     assert any("leadtrack demo" in code.value for code in at.code)
 
 
+def older_build(warehouse: Path, tmp_path: Path, *statements: str) -> Path:
+    """A warehouse whose published marts stand for an older leadtrack's build: a copy of
+    `warehouse`'s marts with `statements` run on it (a mart or a column dropped)."""
+    old = tmp_path / "older" / "leadtrack.duckdb"
+    old.parent.mkdir()
+    shutil.copy(marts_path(warehouse), marts_path(old))
+    with duckdb.connect(str(marts_path(old))) as con:
+        for statement in statements:
+            con.execute(statement)
+    return old
+
+
+def test_a_missing_mart_is_a_catalogue_error_not_a_python_object(warehouse, tmp_path):
+    """DuckDB's Python client reads a missing table as the Python variable of that name in
+    the calling code: without `marts.consultants`, `queries.teams` met the function
+    `queries.consultants` ("not suitable for replacement scans"). Readers turn that off."""
+    old = marts_path(older_build(warehouse, tmp_path, "drop table marts.consultants"))
+    with pytest.raises(queries.WarehouseUnavailable) as raised:
+        queries.teams(old)
+    assert "consultants does not exist" in str(raised.value)
+    assert "replacement" not in str(raised.value)
+    with (
+        queries.read_only(old) as con,
+        queries.cursor(con) as cursor,
+        pytest.raises(queries.WarehouseUnavailable) as raised,
+    ):
+        queries.teams(cursor)
+    assert "replacement" not in str(raised.value)
+    # A process that has the file open read-write already (a notebook that built it) shares
+    # that database, and the dashboard reads through cursors of the connection.
+    with duckdb.connect(str(old)), queries.read_only(old) as shared:
+        for source in (old, shared, queries.cursor(shared)):
+            with pytest.raises(queries.WarehouseUnavailable) as raised:
+                queries.teams(source)
+            assert "replacement" not in str(raised.value)
+
+
 def test_a_build_in_progress_shows_a_message(monkeypatch, warehouse, tmp_path):
     # The dashboard reads the published marts; a process holding them for writing (as a
     # publish in another process would for a moment) must become a message.
