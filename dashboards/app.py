@@ -54,6 +54,14 @@ def start_page() -> None:
     )
 
 
+def outdated_page(message: str) -> None:
+    """Shown while the published marts come from a build by an older leadtrack."""
+    st.title("leadtrack")
+    st.warning(message)
+    st.code("leadtrack build", language="bash")
+    st.caption("The dashboard shows the new build as soon as it is published.")
+
+
 def _parse_day(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text) if text else None
@@ -157,6 +165,16 @@ def main() -> None:
     except queries.WarehouseBusy as busy:
         st.warning(str(busy))
         st.stop()
+    except queries.MartsOutdated as outdated:
+        message = str(outdated)
+        page = st.Page(
+            lambda: outdated_page(message),
+            title="Start",
+            icon=":material/home:",
+            url_path="start",
+        )
+        st.navigation([page]).run()
+        return
     except queries.WarehouseUnavailable as unavailable:
         st.warning(str(unavailable))
         ready = False

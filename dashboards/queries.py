@@ -13,6 +13,7 @@ non-mart relation read is the milestone catalogue model (order, labels, decision
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ import polars as pl
 Source = str | Path | duckdb.DuckDBPyConnection
 
 CATALOGUE = "staging.stg_milestone_catalogue"
+MODELS = Path(__file__).resolve().parent.parent / "models"
 LOCK_ATTEMPTS = 10
 LOCK_WAIT_SECONDS = 0.2
 
@@ -46,6 +48,11 @@ class WarehouseBusy(WarehouseUnavailable):
 
 class QueryFailed(WarehouseUnavailable):
     """A query failed for another reason (a mart changed shape, a bad value)."""
+
+
+class MartsOutdated(WarehouseUnavailable):
+    """The published marts come from a build by an older leadtrack: a mart or a column this
+    version builds is not in them (`leadtrack build` makes them anew)."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,9 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> pl
 
 
 def marts_ready(source: Source) -> bool:
-    """True when the warehouse has a built `marts.leads` with at least one lead."""
+    """True when the warehouse has a built `marts.leads` with at least one lead. Raises
+    `MartsOutdated`, saying to run `leadtrack build`, when the marts lack a mart or column
+    that this version builds (see `missing_from_build`): they come from an older build."""
     try:
         tables = fetch(
             source,
@@ -207,9 +216,58 @@ def marts_ready(source: Source) -> bool:
         )
         if tables["tables"][0] == 0:
             return False
+        missing = missing_from_build(source)
+        if missing:
+            named = ", ".join(missing[:3]) + (
+                f" and {len(missing) - 3} more" if missing[3:] else ""
+            )
+            raise MartsOutdated(
+                "The published marts come from a build by an older leadtrack (they have no"
+                f" {named}): run leadtrack build to build them anew."
+            )
         return fetch(source, "select count(*) as leads from marts.leads")["leads"][0] > 0
     except WarehouseMissing:
         return False
+
+
+@functools.cache
+def built_relations() -> dict[str, tuple[str, ...]]:
+    """What a build by this version publishes: each mart (`marts.leads`) and the milestone
+    catalogue, with their columns, as the models' YAML documents them (a test holds the
+    documentation to what a build makes)."""
+    import yaml
+
+    relations: dict[str, tuple[str, ...]] = {}
+    for schema, folder in (("marts", "marts"), ("staging", "staging")):
+        for path in sorted((MODELS / folder).glob("_*__models.yml")):
+            for model in yaml.safe_load(path.read_text(encoding="utf-8"))["models"]:
+                name = f"{schema}.{model['name']}"
+                if schema == "marts" or name == CATALOGUE:
+                    relations[name] = tuple(column["name"] for column in model["columns"])
+    return relations
+
+
+def missing_from_build(source: Source) -> list[str]:
+    """The marts (`marts.consultants`) and columns (`marts.leads.next_due_date`) that a build
+    by this version publishes and the published marts lack: none, unless they were built by
+    an older leadtrack."""
+    present = fetch(
+        source,
+        "select table_schema || '.' || table_name as relation, column_name"
+        " from information_schema.columns where table_schema in ('marts', 'staging')",
+    )
+    columns: dict[str, set[str]] = {}
+    for relation, column in present.iter_rows():
+        columns.setdefault(relation, set()).add(column)
+    missing = []
+    for relation, expected in built_relations().items():
+        if relation not in columns:
+            missing.append(relation)
+        else:
+            missing.extend(
+                f"{relation}.{column}" for column in expected if column not in columns[relation]
+            )
+    return missing
 
 
 def as_of_date(source: Source) -> date:

@@ -5,6 +5,8 @@ warehouse; the exports (formula neutralising, iCalendar)."""
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -691,6 +693,64 @@ def test_a_missing_mart_is_a_catalogue_error_not_a_python_object(warehouse, tmp_
             with pytest.raises(queries.WarehouseUnavailable) as raised:
                 queries.teams(source)
             assert "replacement" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["drop table marts.consultants", "alter table marts.leads drop column next_due_date"],
+)
+def test_marts_of_an_older_build_say_to_build_again(monkeypatch, warehouse, tmp_path, change):
+    """A warehouse built by an older leadtrack, before a mart or a column was added: every
+    page, and the reports, say so in one line and what to run, never a traceback."""
+    old = older_build(warehouse, tmp_path, change)
+    missing = "marts.consultants" if "consultants" in change else "marts.leads.next_due_date"
+    message = (
+        f"The published marts come from a build by an older leadtrack (they have no {missing}):"
+        " run leadtrack build to build them anew."
+    )
+    at = app(monkeypatch, old)
+    assert_clean(at)
+    assert [warning.value for warning in at.warning] == [message]
+    assert [code.value for code in at.code] == ["leadtrack build"]
+    assert not at.metric and not at.sidebar.selectbox
+    # A page open when such a file is published (a copy of the team's marts, built by a
+    # teammate's older leadtrack) says the same at its next run.
+    current = tmp_path / "current" / "leadtrack.duckdb"
+    current.parent.mkdir()
+    for page in ("views/this_week.py", "views/consultants.py"):
+        shutil.copy(marts_path(warehouse), marts_path(current))
+        at = app(monkeypatch, current)
+        at.switch_page(page).run()
+        assert_clean(at)
+        assert at.metric
+        # Published as a build is: a new file renamed over the one the page reads.
+        shutil.copy(marts_path(old), current.parent / "publishing.tmp")
+        os.replace(current.parent / "publishing.tmp", marts_path(current))
+        at.run()
+        assert_clean(at)
+        assert [warning.value for warning in at.warning] == [message]
+        assert not at.metric
+    with pytest.raises(queries.MartsOutdated, match=re.escape(message)):
+        queries.marts_ready(marts_path(old))
+
+
+def test_the_documented_marts_are_what_a_build_publishes(warehouse):
+    """`queries.missing_from_build` reads what a build publishes from the models' YAML: every
+    mart and column documented there is built, and none is built undocumented."""
+    assert queries.missing_from_build(marts_path(warehouse)) == []
+    built = {
+        f"{schema}.{table}.{column}"
+        for schema, table, column in rows(
+            warehouse,
+            "select table_schema, table_name, column_name from information_schema.columns",
+        )
+    }
+    documented = {
+        f"{relation}.{column}"
+        for relation, columns in queries.built_relations().items()
+        for column in columns
+    }
+    assert built == documented
 
 
 def test_a_build_in_progress_shows_a_message(monkeypatch, warehouse, tmp_path):

@@ -392,3 +392,35 @@ def test_cli_report_rejects_an_unknown_consultant(demo: Settings, tmp_path) -> N
     assert result.exit_code == 1
     assert "unknown consultant 'Nobody Here'" in re.sub(r"\s+", " ", result.output)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_cli_report_on_an_older_builds_marts_says_to_build_again(
+    demo: Settings, tmp_path, name: str
+) -> None:
+    """Published marts built by an older leadtrack, without a mart added since: the report
+    says so and what to run, in one line, not a query's error from inside the notebook."""
+    old = tmp_path / "older" / "leadtrack.duckdb"
+    old.parent.mkdir()
+    shutil.copy(demo.marts, replace(demo, warehouse=old).marts)
+    with duckdb.connect(str(replace(demo, warehouse=old).marts)) as con:
+        con.execute("drop table marts.consultants")
+    arguments = ["--consultant", _one(demo.marts, "select min(consultant) from marts.leads")]
+    result = CliRunner().invoke(
+        app,
+        [
+            "--warehouse",
+            str(old),
+            "report",
+            name,
+            *(arguments if name == "consultant" else []),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert re.sub(r"\s+", " ", result.output).strip() == (
+        "error: The published marts come from a build by an older leadtrack (they have no"
+        " marts.consultants): run leadtrack build to build them anew."
+    )
+    assert not (tmp_path / "out").exists()
