@@ -430,6 +430,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     every column for the same day."""
     from ingest.loader import sync_catalogue
     from leadtrack.dbt import BUILD_COMMAND
+    from leadtrack.postgres import LocalCopyFailed
     from leadtrack.publish import build_and_publish
     from leadtrack.warehouse import open_raw_writer
 
@@ -444,7 +445,13 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             progress.update(task, description=f"{name}: {status}")
             progress.advance(task)
 
-        result, published = build_and_publish(settings, BUILD_COMMAND, as_of=as_of, on_node=on_node)
+        copy_failed: LocalCopyFailed | None = None
+        try:
+            result, published = build_and_publish(
+                settings, BUILD_COMMAND, as_of=as_of, on_node=on_node
+            )
+        except LocalCopyFailed as failed:
+            copy_failed, result, published = failed, failed.result, None
     if result.ok:
         models = sum(node.resource_type == "model" for node in result.nodes)
         tests = sum(node.resource_type in ("test", "unit_test") for node in result.nodes)
@@ -453,6 +460,16 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             f"[green]✓[/] built {models} models and passed {tests} tests"
             f" ({seconds:.1f} s in dbt nodes), as of {as_of}"
         )
+        if copy_failed:
+            from leadtrack.postgres import describe
+
+            console.print(f"[green]✓[/] published the marts in {describe()}")
+            errors.print(
+                f"[bold red]error:[/] {_local_copy_failure(settings, copy_failed)}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return False
         console.print(f"[green]✓[/] published the marts to {published}")
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
@@ -465,6 +482,45 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     if result.error:
         errors.print(f"  {result.error}", highlight=False)
     return False
+
+
+def _local_copy_failure(settings: Settings, failed: BaseException) -> str:
+    """One line for a build published in PostgreSQL whose copy into the local published file
+    failed: that only the copy failed, why (no password), and how to fix it. A reader role
+    given the builder's password (one PGPASSWORD for both) fails so."""
+    import os
+
+    from leadtrack.postgres import READER_URL, reader_address, reader_role
+
+    reason = " ".join(str(getattr(failed, "reason", failed)).split())
+    role = reader_role()
+    if role is None:
+        fix = (
+            f"{READER_URL} is not set, so the copy connected as the builder: check that connection"
+        )
+    elif "password" in reason:
+        host, port, database, _ = reader_address()
+        # libpq gives a connection without a password of its own PGPASSWORD, before ~/.pgpass.
+        pgpass = f"a ~/.pgpass line for the reader ({host}:{port}:{database}:{role}:PASSWORD)"
+        fix = (
+            f"the copy connects as the reader role {role} ({READER_URL}), which needs its own"
+            f" password, not the builder's: put it in that URL"
+            f" (postgresql://{role}:PASSWORD@{host}:{port}/{database}) or in "
+            + (
+                f"{pgpass}, with PGPASSWORD unset (it would be used first; give the builder a"
+                " line of its own too)"
+                if os.environ.get("PGPASSWORD")
+                else pgpass
+            )
+        )
+    else:
+        fix = f"the copy connects as the reader role {role}: check {READER_URL}"
+    return (
+        "the build was published in PostgreSQL (the team's dashboards get it), but copying"
+        f" its marts to {settings.marts} failed, so this machine's dashboard and reports do"
+        f" not have it yet: {reason}. To fix: {fix}; then run leadtrack dashboard or"
+        " leadtrack report, which fetch the new build (no need to build again)."
+    )
 
 
 @app.command()

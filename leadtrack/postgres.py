@@ -41,6 +41,19 @@ class PostgresError(Exception):
     """PostgreSQL could not be reached or refused; the message holds no password."""
 
 
+class LocalCopyFailed(PostgresError):
+    """A build is PostgreSQL's marts now, but copying them into the local published file (as
+    the reader role) failed: `reason` says why, without any password; `result` is the build's
+    dbt result, where known."""
+
+    def __init__(self, reason: str, result: object = None) -> None:
+        super().__init__(
+            "the build was published in PostgreSQL, but copying its marts here failed: " + reason
+        )
+        self.reason = reason
+        self.result = result
+
+
 def builder_conninfo() -> str:
     """The builder's connection string (empty: libpq reads the PG* variables)."""
     return os.environ.get(BUILDER_URL, "")
@@ -122,6 +135,19 @@ def describe(conninfo: str | None = None) -> str:
     port = params.get("port") or env.get("PGPORT") or "5432"
     database = params.get("dbname") or env.get("PGDATABASE") or "leadtrack"
     return f"PostgreSQL database {database} on {host}:{port}"
+
+
+def reader_address() -> tuple[str, str, str, str]:
+    """The host, port, database and role of the reader's connection (with libpq's
+    defaults), for messages."""
+    params = conninfo_to_dict(reader_conninfo())
+    env = os.environ
+    return (
+        str(params.get("host") or env.get("PGHOST") or "localhost"),
+        str(params.get("port") or env.get("PGPORT") or "5432"),
+        str(params.get("dbname") or env.get("PGDATABASE") or "leadtrack"),
+        str(params.get("user") or env.get("PGUSER") or env.get("USER", "postgres")),
+    )
 
 
 def reader_role() -> str | None:

@@ -74,13 +74,24 @@ def prepare_build(settings: Settings) -> Path | None:
 def publish_build(settings: Settings, publishing: Path | None) -> Path:
     """Publish the build dbt just finished and tested; the published file's path. On DuckDB,
     the file it built the marts into (`publishing`) replaces the published file in one
-    rename. On PostgreSQL, make the build the marts (all of them at once), then copy them."""
+    rename. On PostgreSQL, make the build the marts (all of them at once), then copy them:
+    raises `LocalCopyFailed` when the build is PostgreSQL's marts but the copy failed."""
     if settings.target == "postgres":
-        from leadtrack.postgres import connect, promote_build, reader_role, scrubbed
+        from leadtrack.postgres import (
+            LocalCopyFailed,
+            PostgresError,
+            connect,
+            promote_build,
+            reader_role,
+            scrubbed,
+        )
 
         with scrubbed(), connect(autocommit=True) as pg:
             promote_build(pg, reader_role())
-        return publish_from_postgres(settings.warehouse)
+        try:
+            return publish_from_postgres(settings.warehouse)
+        except PostgresError as error:
+            raise LocalCopyFailed(str(error)) from None
     if publishing is None or not _holds_marts(publishing):
         raise RuntimeError(f"{settings.warehouse} has no marts to publish: run leadtrack build")
     target = marts_path(settings.warehouse)
@@ -112,13 +123,22 @@ def build_and_publish(
     settings: Settings, command: Sequence[str], **options: Any
 ) -> tuple[BuildResult, Path | None]:
     """Run a dbt build (`run_dbt` with `options`) and publish it if it passed; dbt's result,
-    and the published file's path (None when the build failed and nothing was published)."""
+    and the published file's path (None when the build failed and nothing was published).
+    On PostgreSQL, a build published there whose local copy failed raises `LocalCopyFailed`
+    holding dbt's result."""
     from leadtrack.dbt import run_dbt
 
     publishing = prepare_build(settings)
     try:
         result = run_dbt(settings, list(command), publishing=publishing, **options)
-        return result, publish_build(settings, publishing) if result.ok else None
+        if not result.ok or settings.target != "postgres":
+            return result, publish_build(settings, publishing) if result.ok else None
+        from leadtrack.postgres import LocalCopyFailed
+
+        try:
+            return result, publish_build(settings, publishing)
+        except LocalCopyFailed as failed:
+            raise LocalCopyFailed(failed.reason, result) from None
     finally:
         discard_build(publishing)
 

@@ -4,6 +4,7 @@ credentials, and readers during a build."""
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from datetime import date, datetime
@@ -644,3 +645,70 @@ def test_a_connection_lost_mid_load_names_the_file_and_keeps_earlier_loads(
     assert outcome.exit_code == 0, outcome.output
     assert "already loaded" in outcome.output
     assert _counts(postgres_database.url)["loads"] == before["loads"] + 2
+
+
+def test_a_build_whose_local_copy_fails_says_the_build_was_published_and_how_to_fix_the_copy(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One PGPASSWORD for both roles: the reader's URL, without a password of its own, gets
+    the builder's. The build lands in PostgreSQL and only the copy this machine reads fails:
+    the command says so, why (no password) and how to fix it, and exits 1 (the copy the
+    dashboard reads here is stale)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    import leadtrack.cli
+
+    builder = conninfo_to_dict(postgres_database.url)
+    builder_password = builder.pop("password")
+    reader = conninfo_to_dict(postgres_database.reader_url)
+    reader.pop("password")
+    monkeypatch.setenv("PGPASSWORD", builder_password)
+    monkeypatch.setenv("LEADTRACK_POSTGRES_URL", make_conninfo(**builder))
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", make_conninfo(**reader))
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    assert _cli(pg_settings, "load", str(export)).exit_code == 0
+
+    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
+    assert outcome.exit_code == 1
+    assert "Traceback" not in outcome.output
+    assert re.search(r"✓ built \d+ models and passed \d+ tests", outcome.output)
+    assert "✓ published the marts in PostgreSQL database" in outcome.output
+    (line,) = [line for line in outcome.output.splitlines() if "error:" in line]
+    role = postgres_database.reader_role
+    where = (reader["host"], reader["port"], reader["dbname"])
+    pgpass = ":".join([*where, role, "PASSWORD"])
+    for said in (
+        "the build was published in PostgreSQL",
+        f"copying its marts to {pg_settings.marts} failed",
+        f'password authentication failed for user "{role}"',
+        f"the reader role {role} (LEADTRACK_POSTGRES_READER_URL), which needs its own password",
+        f"postgresql://{role}:PASSWORD@{where[0]}:{where[1]}/{where[2]}",
+        f"a ~/.pgpass line for the reader ({pgpass}), with PGPASSWORD unset",
+        "then run leadtrack dashboard or leadtrack report",
+    ):
+        assert said in line, said
+    assert builder_password not in outcome.output
+    assert postgres_database.reader_password not in outcome.output
+    published = _build_stamp(postgres_database.url)
+    assert published and not pg_settings.marts.exists()
+
+    # As the message says: PGPASSWORD unset, a ~/.pgpass line for each role; the dashboard
+    # then fetches the build, which is not built again.
+    monkeypatch.delenv("PGPASSWORD")
+    passfile = tmp_path / "pgpass"
+    passfile.write_text(
+        pgpass.replace("PASSWORD", postgres_database.reader_password)
+        + f"\n{builder['host']}:{builder['port']}:*:{builder['user']}:{builder_password}\n",
+        encoding="utf-8",
+    )
+    passfile.chmod(0o600)
+    monkeypatch.setenv("PGPASSFILE", str(passfile))
+    monkeypatch.setattr("leadtrack.publish._stamp_connection", [])
+    monkeypatch.setattr(leadtrack.cli, "_serve", lambda settings, **_: None)
+    outcome = _cli(pg_settings, "dashboard")
+    assert outcome.exit_code == 0, outcome.output
+    assert _snapshot(pg_settings.marts)[0] == published
