@@ -9,6 +9,7 @@ nothing.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -176,7 +177,12 @@ class PostgresWriter:
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, names))
         )
         try:
-            with self.pg.cursor() as cursor, cursor.copy(statement) as copy, csv.open("rb") as rows:
+            with (
+                _without_copy_cleanup_warning(),
+                self.pg.cursor() as cursor,
+                cursor.copy(statement) as copy,
+                csv.open("rb") as rows,
+            ):
                 while chunk := rows.read(COPY_CHUNK_BYTES):
                     copy.write(chunk)
         finally:
@@ -187,6 +193,27 @@ class PostgresWriter:
         self.checks.close()
         self.pg.close()
         self._scratch.cleanup()
+
+
+class _CopyCleanupWarning(logging.Filter):
+    """psycopg's warning that ending a COPY failed too ("error ignored terminating
+    <psycopg.Copy [BAD] ...>: the connection is lost"), which it logs only while the error
+    that broke the COPY off is being raised. The loader reports that error in one line; with
+    no logging configured, Python printed the warning to stderr above it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored terminating")
+
+
+@contextmanager
+def _without_copy_cleanup_warning() -> Iterator[None]:
+    psycopg_log = logging.getLogger("psycopg")
+    quiet = _CopyCleanupWarning()
+    psycopg_log.addFilter(quiet)
+    try:
+        yield
+    finally:
+        psycopg_log.removeFilter(quiet)
 
 
 def as_writer(con: duckdb.DuckDBPyConnection | RawWriter) -> RawWriter:

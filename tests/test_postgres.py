@@ -712,3 +712,65 @@ def test_a_build_whose_local_copy_fails_says_the_build_was_published_and_how_to_
     outcome = _cli(pg_settings, "dashboard")
     assert outcome.exit_code == 0, outcome.output
     assert _snapshot(pg_settings.marts)[0] == published
+
+
+def test_a_connection_cut_while_rows_are_copied_prints_only_the_one_line(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    """The backend ended while a large call log's rows stream in by COPY: psycopg, ending the
+    COPY on the broken connection, logged "error ignored terminating <psycopg.Copy [BAD] ...>:
+    the connection is lost", which Python printed to stderr above the load's one line. Run
+    as a user runs it (its own process, stderr as is), cut once rows arrive."""
+    import os
+    import subprocess
+    import sys
+
+    calls = tmp_path / "calls.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            "copy (select 'C' || i as \"Call ID\", 'L' || (i % 50000) as \"Lead ID\","
+            " 'Priya Shah' as \"Consultant\","
+            " timestamp '2026-01-05 09:00:00' + to_seconds(i) as \"Date/Time\","
+            " 'Connected' as \"Outcome\" from range(600000) as numbers(i))"
+            f" to '{calls}' (header true)"
+        )
+    loading = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from leadtrack.cli import app; app()",
+            "--target",
+            "postgres",
+            "--warehouse",
+            str(pg_settings.warehouse),
+            "load",
+            str(calls),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
+    cut = None
+    with psycopg.connect(postgres_database.url, autocommit=True) as watcher:
+        deadline = time.monotonic() + 120
+        while cut is None and loading.poll() is None and time.monotonic() < deadline:
+            row = watcher.execute(
+                "select copy.pid from pg_stat_progress_copy as copy"
+                " join pg_class on pg_class.oid = copy.relid"
+                " where copy.datname = current_database() and pg_class.relname = 'calls'"
+                " and copy.tuples_processed > 0"
+            ).fetchone()
+            if row:
+                cut = watcher.execute("select pg_terminate_backend(%s)", row).fetchone()[0]
+            else:
+                time.sleep(0.005)
+    out, err = loading.communicate(timeout=120)
+    assert cut, f"the copy was over before it could be cut: {out}{err}"
+    assert loading.returncode == 1
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: {calls}: lost the connection to PostgreSQL while")
+    with psycopg.connect(postgres_database.url) as con:
+        assert con.execute("select count(*) from raw.calls").fetchone()[0] == 0
