@@ -127,18 +127,18 @@ def build_and_publish(
     On PostgreSQL, a build published there whose local copy failed raises `LocalCopyFailed`
     holding dbt's result."""
     from leadtrack.dbt import run_dbt
+    from leadtrack.postgres import LocalCopyFailed
 
     publishing = prepare_build(settings)
     try:
         result = run_dbt(settings, list(command), publishing=publishing, **options)
-        if not result.ok or settings.target != "postgres":
-            return result, publish_build(settings, publishing) if result.ok else None
-        from leadtrack.postgres import LocalCopyFailed
-
+        if not result.ok:
+            return result, None
         try:
             return result, publish_build(settings, publishing)
         except LocalCopyFailed as failed:
-            raise LocalCopyFailed(failed.reason, result) from None
+            failed.result = result
+            raise
     finally:
         discard_build(publishing)
 
