@@ -223,7 +223,8 @@ def marts_ready(source: Source) -> bool:
             )
             raise MartsOutdated(
                 "The published marts come from a build by an older leadtrack (they have no"
-                f" {named}): run leadtrack build to build them anew."
+                f" {named}): run leadtrack build to build them anew (on a shared PostgreSQL"
+                " warehouse, whoever builds it)."
             )
         return fetch(source, "select count(*) as leads from marts.leads")["leads"][0] > 0
     except WarehouseMissing:

@@ -706,7 +706,8 @@ def test_marts_of_an_older_build_say_to_build_again(monkeypatch, warehouse, tmp_
     missing = "marts.consultants" if "consultants" in change else "marts.leads.next_due_date"
     message = (
         f"The published marts come from a build by an older leadtrack (they have no {missing}):"
-        " run leadtrack build to build them anew."
+        " run leadtrack build to build them anew (on a shared PostgreSQL warehouse, whoever"
+        " builds it)."
     )
     at = app(monkeypatch, old)
     assert_clean(at)

@@ -421,6 +421,7 @@ def test_cli_report_on_an_older_builds_marts_says_to_build_again(
     assert result.exit_code == 1
     assert re.sub(r"\s+", " ", result.output).strip() == (
         "error: The published marts come from a build by an older leadtrack (they have no"
-        " marts.consultants): run leadtrack build to build them anew."
+        " marts.consultants): run leadtrack build to build them anew (on a shared PostgreSQL"
+        " warehouse, whoever builds it)."
     )
     assert not (tmp_path / "out").exists()
