@@ -145,6 +145,31 @@ def run_models(warehouse: Path, target_path: Path, *options: str) -> None:
     assert result.success, result.exception
 
 
+def calls_of(warehouse: Path, lead_id: str) -> dict[str, Any]:
+    """The lead's calls made and connected, as `marts.leads` counts them."""
+    (lead,) = query(
+        warehouse,
+        "select calls_made, calls_connected from marts.leads where lead_id = ?",
+        [lead_id],
+    )
+    return lead
+
+
+def load_and_run(warehouse: Path, files: list[Path]) -> list[Any]:
+    """Load `files` with ingest (none rejecting a row), then `run_models` into a target
+    beside them; the load results."""
+    from ingest.loader import connect, load_files
+
+    con = connect(warehouse)
+    try:
+        results = load_files(con, files, CATALOGUE_CSV)
+    finally:
+        con.close()
+    assert all(result.rows_rejected == 0 for result in results), results
+    run_models(warehouse, files[0].parent / "target")
+    return results
+
+
 # ---------------------------------------------------------------------------------------------
 # the hand-made dataset (as of Monday 23/11/2026)
 
@@ -630,7 +655,6 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
     consultant "ALICE  hart" and the time in ISO form holds the same call, not a second one
     (an id hashed from the text as written counted it twice), whether the two logs are
     staged together or one build after the other."""
-    from ingest.loader import connect, load_files
 
     (tmp_path / "leads.csv").write_text(
         "Ref,Date,Consultant,Client\nF36,01/09/2026,Alice Hart,Acme\n"
@@ -652,18 +676,8 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
         if not together:
             batches = [["leads.csv", "calls-1.csv"], ["calls-2.csv"]]
         for batch in batches:
-            con = connect(warehouse)
-            try:
-                results = load_files(con, [tmp_path / name for name in batch], CATALOGUE_CSV)
-            finally:
-                con.close()
-            assert all(result.rows_rejected == 0 for result in results)
-            run_models(warehouse, tmp_path / "target")
-        (lead,) = query(
-            warehouse,
-            "select calls_made, calls_connected from marts.leads where lead_id = 'F36'",
-        )
-        assert lead == {"calls_made": 3, "calls_connected": 1}, together
+            load_and_run(warehouse, [tmp_path / name for name in batch])
+        assert calls_of(warehouse, "F36") == {"calls_made": 3, "calls_connected": 1}, together
         staged = query(
             warehouse,
             "select count(*) as calls, bool_and(is_call_id_derived) as derived"
@@ -686,7 +700,6 @@ def test_a_call_in_a_log_with_ids_and_one_without_counts_once(tmp_path: Path) ->
     """The phone system's log has call ids, a consultant's own sheet none: a call in both
     (the same consultant, time and lead) counted twice, once under its id and once under
     the id derived from its text, whichever log was loaded first."""
-    from ingest.loader import connect, load_files
 
     (tmp_path / "leads.csv").write_text(
         "Ref,Date,Consultant,Client\nF37,01/09/2026,Alice Hart,Acme\n"
@@ -704,17 +717,8 @@ def test_a_call_in_a_log_with_ids_and_one_without_counts_once(tmp_path: Path) ->
     for order in (["with-ids.csv", "without-ids.csv"], ["without-ids.csv", "with-ids.csv"]):
         warehouse = tmp_path / f"{order[0]}.duckdb"
         for batch in (["leads.csv", order[0]], [order[1]]):
-            con = connect(warehouse)
-            try:
-                load_files(con, [tmp_path / name for name in batch], CATALOGUE_CSV)
-            finally:
-                con.close()
-            run_models(warehouse, tmp_path / "target")
-        (lead,) = query(
-            warehouse,
-            "select calls_made, calls_connected from marts.leads where lead_id = 'F37'",
-        )
-        assert lead == {"calls_made": 3, "calls_connected": 2}, order
+            load_and_run(warehouse, [tmp_path / name for name in batch])
+        assert calls_of(warehouse, "F37") == {"calls_made": 3, "calls_connected": 2}, order
         staged = query(
             warehouse,
             "select call_id, is_call_id_derived from staging.stg_calls order by called_at",
