@@ -10,6 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from dashboards import queries, ui
+from leadtrack.settings import load_settings
 
 # The pages live in views/, not pages/. Streamlit (1.67) decides once per server process,
 # when its first session starts, whether the app uses the older pages/ convention: a pages/
@@ -158,6 +159,11 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
 
 def main() -> None:
     st.set_page_config(page_title="leadtrack", page_icon=":material/track_changes:", layout="wide")
+    try:
+        load_settings()
+    except ValueError as error:  # the settings every stage refuses (a reserved file name...)
+        st.error(str(error))
+        st.stop()
     path = ui.warehouse_path()
     ui.pin_build()
     try:

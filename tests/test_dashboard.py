@@ -290,6 +290,14 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
     assert not at.info
 
 
+def test_a_warehouse_named_like_a_database_it_holds_is_refused_on_the_page(monkeypatch, tmp_path):
+    """`leadtrack dashboard` refuses raw.duckdb with its reason; the app run by hand
+    (`streamlit run dashboards/app.py`) raised a Python error instead."""
+    at = app(monkeypatch, tmp_path / "raw.duckdb")
+    assert not at.exception, [exception.value for exception in at.exception]
+    assert "cannot be named raw.duckdb: DuckDB names the database" in at.error[0].value
+
+
 def test_gone_quiet_lists_the_stale_leads(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse, team="Technology")
     at.switch_page("views/gone_quiet.py").run()
