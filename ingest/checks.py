@@ -76,6 +76,13 @@ EXCEL_PLAUSIBLE = (36526, 73050)
 # row is rejected, asking for 52000. (Not per value: a workbook's own number 896.525, a fee
 # worked out by a formula, arrives as the same text.)
 MONEY_AMBIGUOUS = r"[1-9]\d{0,2}\.\d{3}"
+# What trackers write in a salary or fee column for "not known yet" (as lt_norm reduces it):
+# an empty cell, not a rejected lead. Such text reads as no amount anyway; only the problem
+# test looks, on the few values that do not read as one.
+UNKNOWN_AMOUNTS = (
+    *("", "na", "tbc", "tba", "tbd", "doe", "competitive", "negotiable", "unknown"),
+    *("none", "nil", "notknown", "notdisclosed", "undisclosed", "notyet"),
+)
 MONEY_EUROPEAN = r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}k?|\d{1,3}(\.\d{3}){2,}"
 MONEY_BRITISH = r"\d{1,3}(,\d{3})+(\.\d+)?k?|\d+\.(\d{1,2}|\d{4,})k?"
 
@@ -297,7 +304,7 @@ class RowChecks:
             digits = f"lt_money_text({text})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0)"
-                f" then {shown} || case when regexp_full_match({digits},"
+                f" and {_not_unknown(text)} then {shown} || case when regexp_full_match({digits},"
                 f" {sql_literal(MONEY_AMBIGUOUS)}) then ' could be ' || split_part({digits},"
                 f" '.', 1) || ' or ' || replace({digits}, '.', ',') || ': write it like '"
                 f" || replace({digits}, '.', '') || ' or £' || replace({digits}, '.', ',')"
@@ -308,7 +315,8 @@ class RowChecks:
             value = f"lt_percent({text})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0"
-                f" or {field.name} > 100) then {shown} || ' is not a percentage: write it like"
+                f" or {field.name} > 100) and {_not_unknown(text)} then {shown}"
+                " || ' is not a percentage: write it like"
                 f" 20 or 20%' end"
             )
             return CheckedColumn(value, bad)
@@ -394,6 +402,11 @@ def money_dot_groups(
     )
     (found,) = con.execute(f"select {tests} from {relation}").fetchall()
     return {column for column, dot_groups in zip(columns, found, strict=True) if dot_groups}
+
+
+def _not_unknown(text: str) -> str:
+    """SQL: `text` is no amount-not-known-yet (`UNKNOWN_AMOUNTS`)."""
+    return f"lt_norm({text}) not in ({_sql_items(UNKNOWN_AMOUNTS)})"
 
 
 def _sql_items(texts: Iterable[str]) -> str:

@@ -113,6 +113,27 @@ def test_an_amount_that_reads_no_way_for_sure_is_rejected(
     ]
 
 
+def test_an_amount_not_known_yet_is_an_empty_cell_not_a_rejected_lead(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Trackers write "Competitive", "DOE" or "TBC" where the salary is not known: the lead
+    was rejected, missing from every funnel and call list for want of a figure."""
+    path = tmp_path / "leads.csv"
+    written = ["Competitive", "DOE", "TBC", "n/a", "-", "?", "Negotiable", "Not disclosed"]
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee %\n"
+        + "".join(f"L{n},03/11/2026,Priya,{text},{text}\n" for n, text in enumerate(written))
+        + "L8,03/11/2026,Priya,£40k-£45k,20\n"
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (len(written), 1), rejects(con)
+    assert leads(con, "salary, fee_pct") == [(None, None)] * len(written)
+    # A range is a figure to choose, not an unknown one.
+    assert rejects(con) == [
+        (10, "Salary '£40k-£45k' is not an amount: write it like 45000 or £45,000")
+    ]
+
+
 # Dates ------------------------------------------------------------------------------------
 
 
