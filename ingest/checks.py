@@ -76,10 +76,10 @@ EXCEL_PLAUSIBLE = (36526, 73050)
 # row is rejected, asking for 52000. (Not per value: a workbook's own number 896.525, a fee
 # worked out by a formula, arrives as the same text.)
 MONEY_AMBIGUOUS = r"[1-9]\d{0,2}\.\d{3}"
-# What trackers write in a salary or fee column for "not known yet" (as lt_norm reduces it):
-# an empty cell, not a rejected lead. Such text reads as no amount anyway; only the problem
-# test looks, on the few values that do not read as one.
-UNKNOWN_AMOUNTS = (
+# What exports write in a salary, fee or optional date column for "not known yet" (as lt_norm
+# reduces it): an empty cell, not a rejected row. Such text reads as no value anyway; only the
+# problem test looks, on the few values that do not read as one.
+NOT_KNOWN_YET = (
     *("", "na", "tbc", "tba", "tbd", "doe", "competitive", "negotiable", "unknown"),
     *("none", "nil", "notknown", "notdisclosed", "undisclosed", "notyet"),
 )
@@ -293,9 +293,10 @@ class RowChecks:
             return CheckedColumn(text, missing)
         if field.type in ("date", "timestamp"):
             value = self._date(text, field.type)
+            known = "" if field.required else f" and {_not_unknown(text)}"
             unparsed = (
-                f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
-                f" date: ' || coalesce({self._excel_number(text)}, 'write it as"
+                f"case when {text} is not null and {field.name} is null{known} then {shown}"
+                f" || ' is not a date: ' || coalesce({self._excel_number(text)}, 'write it as"
                 f" {self.date_shape} (or yyyy-mm-dd)') end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
@@ -405,8 +406,8 @@ def money_dot_groups(
 
 
 def _not_unknown(text: str) -> str:
-    """SQL: `text` is no amount-not-known-yet (`UNKNOWN_AMOUNTS`)."""
-    return f"lt_norm({text}) not in ({_sql_items(UNKNOWN_AMOUNTS)})"
+    """SQL: `text` is no value-not-known-yet (`NOT_KNOWN_YET`)."""
+    return f"lt_norm({text}) not in ({_sql_items(NOT_KNOWN_YET)})"
 
 
 def _sql_items(texts: Iterable[str]) -> str:

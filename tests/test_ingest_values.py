@@ -134,6 +134,30 @@ def test_an_amount_not_known_yet_is_an_empty_cell_not_a_rejected_lead(
     ]
 
 
+def test_a_call_back_not_known_yet_is_an_empty_cell_not_a_rejected_call(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A call log's "Call back on" of TBC or n/a rejected the call itself, so the lead lost
+    a call (and could look quiet). A required date not known yet is still a reject, and so
+    is a call-back written in words, which is a date to write down."""
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Call ID,Lead ID,Consultant,Date/Time,Outcome,Call back on\n"
+        "C1,L1,Priya,01/10/2026 10:00,Connected,TBC\n"
+        "C2,L1,Priya,02/10/2026 10:00,Connected,n/a\n"
+        "C3,L1,Priya,03/10/2026 10:00,Connected,-\n"
+        "C4,L1,Priya,04/10/2026 10:00,Connected,next week\n"
+        "C5,L1,Priya,TBC,Connected,\n"
+    )
+    result, con = load_one(settings, path)
+    assert result.rows_loaded == 3, rejects(con)
+    assert con.execute("select count(callback_date) from raw.calls").fetchone() == (0,)
+    assert rejects(con) == [
+        (5, "Call back on 'next week' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd)"),
+        (6, "Date/Time 'TBC' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd)"),
+    ]
+
+
 # Dates ------------------------------------------------------------------------------------
 
 
