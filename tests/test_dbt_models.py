@@ -696,42 +696,6 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
     assert query(warehouse, "select count(*) as calls from staging.stg_calls") == [{"calls": 3}]
 
 
-def test_a_call_in_a_log_with_ids_and_one_without_counts_once(tmp_path: Path) -> None:
-    """The phone system's log has call ids, a consultant's own sheet none: a call in both
-    (the same consultant, time and lead) counted twice, once under its id and once under
-    the id derived from its text, whichever log was loaded first."""
-
-    (tmp_path / "leads.csv").write_text(
-        "Ref,Date,Consultant,Client\nF37,01/09/2026,Alice Hart,Acme\n"
-    )
-    (tmp_path / "with-ids.csv").write_text(
-        "Call ID,Lead ID,Consultant,Date/Time,Outcome\n"
-        "C1,F37,Alice Hart,12/11/2026 10:00,Connected\n"
-        "C2,F37,Alice Hart,13/11/2026 11:00,No answer\n"
-    )
-    (tmp_path / "without-ids.csv").write_text(
-        "Lead ID,Consultant,Date/Time,Outcome\n"
-        "F37,ALICE hart,2026-11-12 10:00:00,Connected\n"
-        "F37,Alice Hart,14/11/2026 09:00,Connected\n"
-    )
-    for order in (["with-ids.csv", "without-ids.csv"], ["without-ids.csv", "with-ids.csv"]):
-        warehouse = tmp_path / f"{order[0]}.duckdb"
-        for batch in (["leads.csv", order[0]], [order[1]]):
-            load_and_run(warehouse, [tmp_path / name for name in batch])
-        assert calls_of(warehouse, "F37") == {"calls_made": 3, "calls_connected": 2}, order
-        staged = query(
-            warehouse,
-            "select call_id, is_call_id_derived from staging.stg_calls order by called_at",
-        )
-        assert [row["call_id"] for row in staged[:2]] == ["C1", "C2"], order
-        assert staged[2]["is_call_id_derived"], order
-        weekly = query(
-            warehouse,
-            "select sum(calls_made) as calls from marts.consultant_weekly",
-        )
-        assert weekly == [{"calls": 3}], order
-
-
 def test_a_start_ticked_beside_its_date_is_confirmed(tmp_path: Path) -> None:
     """A start counts once confirmed, and a tick is the consultant confirming it: a
     Started column ticked beside the Start date (F28), or the date pasted over with a tick

@@ -4,7 +4,6 @@
         unique_key='call_id',
         incremental_strategy='delete+insert',
         on_schema_change='append_new_columns',
-        post_hook="{{ drop_calls_also_logged_with_an_id() }}",
     )
 }}
 
