@@ -126,7 +126,9 @@ unconfirmed_calls as (
         cast(null as {{ dbt.type_string() }}) as candidate
     from leads
     where
-        status = 'open'
+        -- Filled too: a catalogue may fill a lead before a date that needs confirming (a
+        -- written offer fills it, the start still wants its call).
+        status in ('open', 'filled')
         and unconfirmed_date < {{ as_of_date() }}
 
 ),

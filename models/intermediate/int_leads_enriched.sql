@@ -172,7 +172,10 @@ lead_facts_joined as (
         coalesce(furthest_milestones.milestones_reached, 0) as milestones_reached,
         furthest_milestones.furthest_order >= catalogue_bounds.filled_order
             as has_reached_filled_milestone,
+        -- Completed is a milestone after the filled one (probation after the start): in a
+        -- catalogue whose filled milestone is its last (engaged, won) a lead ends filled.
         furthest_milestones.furthest_order = catalogue_bounds.final_order
+        and catalogue_bounds.final_order > catalogue_bounds.filled_order
             as has_reached_final_milestone,
         coalesce(calls_per_lead.calls_made, 0) as calls_made,
         coalesce(calls_per_lead.calls_connected, 0) as calls_connected,
