@@ -18,13 +18,24 @@ from typing import Any
 
 import duckdb
 
+from ingest.catalogue import normalise_name
+from ingest.contracts import CONTRACTS
+
 REMOVED = "[removed]"
 # What dbt builds from raw in the warehouse, all of it rebuilt after a forget (marts only in
 # a warehouse last built by an earlier version: builds now write the marts into the published
 # file, which the rebuild replaces).
 DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
-# The fields of a rejected record that hold a contact's details, by their normalised header.
-CONTACT_FIELDS = {"contact", "contactname", "phone", "telephone", "mobile", "email", "emailaddress"}
+# The fields of a rejected record that hold a contact's details, by their normalised header:
+# every header ingest reads as a contact, phone or email (a rejected record keeps the file's
+# own headers: Hiring manager, Contact number).
+CONTACT_FIELDS = {
+    header
+    for contract in CONTRACTS.values()
+    for field in contract.fields
+    if field.name in ("contact", "phone", "email")
+    for header in field.header_names()
+}
 PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 FORGET_LOG = """
     create table if not exists raw.forget_log (
@@ -116,8 +127,14 @@ def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Fo
         )
         con.execute("create or replace temp table _lt_forget_leads (lead_id varchar)")
         con.execute("create or replace temp table _lt_forget_names (contact varchar)")
-        con.executemany("insert into _lt_forget_leads values (?)", [[lead] for lead in lead_ids])
-        con.executemany("insert into _lt_forget_names values (?)", [[name] for name in names])
+        # (executemany refuses an empty list: a contact no lead row holds, only calls or
+        # rejected rows, or a typo.)
+        if lead_ids:
+            con.executemany(
+                "insert into _lt_forget_leads values (?)", [[lead] for lead in lead_ids]
+            )
+        if names:
+            con.executemany("insert into _lt_forget_names values (?)", [[name] for name in names])
         named = "(lead_id in (from _lt_forget_leads) and contact in (from _lt_forget_names))"
         scrubbed_notes = "notes"
         for mention in mentions:
@@ -244,7 +261,7 @@ def _scrub_record(record: str, identifier: Identifier, mentions: list[str]) -> s
         return record
     cleaned = {
         key: None
-        if re.sub(r"[^a-z]", "", key.lower()) in CONTACT_FIELDS
+        if normalise_name(key) in CONTACT_FIELDS
         else _scrub_text(value, identifier, mentions)
         if isinstance(value, str)
         else value

@@ -172,3 +172,37 @@ def test_dbt_logs_its_own_command_line_not_leadtracks(
     for path in target.rglob("*"):
         if path.is_file():
             assert b"jo@example.com" not in path.read_bytes(), path
+
+
+def test_forget_clears_a_repeated_row_s_record_and_a_contact_no_lead_holds(
+    tmp_path: Path,
+) -> None:
+    """A repeated row's rejected record keeps the file's headers (Hiring manager, Contact
+    number): forget cleared only the headers it knew (Contact, Phone), so the phone stayed.
+    And a contact no lead row holds (a typo, someone named only in a call) ended in a
+    traceback."""
+    warehouse = tmp_path / "warehouse" / "lt.duckdb"
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Ref,Date generated,Consultant,Client,Hiring manager,Contact number,Contact email\n"
+        "L1,01/10/2026,Priya Shah,Acme,Carol Jones,07700 900222,carol@acme.example\n"
+        "L1,01/10/2026,Priya Shah,Acme,Carol Jones,07700 900222,carol@acme.example\n"
+        "L2,02/10/2026,Priya Shah,Acme,Dan Lee,07700 900333,dan@acme.example\n"
+    )
+    assert leadtrack(warehouse, "load", str(tracker)).returncode == 0
+    nobody = leadtrack(
+        warehouse, "forget", "--contact", "nobody@example.com", "--as-of", "2026-11-23"
+    )
+    assert nobody.returncode == 0, nobody.stdout + nobody.stderr
+    forgot = leadtrack(
+        warehouse, "forget", "--contact", "carol@acme.example", "--as-of", "2026-11-23"
+    )
+    assert forgot.returncode == 0, forgot.stdout + forgot.stderr
+    needles = {"name": "Carol Jones", "email": "carol@acme.example", "phone": "07700900222"}
+    assert _traces(warehouse, needles) == []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (record,) = con.execute("select record from raw.rejected_rows").fetchone()
+        assert json.loads(record)["Contact number"] is None
+        assert con.execute(
+            "select count(*) from raw.leads where phone = '07700 900333'"
+        ).fetchone() == (1,)
