@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from leadtrack.settings import PROJECT_ROOT, Settings, load_settings
 
@@ -66,7 +68,7 @@ def main(
 
 
 def _fail(message: str) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code=1)
 
 
@@ -135,7 +137,9 @@ def load(
         chosen = load_mapping(mapping) if mapping else None
         files = expand_paths(
             paths,
-            on_skip=lambda path, why: console.print(f"[yellow]•[/] {path}: {why}", highlight=False),
+            on_skip=lambda path, why: console.print(
+                f"[yellow]•[/] {escape(f'{path}: {why}')}", highlight=False
+            ),
         )
         if not files:
             raise _fail("no CSV or XLSX files in " + ", ".join(map(str, paths)))
@@ -166,7 +170,7 @@ def load(
                 )
             except IngestError as error:
                 failed += 1
-                progress.console.print(f"[red]✗[/] {error}", highlight=False)
+                progress.console.print(f"[red]✗[/] {escape(str(error))}", highlight=False)
             except Exception as error:
                 if not _is_postgres_error(error):
                     raise
@@ -177,14 +181,16 @@ def load(
             else:
                 if result.already_loaded:
                     progress.console.print(
-                        f"[yellow]•[/] {path}: already loaded (load {result.load_id}: same"
-                        " content, sheet, kind, mapping and date order); skipped",
+                        f"[yellow]•[/] {escape(str(path))}: already loaded (load"
+                        f" {result.load_id}: same content, sheet, kind, mapping and date order);"
+                        " skipped",
                         highlight=False,
                     )
                 else:
                     progress.console.print(
-                        f"[green]✓[/] {path}: {result.kind}, {result.rows_read:,} rows read,"
-                        f" {result.rows_loaded:,} loaded, {result.rows_rejected:,} rejected"
+                        f"[green]✓[/] {escape(str(path))}: {result.kind},"
+                        f" {result.rows_read:,} rows read, {result.rows_loaded:,} loaded,"
+                        f" {result.rows_rejected:,} rejected"
                         + (
                             f", {result.rows_skipped:,} skipped by the mapping"
                             if result.rows_skipped
@@ -217,7 +223,7 @@ def load(
         if not _is_postgres_error(error):
             raise
     if stopped:
-        errors.print(f"[bold red]error:[/] {stopped}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(stopped)}", highlight=False, soft_wrap=True)
         raise typer.Exit(code=1)
     if failed:
         raise _fail(
@@ -306,7 +312,7 @@ def status(ctx: typer.Context) -> None:
     for row in summary.loads:
         table.add_row(
             str(row["load_id"]),
-            row["file_name"],
+            Text(row["file_name"]),
             _read_as(row),
             row["kind"],
             f"{row['rows_read']:,}",
@@ -324,7 +330,7 @@ def status(ctx: typer.Context) -> None:
     if summary.loads:
         last = summary.loads[-1]
         console.print(
-            f"Last load: {last['file_name']} at {last['finished_at']:%d/%m/%Y %H:%M}."
+            f"Last load: {escape(last['file_name'])} at {last['finished_at']:%d/%m/%Y %H:%M}."
             f" Rejected rows in all: {summary.rejected:,}"
             + (" (leadtrack rejects)" if summary.rejected else ""),
             soft_wrap=True,  # a long path stays whole, to copy
@@ -373,10 +379,10 @@ def rejects(
     for row in rows:
         table.add_row(
             str(row["load_id"]),
-            Path(row["file_name"]).name,
+            Text(Path(row["file_name"]).name),
             str(row["source_row"]),
-            row["reason"],
-            row["record"],
+            Text(row["reason"]),
+            Text(row["record"]),
         )
     console.print(table)
 
@@ -465,7 +471,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
 
             console.print(f"[green]✓[/] published the marts in {describe()}")
             errors.print(
-                f"[bold red]error:[/] {_local_copy_failure(settings, copy_failed)}",
+                f"[bold red]error:[/] {escape(_local_copy_failure(settings, copy_failed))}",
                 highlight=False,
                 soft_wrap=True,
             )
@@ -476,11 +482,11 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     for node in result.failures:
         errors.print(
             f"  [red]✗[/] {node.resource_type} {node.name}: {node.status}"
-            + (f" — {node.message}" if node.message else ""),
+            + (f" — {escape(node.message)}" if node.message else ""),
             highlight=False,
         )
     if result.error:
-        errors.print(f"  {result.error}", highlight=False)
+        errors.print(f"  {escape(result.error)}", highlight=False)
     return False
 
 

@@ -214,6 +214,25 @@ def test_status_and_rejects(settings: Settings, tmp_path: Path) -> None:
     assert none.says("No rejected rows in load 1."), none.output
 
 
+def test_rejects_and_status_show_square_brackets_as_written(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rich read "[removed]" (what forget leaves) and "[draft]" as markup and printed
+    nothing: a file, a reason or a record is shown as it is."""
+    path = tmp_path / "[draft] leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Notes\nL-1,01/10/2026,Tom Reid,[lots],[removed]\n"
+    )
+    loaded = invoke(settings, "load", str(path))
+    assert loaded.says(f"{path}: leads, 1 rows read, 0 loaded, 1 rejected"), loaded.output
+    monkeypatch.setattr("leadtrack.cli.console", Console(width=250, force_terminal=False))
+    wide = invoke(settings, "rejects").output
+    assert "Salary '[lots]' is not an amount" in wide, wide
+    assert '"Notes":"[removed]"' in wide, wide
+    assert "[draft] leads.csv" in wide, wide
+    assert "[draft] leads.csv" in invoke(settings, "status").output
+
+
 def test_status_keeps_a_long_path_whole_in_a_narrow_terminal(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
