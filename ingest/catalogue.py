@@ -28,6 +28,14 @@ CATALOGUE_COLUMNS = (
 )
 
 
+# The flags (true or false; yes or no too) and the whole numbers among those columns.
+FLAG_COLUMNS = ("is_decision_point", "needs_confirmation", "is_filled")
+TRUE_WORDS = ("true", "yes", "y", "1")
+FALSE_WORDS = ("false", "no", "n", "0")
+NUMBER_COLUMNS = ("milestone_order", "quiet_after_days", "follow_up_after_days")
+REQUIRED_NUMBERS = ("milestone_order",)
+
+
 class CatalogueError(ValueError):
     """The milestone catalogue file cannot be used; the message says what to fix."""
 
@@ -58,14 +66,13 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
             f"{path}: milestone catalogue not found; --milestones (or LEADTRACK_MILESTONES)"
             " names it: point it at an existing file, or leave it out for the default"
         )
-    frame = pl.read_csv(
-        path,
-        schema_overrides={
-            "aliases": pl.String,
-            "call_on_day": pl.String,
-            "follow_up_call": pl.String,
-        },
-    )
+    try:
+        frame = pl.read_csv(path, infer_schema_length=0)
+    except pl.exceptions.PolarsError as error:
+        first = str(error).strip().splitlines()[0]
+        raise CatalogueError(
+            f"{path}: not a catalogue CSV ({first}): start from a copy of seeds/milestones.csv"
+        ) from None
     missing = [column for column in CATALOGUE_COLUMNS if column not in frame.columns]
     if missing:
         raise CatalogueError(
@@ -73,15 +80,41 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
             f" has the columns {', '.join(CATALOGUE_COLUMNS)}: start from a copy of"
             " seeds/milestones.csv"
         )
-    frame = frame.select(CATALOGUE_COLUMNS).sort("milestone_order")
+    frame = frame.select(pl.col(CATALOGUE_COLUMNS).str.strip_chars())
+    frame = frame.with_columns(
+        *(_typed(frame, path, column, "flag") for column in FLAG_COLUMNS),
+        *(_typed(frame, path, column, "number") for column in NUMBER_COLUMNS),
+    ).sort("milestone_order")
     codes = frame["milestone"].to_list()
     if len(set(codes)) != len(codes) or frame["milestone"].null_count():
         raise CatalogueError(f"{path}: every milestone needs a unique code")
+    if frame["label"].null_count():
+        raise CatalogueError(f"{path}: every milestone needs a label")
     if not frame["is_filled"].any():
         raise CatalogueError(
             f"{path}: mark one milestone is_filled=true (the one that fills a lead)"
         )
     return frame
+
+
+def _typed(frame: pl.DataFrame, path: Path, column: str, kind: str) -> pl.Series:
+    """A flag (true or false; yes or no too) or whole-number column of the catalogue, typed; a
+    value that is neither, or a required one missing, stops with the file, row and column."""
+    text = frame[column]
+    required = kind == "flag" or column in REQUIRED_NUMBERS
+    if kind == "flag":
+        lowered = pl.col(column).str.to_lowercase()
+        flags = pl.when(lowered.is_in(TRUE_WORDS)).then(True).when(lowered.is_in(FALSE_WORDS))
+        values = frame.select(flags.then(False).otherwise(None).alias(column)).to_series()
+        wanted = "true or false"
+    else:
+        values = text.cast(pl.Int32, strict=False)
+        wanted = "a whole number" + ("" if required else " (or nothing)")
+    wrong = values.is_null() & (text.is_not_null() if not required else True)
+    if wrong.any():
+        row = int(wrong.arg_max())
+        raise CatalogueError(f"{path}, row {row + 2}: {column} is {text[row]!r}: write {wanted}")
+    return values
 
 
 def read_catalogue(path: Path) -> list[Milestone]:

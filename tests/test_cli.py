@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from leadtrack import cli
 from leadtrack.cli import app
-from leadtrack.settings import Settings
+from leadtrack.settings import DEFAULT_CATALOGUE, Settings
 
 runner = CliRunner()
 
@@ -284,15 +284,30 @@ def test_template_writes_a_workbook_that_loads_back(settings: Settings, tmp_path
 def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
     settings: Settings, tmp_path: Path, command: tuple[str, ...]
 ) -> None:
-    """A catalogue without every column, or a --milestones path that is not there, gave a
-    Python traceback from load, build and demo (only template caught it)."""
+    """A catalogue without every column, with a flag or a number that is neither, empty, or
+    a --milestones path that is not there, gave a Python traceback from load, build and demo
+    (only template caught the first)."""
     (tmp_path / "consultants.csv").write_text(CONSULTANTS)
     short = tmp_path / "ours.csv"
     short.write_text("milestone_order,milestone,label\n1,engaged,Engaged\n")
+    header = DEFAULT_CATALOGUE.read_text().splitlines()[0]
+    flags = tmp_path / "flags.csv"
+    flags.write_text(
+        f"{header}\n1,engaged,Engaged,no,,14,no,no,,,\n2,won,Won,no,,7,no,sometimes,,,\n"
+    )
+    days = tmp_path / "days.csv"
+    days.write_text(
+        f"{header}\n1,engaged,Engaged,no,,fourteen,no,no,,,\n2,won,Won,no,,7,no,yes,,,\n"
+    )
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
     arguments = [str(tmp_path / part) if "." in part[1:] else part for part in command]
     for catalogue, says, fix in (
-        (short, "the catalogue lacks the column(s) is_decision_point", "a copy of seeds/"),
-        (tmp_path / "missing.csv", "milestone catalogue not found", "point it at an existing"),
+        (short, ": the catalogue lacks the column(s) is_decision_point", "a copy of seeds/"),
+        (tmp_path / "missing.csv", ": milestone catalogue not found", "point it at an existing"),
+        (flags, ", row 3: is_filled is 'sometimes'", "write true or false"),
+        (days, ", row 2: quiet_after_days is 'fourteen'", "write a whole number (or nothing)"),
+        (empty, ": not a catalogue CSV", "a copy of seeds/"),
     ):
         result = runner.invoke(
             app,
@@ -301,7 +316,7 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
         assert result.exit_code == 1, result.output
         assert isinstance(result.exception, SystemExit), result.exception
         squeezed = re.sub(r"\s+", "", result.output)
-        assert re.sub(r"\s+", "", f"error: {catalogue}: {says}") in squeezed, result.output
+        assert re.sub(r"\s+", "", f"error: {catalogue}{says}") in squeezed, result.output
         assert re.sub(r"\s+", "", fix) in squeezed, result.output
     assert not (tmp_path / "t.xlsx").exists()
     assert not (tmp_path / "demo.exports").exists()
