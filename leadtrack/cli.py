@@ -496,7 +496,9 @@ def _local_copy_failure(settings: Settings, failed: BaseException) -> str:
     given the builder's password (one PGPASSWORD for both) fails so."""
     import os
 
-    from leadtrack.postgres import READER_URL, reader_address, reader_role
+    from psycopg.conninfo import conninfo_to_dict
+
+    from leadtrack.postgres import READER_URL, reader_address, reader_conninfo, reader_role
 
     reason = " ".join(str(getattr(failed, "reason", failed)).split())
     role = reader_role()
@@ -504,6 +506,9 @@ def _local_copy_failure(settings: Settings, failed: BaseException) -> str:
         fix = (
             f"{READER_URL} is not set, so the copy connected as the builder: check that connection"
         )
+    elif "password" in reason and conninfo_to_dict(reader_conninfo()).get("password"):
+        # libpq reads no ~/.pgpass for a connection whose URL holds a password.
+        fix = f"the password in {READER_URL} was refused: put the reader role {role}'s own there"
     elif "password" in reason:
         host, port, database, _ = reader_address()
         # libpq gives a connection without a password of its own PGPASSWORD, before ~/.pgpass.

@@ -713,6 +713,16 @@ def test_a_build_whose_local_copy_fails_says_the_build_was_published_and_how_to_
     assert outcome.exit_code == 0, outcome.output
     assert _snapshot(pg_settings.marts)[0] == published
 
+    # A wrong password in the reader's URL itself: libpq reads no ~/.pgpass then, so the
+    # message says to correct that password, not to add a line.
+    wrong = make_conninfo(**reader, password="not-the-readers")
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", wrong)
+    outcome = _cli(pg_settings, "build", "--as-of", "2026-11-23")
+    assert outcome.exit_code == 1
+    (line,) = [line for line in outcome.output.splitlines() if "error:" in line]
+    assert "the password in LEADTRACK_POSTGRES_READER_URL was refused" in line, line
+    assert ".pgpass" not in line and "not-the-readers" not in outcome.output
+
 
 def test_a_connection_cut_while_rows_are_copied_prints_only_the_one_line(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
