@@ -49,6 +49,14 @@ leads_created_by_as_of as (
 
 ),
 
+filled_milestone as (
+
+    select min(milestone_order) as filled_order
+    from milestone_catalogue
+    where is_filled
+
+),
+
 self_evident_milestones_per_lead as (
 
     -- Milestones that need no confirmation (or were ticked): reaching one confirms every
@@ -86,7 +94,13 @@ events_confirmed as (
             when
                 milestone_events.first_ticked_date >= milestone_events.reached_event_date
                 then true
-            when leads_created_by_as_of.status in ('filled', 'completed') then true
+            -- Marked filled: confirmed up to the milestone that fills a lead (a catalogue
+            -- filling it at the written offer still wants its start confirmed).
+            when leads_created_by_as_of.status = 'completed' then true
+            when
+                leads_created_by_as_of.status = 'filled'
+                and milestone_events.milestone_order <= filled_milestone.filled_order
+                then true
             when
                 calls_per_lead.last_connected_call_date
                 >= milestone_events.reached_event_date
@@ -98,6 +112,7 @@ events_confirmed as (
             else false
         end as is_reached
     from milestone_events
+    cross join filled_milestone
     inner join leads_created_by_as_of
         on milestone_events.lead_id = leads_created_by_as_of.lead_id
     left join calls_per_lead
