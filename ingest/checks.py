@@ -77,11 +77,11 @@ EXCEL_PLAUSIBLE = (36526, 73050)
 # worked out by a formula, arrives as the same text.)
 MONEY_AMBIGUOUS = r"[1-9]\d{0,2}\.\d{3}"
 # What exports write in a salary, fee or optional date column for "not known yet" (as lt_norm
-# reduces it): an empty cell, not a rejected row. Such text reads as no value anyway; only the
-# problem test looks, on the few values that do not read as one.
+# reduces it): an empty cell, not a rejected row. Not "none" or "nil": a fee of nil is 0.
+# Such text reads as no value anyway; only the problem test looks at the words.
 NOT_KNOWN_YET = (
     *("", "na", "tbc", "tba", "tbd", "doe", "competitive", "negotiable", "unknown"),
-    *("none", "nil", "notknown", "notdisclosed", "undisclosed", "notyet"),
+    *("notknown", "notdisclosed", "undisclosed", "notyet"),
 )
 MONEY_EUROPEAN = r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}k?|\d{1,3}(\.\d{3}){2,}"
 MONEY_BRITISH = r"\d{1,3}(,\d{3})+(\.\d+)?k?|\d+\.(\d{1,2}|\d{4,})k?"

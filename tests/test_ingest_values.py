@@ -125,12 +125,15 @@ def test_an_amount_not_known_yet_is_an_empty_cell_not_a_rejected_lead(
         + "".join(f"L{n},03/11/2026,Priya,{text},{text}\n" for n, text in enumerate(written))
         + "L8,03/11/2026,Priya,£40k-£45k,20\n"
     )
+    path.write_text(path.read_text() + "L9,03/11/2026,Priya,Nil,20\n")
     result, con = load_one(settings, path)
-    assert (result.rows_loaded, result.rows_rejected) == (len(written), 1), rejects(con)
+    assert (result.rows_loaded, result.rows_rejected) == (len(written), 2), rejects(con)
     assert leads(con, "salary, fee_pct") == [(None, None)] * len(written)
-    # A range is a figure to choose, not an unknown one.
+    # A range is a figure to choose, not an unknown one; "Nil" is known (nothing), and a
+    # fee left empty would be worked out from the salary instead of 0.
     assert rejects(con) == [
-        (10, "Salary '£40k-£45k' is not an amount: write it like 45000 or £45,000")
+        (10, "Salary '£40k-£45k' is not an amount: write it like 45000 or £45,000"),
+        (11, "Salary 'Nil' is not an amount: write it like 45000 or £45,000"),
     ]
 
 
