@@ -80,6 +80,8 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
             f" has the columns {', '.join(CATALOGUE_COLUMNS)}: start from a copy of"
             " seeds/milestones.csv"
         )
+    if frame.is_empty():
+        raise CatalogueError(f"{path}: the catalogue has no milestones: one row per milestone")
     frame = frame.select(pl.col(CATALOGUE_COLUMNS).str.strip_chars())
     frame = frame.with_columns(
         *(_typed(frame, path, column, "flag") for column in FLAG_COLUMNS),
@@ -113,7 +115,8 @@ def _typed(frame: pl.DataFrame, path: Path, column: str, kind: str) -> pl.Series
     wrong = values.is_null() & (text.is_not_null() if not required else True)
     if wrong.any():
         row = int(wrong.arg_max())
-        raise CatalogueError(f"{path}, row {row + 2}: {column} is {text[row]!r}: write {wanted}")
+        written = "empty" if text[row] is None else repr(text[row])
+        raise CatalogueError(f"{path}, row {row + 2}: {column} is {written}: write {wanted}")
     return values
 
 

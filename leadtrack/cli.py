@@ -212,7 +212,7 @@ def load(
                         )
                         progress.console.print(
                             "  [yellow]columns not used:[/] "
-                            + ", ".join(result.unused_columns)
+                            + escape(", ".join(result.unused_columns))
                             + f" ({why}: docs/mappings.md)",
                             highlight=False,
                         )
@@ -313,7 +313,7 @@ def status(ctx: typer.Context) -> None:
         table.add_row(
             str(row["load_id"]),
             Text(row["file_name"]),
-            _read_as(row),
+            Text(_read_as(row)),
             row["kind"],
             f"{row['rows_read']:,}",
             f"{row['rows_loaded']:,}",
@@ -401,7 +401,7 @@ def template(
     if path.suffix.lower() != ".xlsx":
         raise _fail(f"{path}: the template is a workbook; name it .xlsx")
     write_template(path, read_catalogue(settings.catalogue))
-    console.print(f"Wrote {path}: fill it in, then  leadtrack load {path}")
+    console.print(escape(f"Wrote {path}: fill it in, then  leadtrack load {path}"))
 
 
 @app.command()
@@ -476,7 +476,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
                 soft_wrap=True,
             )
             return False
-        console.print(f"[green]✓[/] published the marts to {published}")
+        console.print(f"[green]✓[/] published the marts to {escape(str(published))}")
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
     for node in result.failures:
@@ -574,7 +574,9 @@ def demo(
     read_catalogue(settings.catalogue)  # one the load would refuse stops the demo here
     with console.status(f"Writing the demo agency's exports ({leads:,} leads) to {out}"):
         files = generate_demo(out, leads=leads, seed=seed, as_of=day, catalogue=settings.catalogue)
-    console.print(f"Wrote {files.tracker}, {files.events}, {files.calls}, {files.consultants}")
+    console.print(
+        escape(f"Wrote {files.tracker}, {files.events}, {files.calls}, {files.consultants}")
+    )
     ctx.invoke(load, ctx=ctx, paths=[files.consultants, files.tracker, files.events, files.calls])
     if not _build(settings, day):
         raise typer.Exit(code=1)
@@ -602,7 +604,9 @@ def dashboard(
                 path = refresh_from_postgres(settings)
         except PostgresError as error:
             raise _fail(str(error)) from None
-        console.print(f"[green]✓[/] the marts of the team's latest build are in {path}")
+        console.print(
+            f"[green]✓[/] the marts of the team's latest build are in {escape(str(path))}"
+        )
     _serve(settings, port=port, host=host)
 
 
@@ -743,7 +747,10 @@ def forget(
     built = _build(settings, day)
     compact(settings.warehouse)
     scrub_logs([PROJECT_ROOT / "logs", PROJECT_ROOT / "target"], identifier)
-    console.print(f"[green]✓[/] rewrote {settings.warehouse} so no old copy of the details is kept")
+    console.print(
+        f"[green]✓[/] rewrote {escape(str(settings.warehouse))} so no old copy of the details"
+        " is kept"
+    )
     if not built:
         raise _fail(
             "the rebuild failed, so the published marts may still hold the person's details:"

@@ -221,10 +221,12 @@ def test_rejects_and_status_show_square_brackets_as_written(
     nothing: a file, a reason or a record is shown as it is."""
     path = tmp_path / "[draft] leads.csv"
     path.write_text(
-        "Ref,Date generated,Consultant,Salary,Notes\nL-1,01/10/2026,Tom Reid,[lots],[removed]\n"
+        "Ref,Date generated,Consultant,Salary,Notes,Source [internal]\n"
+        "L-1,01/10/2026,Tom Reid,[lots],[removed],web\n"
     )
     loaded = invoke(settings, "load", str(path))
     assert loaded.says(f"{path}: leads, 1 rows read, 0 loaded, 1 rejected"), loaded.output
+    assert loaded.says("columns not used: Source [internal]"), loaded.output
     monkeypatch.setattr("leadtrack.cli.console", Console(width=250, force_terminal=False))
     wide = invoke(settings, "rejects").output
     assert "Salary '[lots]' is not an amount" in wide, wide
@@ -301,6 +303,10 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
     )
     empty = tmp_path / "empty.csv"
     empty.write_text("")
+    blank = tmp_path / "blank.csv"
+    blank.write_text(f"{header}\n1,engaged,Engaged,,,14,no,yes,,,\n")
+    rowless = tmp_path / "rowless.csv"
+    rowless.write_text(f"{header}\n")
     arguments = [str(tmp_path / part) if "." in part[1:] else part for part in command]
     for catalogue, says, fix in (
         (short, ": the catalogue lacks the column(s) is_decision_point", "a copy of seeds/"),
@@ -308,6 +314,8 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
         (flags, ", row 3: is_filled is 'sometimes'", "write true or false"),
         (days, ", row 2: quiet_after_days is 'fourteen'", "write a whole number (or nothing)"),
         (empty, ": not a catalogue CSV", "a copy of seeds/"),
+        (blank, ", row 2: is_decision_point is empty", "write true or false"),
+        (rowless, ": the catalogue has no milestones", "one row per milestone"),
     ):
         result = runner.invoke(
             app,
