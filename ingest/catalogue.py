@@ -112,7 +112,7 @@ def _typed(frame: pl.DataFrame, path: Path, column: str, kind: str) -> pl.Series
     else:
         values = text.cast(pl.Int32, strict=False)
         wanted = "a whole number" + ("" if required else " (or nothing)")
-    wrong = values.is_null() & (text.is_not_null() if not required else True)
+    wrong = values.is_null() if required else values.is_null() & text.is_not_null()
     if wrong.any():
         row = int(wrong.arg_max())
         written = "empty" if text[row] is None else repr(text[row])

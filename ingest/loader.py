@@ -290,12 +290,15 @@ def load_file(
                 *columns.times.values(),
             }
             # A column the mapping names (renamed to no field, or filtering rows) is read.
-            named = {normalise_name(header) for header in mapping.rename} if mapping else set()
-            named |= set(mapping.keep_rows_where) if mapping else set()
+            named = (
+                {normalise_name(name) for name in (*mapping.rename, *mapping.keep_rows_where)}
+                if mapping
+                else set()
+            )
             unused = tuple(
                 header
                 for column, header in zip(source.columns, source.headers, strict=True)
-                if column not in used and header and not {header, normalise_name(header)} & named
+                if column not in used and header and normalise_name(header) not in named
             )
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst

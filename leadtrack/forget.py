@@ -125,16 +125,16 @@ def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Fo
         mentions = sorted(
             {text for row in found for text in row[1:] if text}, key=len, reverse=True
         )
-        con.execute("create or replace temp table _lt_forget_leads (lead_id varchar)")
-        con.execute("create or replace temp table _lt_forget_names (contact varchar)")
-        # (executemany refuses an empty list: a contact no lead row holds, only calls or
-        # rejected rows, or a typo.)
-        if lead_ids:
-            con.executemany(
-                "insert into _lt_forget_leads values (?)", [[lead] for lead in lead_ids]
+        # Each list in one statement, empty too (a contact no lead row holds, or a typo).
+        for table, column, values in (
+            ("_lt_forget_leads", "lead_id", lead_ids),
+            ("_lt_forget_names", "contact", names),
+        ):
+            con.execute(
+                f"create or replace temp table {table} as"
+                f" select unnest(cast(? as varchar[])) as {column}",
+                [values],
             )
-        if names:
-            con.executemany("insert into _lt_forget_names values (?)", [[name] for name in names])
         named = "(lead_id in (from _lt_forget_leads) and contact in (from _lt_forget_names))"
         scrubbed_notes = "notes"
         for mention in mentions:
