@@ -14,27 +14,43 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from ingest.catalogue import normalise_name
 from ingest.contracts import CONTRACTS
+from ingest.mapping import load_mapping, preset_names
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 REMOVED = "[removed]"
 # What dbt builds from raw in the warehouse, all of it rebuilt after a forget (marts only in
 # a warehouse last built by an earlier version: builds now write the marts into the published
 # file, which the rebuild replaces).
 DERIVED_SCHEMAS = ("staging", "intermediate", "marts")
-# The fields of a rejected record that hold a contact's details, by their normalised header:
-# every header ingest reads as a contact, phone or email (a rejected record keeps the file's
-# own headers: Hiring manager, Contact number).
-CONTACT_FIELDS = {
-    header
-    for contract in CONTRACTS.values()
-    for field in contract.fields
-    if field.name in ("contact", "phone", "email")
-    for header in field.header_names()
+CONTACT = ("contact", "phone", "email")
+# The fields of a rejected record that a record mentioning the person keeps, by kind of
+# export and normalised header (a rejected record keeps the file's own headers: Ref, Hiring
+# manager, Contact number): every header ingest reads for that kind as a field that is not a
+# contact's detail. The rest, contact headers and columns ingest does not read ("Decision
+# maker", or a column a mapping file renamed to contact), are cleared; milestone columns and
+# a preset's renames are added per warehouse and load.
+NOT_CONTACT_FIELDS = {
+    kind: {
+        header
+        for field in contract.fields
+        if field.name not in CONTACT
+        for header in field.header_names()
+    }
+    - {
+        header
+        for field in contract.fields
+        if field.name in CONTACT
+        for header in field.header_names()
+    }
+    for kind, contract in CONTRACTS.items()
 }
 PHONE_LIKE = re.compile(r"\+?\d[\d\s().-]{5,}\d")
 FORGET_LOG = """
@@ -161,8 +177,12 @@ def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Fo
                 f" {scrubbed_notes}"
             )
         rejected_rows = 0
-        for rowid, record in con.execute("select rowid, record from raw.rejected_rows").fetchall():
-            cleaned = _scrub_record(record, identifier, mentions)
+        kept = _kept_fields(con)
+        for rowid, record, kind, mapping in con.execute(
+            "select rejected.rowid, rejected.record, loads.kind, loads.mapping"
+            " from raw.rejected_rows as rejected left join raw.loads as loads using (load_id)"
+        ).fetchall():
+            cleaned = _scrub_record(record, identifier, mentions, kept(kind, mapping))
             if cleaned != record:
                 con.execute(
                     "update raw.rejected_rows set record = ? where rowid = ?", [cleaned, rowid]
@@ -223,6 +243,29 @@ def scrub_logs(folders: list[Path], identifier: Identifier) -> int:
     return changed
 
 
+def _kept_fields(con: duckdb.DuckDBPyConnection) -> Callable[[str | None, str | None], set[str]]:
+    """The headers a rejected record mentioning the person keeps, by its load's kind and
+    mapping: NOT_CONTACT_FIELDS, the catalogue's milestone names, and the non-contact renames
+    of a preset mapping (raw.loads keeps only the name of a team's own mapping file)."""
+    milestones = {
+        normalise_name(name)
+        for code, label, aliases in con.execute(
+            "select milestone, label, aliases from raw.milestone_catalogue"
+        ).fetchall()
+        for name in (code, label, *(aliases or "").split("|"))
+    }
+    presets = set(preset_names())
+
+    def kept(kind: str | None, mapping: str | None) -> set[str]:
+        fields = NOT_CONTACT_FIELDS.get(kind or "", set()) | milestones
+        if mapping not in presets:
+            return fields
+        renames = load_mapping(mapping).rename.items()
+        return fields | {normalise_name(header) for header, to in renames if to not in CONTACT}
+
+    return kept
+
+
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -244,9 +287,10 @@ def _scrub_text(text: str, identifier: Identifier, mentions: list[str]) -> str:
     )
 
 
-def _scrub_record(record: str, identifier: Identifier, mentions: list[str]) -> str:
-    """The record with the person's details removed: a JSON record that mentions them loses
-    its contact fields; any text loses mentions of their name, email and phone."""
+def _scrub_record(record: str, identifier: Identifier, mentions: list[str], kept: set[str]) -> str:
+    """The record with the person's details removed: a JSON record that mentions them keeps
+    only the fields whose normalised header is in `kept`; any text loses mentions of their
+    name, email and phone."""
     try:
         fields: Any = json.loads(record)
     except ValueError:
@@ -261,7 +305,7 @@ def _scrub_record(record: str, identifier: Identifier, mentions: list[str]) -> s
         return record
     cleaned = {
         key: None
-        if normalise_name(key) in CONTACT_FIELDS
+        if normalise_name(key) not in kept
         else _scrub_text(value, identifier, mentions)
         if isinstance(value, str)
         else value

@@ -206,3 +206,35 @@ def test_forget_clears_a_repeated_row_s_record_and_a_contact_no_lead_holds(
         assert con.execute(
             "select count(*) from raw.leads where phone = '07700 900333'"
         ).fetchone() == (1,)
+
+
+def test_forget_clears_columns_ingest_does_not_read_in_a_record_that_mentions_them(
+    tmp_path: Path,
+) -> None:
+    """A rejected record keeps every column of the file, those ingest does not read too
+    ("Decision maker", or one a mapping file renames to contact). Forgetting by phone a
+    person no lead row names cleared only the contact headers ingest knows, so their name
+    stayed; now a record that mentions them keeps only the columns ingest reads as something
+    other than a contact's details (the lead, client, milestones)."""
+    warehouse = tmp_path / "warehouse" / "lt.duckdb"
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Ref,Date generated,Consultant,Client,Decision maker,Contact number,CVs received\n"
+        "L1,soon,Priya Shah,Acme,Erin Vale,07700 900444,01/10/2026\n"
+        "L2,02/10/2026,Priya Shah,Acme,Dan Lee,07700 900333,\n"
+    )
+    assert leadtrack(warehouse, "load", str(tracker)).returncode == 0
+    forgot = leadtrack(warehouse, "forget", "--contact", "07700 900444", "--as-of", "2026-11-23")
+    assert forgot.returncode == 0, forgot.stdout + forgot.stderr
+    assert _traces(warehouse, {"name": "Erin Vale", "phone": "07700900444"}) == []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (record,) = con.execute("select record from raw.rejected_rows").fetchone()
+    assert json.loads(record) == {
+        "Ref": "L1",
+        "Date generated": "soon",
+        "Consultant": "Priya Shah",
+        "Client": "Acme",
+        "Decision maker": None,
+        "Contact number": None,
+        "CVs received": "01/10/2026",
+    }
