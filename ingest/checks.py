@@ -289,6 +289,11 @@ class RowChecks:
             if field.required
             else None
         )
+        if field.name == "phone" and self.dayfirst:
+            # Excel stores a UK number typed without spaces (07700900123) as a number and
+            # drops its 0: put it back, so it can be dialled (not in month-first files).
+            value = f"case when regexp_full_match({text}, '[1-9][0-9]{{9}}') then '0' || {text} end"
+            return CheckedColumn(f"coalesce({value}, {text})", missing)
         if field.type in ("text", "id"):
             return CheckedColumn(text, missing)
         if field.type in ("date", "timestamp"):

@@ -62,16 +62,18 @@ FORGET_LOG = """
         rejected_rows integer not null
     )
 """
-# Digits only, with a UK international prefix written as the national 0.
-PHONE_SQL = """
-    case
-        when regexp_replace({column}, '[^0-9]', '', 'g') like '0044%'
-            then '0' || substr(regexp_replace({column}, '[^0-9]', '', 'g'), 5)
-        when regexp_replace({column}, '[^0-9]', '', 'g') like '44%'
-             and length(regexp_replace({column}, '[^0-9]', '', 'g')) = 12
-            then '0' || substr(regexp_replace({column}, '[^0-9]', '', 'g'), 3)
-        else regexp_replace({column}, '[^0-9]', '', 'g')
-    end
+# A phone number as its digits: a UK international prefix (+44 7700..., 0044 7700...,
+# +44 (0)7700...) becomes the national 0, and the 0 Excel drops from a number typed without
+# spaces (7700900123) is put back. `phone_digits` in SQL.
+PHONE_MACROS = r"""
+    create or replace temp macro lt_national(digits) as
+        case when regexp_full_match(digits, '[1-9][0-9]{9}') then '0' || digits else digits end;
+    create or replace temp macro lt_without_44(digits) as
+        case when digits like '44%' and length(digits) in (12, 13) then substr(digits, 3)
+        else digits end;
+    create or replace temp macro lt_phone_digits(text) as lt_national(lt_without_44(
+        regexp_replace(regexp_replace(text, '[^0-9]', '', 'g'), '^0044', '44')
+    ));
 """
 
 
@@ -98,7 +100,8 @@ class Forgotten:
 
 def parse_identifier(text: str) -> Identifier:
     """An email address (matched case-insensitively) or a phone number (matched on its digits,
-    ignoring spaces and punctuation; +44 and 0044 count as the national 0)."""
+    ignoring spaces and punctuation; +44 and 0044 count as the national 0, and a 0 that
+    Excel dropped is put back)."""
     text = text.strip()
     if "@" in text:
         return Identifier("email", text.lower())
@@ -110,11 +113,10 @@ def parse_identifier(text: str) -> Identifier:
 
 def phone_digits(text: str) -> str:
     digits = re.sub(r"\D", "", text)
-    if digits.startswith("0044"):
-        return "0" + digits[4:]
-    if digits.startswith("44") and len(digits) == 12:
-        return "0" + digits[2:]
-    return digits
+    digits = "44" + digits[4:] if digits.startswith("0044") else digits
+    if digits.startswith("44") and len(digits) in (12, 13):
+        digits = digits[2:]
+    return "0" + digits if re.fullmatch(r"[1-9]\d{9}", digits) else digits
 
 
 def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Forgotten:
@@ -127,10 +129,11 @@ def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Fo
     if identifier.kind == "email":
         match = "lower(trim(email)) = $value"
     else:
-        match = f"({PHONE_SQL.format(column='phone')}) = $value"
+        match = "lt_phone_digits(phone) = $value"
     parameters = {"value": identifier.value}
     con.begin()
     try:
+        con.execute(PHONE_MACROS)
         con.execute(FORGET_LOG)
         found = con.execute(
             f"select distinct lead_id, contact, phone, email from raw.leads where {match}",
@@ -163,7 +166,7 @@ def forget_contact(con: duckdb.DuckDBPyConnection, identifier: Identifier) -> Fo
         contact_match = (
             "lower(trim(contact)) = $value"
             if identifier.kind == "email"
-            else f"({PHONE_SQL.format(column='contact')}) = $value"
+            else "lt_phone_digits(contact) = $value"
         )
         call_rows = con.execute(
             f"update raw.calls set contact = null, notes = {scrubbed_notes}"

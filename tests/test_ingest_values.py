@@ -389,6 +389,25 @@ def test_a_workbooks_true_and_false_cells_are_reached_and_not(
     assert con.execute(MILESTONE_EVENTS).fetchall() == [("L1", "cvs_received", None, True)]
 
 
+@pytest.mark.parametrize("dayfirst", [True, False])
+def test_a_phone_excel_stored_as_a_number_gets_its_0_back_in_a_uk_file(
+    settings: Settings, tmp_path: Path, dayfirst: bool
+) -> None:
+    """Excel keeps 07700900222 typed without spaces as the number 7700900222: a UK (day-
+    first) file's phone of 10 digits without its 0 gets it back; other numbers stay."""
+    path = tmp_path / "leads.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["Ref", "Date generated", "Consultant", "Phone"])
+    for row, phone in enumerate([7700900222, "020 7946 0713", 447700900333, 12345], start=1):
+        sheet.write_row(row, 0, [f"L{row}", "2026-11-03", "Priya", phone])
+    workbook.close()
+    result, con = load_one(settings, path, dayfirst=dayfirst)
+    assert result.rows_loaded == 4, rejects(con)
+    first = "07700900222" if dayfirst else "7700900222"
+    assert leads(con, "phone") == [(first,), ("020 7946 0713",), ("447700900333",), ("12345",)]
+
+
 # Invisible characters ---------------------------------------------------------------------
 
 

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from ingest.demo import DemoFiles
-from leadtrack.forget import REMOVED, parse_identifier, phone_digits, scrub_logs
+from leadtrack.forget import PHONE_MACROS, REMOVED, parse_identifier, phone_digits, scrub_logs
 from leadtrack.report import render_report
 from leadtrack.settings import DEFAULT_CATALOGUE, Settings, marts_path
 from tests.reliability.conftest import AS_OF, ROOT, demo_paths, leadtrack
@@ -238,3 +238,24 @@ def test_forget_clears_columns_ingest_does_not_read_in_a_record_that_mentions_th
         "Contact number": None,
         "CVs received": "01/10/2026",
     }
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "07700 900222",
+        "7700900222",  # Excel's number, its 0 dropped
+        "+44 7700 900222",
+        "+44 (0)7700 900222",
+        "0044 7700 900222",
+        "0044 (0)7700-900-222",
+        "447700900222",
+    ],
+)
+def test_a_phone_matches_however_it_is_written(written: str) -> None:
+    """Forget finds a phone in raw (SQL) and in text (Python) by the same digits, whichever
+    way the export or the person asking wrote it."""
+    con = duckdb.connect()
+    con.execute(PHONE_MACROS)
+    in_sql = con.execute("select lt_phone_digits(?)", [written]).fetchall()[0][0]
+    assert in_sql == phone_digits(written) == parse_identifier(written).value == "07700900222"
