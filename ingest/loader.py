@@ -74,6 +74,9 @@ class LoadResult:
     # The file's columns that no field or milestone took (a milestone heading the
     # catalogue does not know), by their headers: loaded nowhere, so the output names them.
     unused_columns: tuple[str, ...] = ()
+    # Columns the mapping renames to a name that is no field or milestone of the kind
+    # ("Decision maker -> contcat"): hidden on purpose, or a typo; the output names them.
+    hidden_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -290,15 +293,24 @@ def load_file(
                 *columns.times.values(),
             }
             # A column the mapping names (renamed to no field, or filtering rows) is read.
-            named = (
-                {normalise_name(name) for name in (*mapping.rename, *mapping.keep_rows_where)}
-                if mapping
-                else set()
+            renamed = (
+                {normalise_name(name): to for name, to in mapping.rename.items()} if mapping else {}
             )
-            unused = tuple(
-                header
+            filters = (
+                {normalise_name(name) for name in mapping.keep_rows_where} if mapping else set()
+            )
+            left = [
+                (header, normalise_name(header))
                 for column, header in zip(source.columns, source.headers, strict=True)
-                if column not in used and header and normalise_name(header) not in named
+                if column not in used and header
+            ]
+            unused = tuple(
+                header for header, name in left if name not in renamed and name not in filters
+            )
+            hidden = tuple(
+                f"{header} -> {renamed[name]}"
+                for header, name in left
+                if name in renamed and name not in filters
             )
             checks = RowChecks(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
@@ -317,7 +329,7 @@ def load_file(
         for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
             con.execute(f"drop table if exists {table}")
         con.unregister(frame_name(SOURCE))
-    return LoadResult(path, kind, load_id, *counts, unused_columns=unused)
+    return LoadResult(path, kind, load_id, *counts, unused_columns=unused, hidden_columns=hidden)
 
 
 def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:

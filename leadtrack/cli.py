@@ -216,6 +216,14 @@ def load(
                             + f" ({why}: docs/mappings.md)",
                             highlight=False,
                         )
+                    if result.hidden_columns:
+                        progress.console.print(
+                            "  [yellow]columns the mapping renames to no field, so not"
+                            " loaded:[/] "
+                            + escape(", ".join(result.hidden_columns))
+                            + " (a typo? the fields are in docs/mappings.md)",
+                            highlight=False,
+                        )
             progress.advance(task)
     try:
         con.close()

@@ -142,6 +142,26 @@ def test_the_unused_columns_hint_fits_the_file(settings: Settings, tmp_path: Pat
         mapped.output
     )
     assert not mapped.says("_fivetran_active") and not mapped.says("catalogue"), mapped.output
+    assert not mapped.says("renames to no field"), mapped.output
+
+
+def test_load_names_a_column_a_mapping_renames_to_no_field(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A mapping's rename to a name that is no field hides the column (on purpose, or by a
+    typo): it was not loaded and not named anywhere, so a misspelt contact went missing."""
+    leads = tmp_path / "leads.csv"
+    leads.write_text(
+        "Ref,Date generated,Consultant,Hiring mgr,Sector\nL1,01/10/2026,Tom Reid,Ann Lee,IT\n"
+    )
+    mapping = tmp_path / "ours.yml"
+    mapping.write_text("kind: leads\nrename:\n  Hiring mgr: contcat\n  Sector: contact\n")
+    result = invoke(settings, "load", "--mapping", str(mapping), str(leads))
+    assert result.exit_code == 0, result.output
+    assert result.says(
+        "columns the mapping renames to no field, so not loaded: Hiring mgr -> contcat"
+    ), result.output
+    assert not result.says("columns not used"), result.output
 
 
 def test_load_a_folder_with_a_bad_file(settings: Settings, tmp_path: Path) -> None:
