@@ -77,6 +77,9 @@ class LoadResult:
     # Columns the mapping renames to a name that is no field or milestone of the kind
     # ("Decision maker -> contcat"): hidden on purpose, or a typo; the output names them.
     hidden_columns: tuple[str, ...] = ()
+    # A workbook loaded without --sheet: its other sheets that look like exports, with their
+    # kinds. Not loaded (only the first sheet is), so the output names them.
+    other_sheets: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -316,6 +319,11 @@ def load_file(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
             )
             checked = _check(con, source, contract, columns, checks, mapping)
+            others = (
+                tuple(_export_sheets(path, sheet, header_score, names, mapping).items())
+                if sheet is None and path.suffix.lower() in WORKBOOK_SUFFIXES
+                else ()
+            )
         if checked.read + len(checked.malformed) == 0:
             raise IngestError(path, "the file has a header row but no data rows")
         with _unordered(con), writer.transaction() as load_id:
@@ -329,7 +337,15 @@ def load_file(
         for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
             con.execute(f"drop table if exists {table}")
         con.unregister(frame_name(SOURCE))
-    return LoadResult(path, kind, load_id, *counts, unused_columns=unused, hidden_columns=hidden)
+    return LoadResult(
+        path,
+        kind,
+        load_id,
+        *counts,
+        unused_columns=unused,
+        hidden_columns=hidden,
+        other_sheets=others,
+    )
 
 
 def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:
@@ -600,16 +616,7 @@ def _other_sheets(
     one is a kind of export, else the workbook's sheets."""
     sheets = sheet_names(path)
     others = [name for name in sheets if name != (sheet if sheet is not None else sheets[0])]
-    fitting: dict[str, str] = {}
-    for name in others:
-        head = sheet_head(path, name)
-        if not any(any(row) for row in head):
-            continue
-        headers = header_texts(head[find_header_row(head, header_score)])
-        try:
-            fitting[name] = _detect(path, SourceTable("", headers), names, mapping).kind
-        except IngestError:
-            continue
+    fitting = _export_sheets(path, sheet, header_score, names, mapping)
     if len(fitting) == 1:
         ((name, kind),) = fitting.items()
         return (
@@ -619,6 +626,31 @@ def _other_sheets(
     if not others:
         return ""
     return f". This workbook's sheets are {', '.join(sheets)}: add --sheet NAME to load another"
+
+
+def _export_sheets(
+    path: Path,
+    sheet: str | None,
+    header_score: Callable[[Sequence[str | None]], int],
+    names: dict[str, str],
+    mapping: Mapping | None,
+) -> dict[str, str]:
+    """A workbook's sheets other than `sheet` (else the first) that look like a kind of
+    export, with that kind, in the workbook's order."""
+    sheets = sheet_names(path)
+    fitting: dict[str, str] = {}
+    for name in sheets:
+        if name == (sheet if sheet is not None else sheets[0]):
+            continue
+        head = sheet_head(path, name)
+        if not any(any(row) for row in head):
+            continue
+        headers = header_texts(head[find_header_row(head, header_score)])
+        try:
+            fitting[name] = _detect(path, SourceTable("", headers), names, mapping).kind
+        except IngestError:
+            continue
+    return fitting
 
 
 def _no_column(field: Field, headers: Sequence[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from leadtrack.settings import PROJECT_ROOT, Settings, load_settings
+
+if TYPE_CHECKING:
+    from ingest.loader import LoadResult
 
 app = typer.Typer(
     help="Track every recruitment lead to completion.",
@@ -203,27 +206,8 @@ def load(
                         ),
                         highlight=False,
                     )
-                    if result.unused_columns:
-                        why = (
-                            "a milestone under another name: add it to the catalogue's"
-                            " aliases, or map it"
-                            if result.kind == "tracker" and not chosen
-                            else "one to read: map it"
-                        )
-                        progress.console.print(
-                            "  [yellow]columns not used:[/] "
-                            + escape(", ".join(result.unused_columns))
-                            + f" ({why}: docs/mappings.md)",
-                            highlight=False,
-                        )
-                    if result.hidden_columns:
-                        progress.console.print(
-                            "  [yellow]columns the mapping renames to no field, so not"
-                            " loaded:[/] "
-                            + escape(", ".join(result.hidden_columns))
-                            + " (a typo? the fields are in docs/mappings.md)",
-                            highlight=False,
-                        )
+                    for hint in _load_hints(result, mapped=chosen is not None):
+                        progress.console.print(hint, highlight=False)
             progress.advance(task)
     try:
         con.close()
@@ -237,6 +221,36 @@ def load(
         raise _fail(
             f"{failed} of {len(files)} file(s) could not be loaded; nothing of those was written"
         )
+
+
+def _load_hints(result: LoadResult, *, mapped: bool) -> list[str]:
+    """What a load left out that its output names: columns no field took, columns the
+    mapping renames to no field, a workbook's other sheets that hold exports."""
+    from ingest.contracts import CONTRACTS
+
+    why = (
+        "a milestone under another name: add it to the catalogue's aliases, or map it"
+        if result.kind == "tracker" and not mapped
+        else "one to read: map it"
+    )
+    sheets = [f"{name!r} ({CONTRACTS[kind].called})" for name, kind in result.other_sheets]
+    return [
+        f"  [yellow]{label}:[/] {escape(', '.join(items))} ({advice})"
+        for label, items, advice in (
+            ("columns not used", result.unused_columns, f"{why}: docs/mappings.md"),
+            (
+                "columns the mapping renames to no field, so not loaded",
+                result.hidden_columns,
+                "a typo? the fields are in docs/mappings.md",
+            ),
+            (
+                "other sheets not loaded",
+                sheets,
+                "only the first sheet is read: load each with --sheet NAME",
+            ),
+        )
+        if items
+    ]
 
 
 def _is_postgres_error(error: BaseException) -> bool:

@@ -554,6 +554,27 @@ def test_a_sheet_chosen_by_name(settings: Settings, tmp_path: Path) -> None:
     ).fetchone() == ("Calls",)
 
 
+def test_a_workbook_names_its_other_sheets_of_leads_it_did_not_load(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A team tracker with a sheet per consultant: only the first is loaded, and the result
+    names the others that hold exports, so Bob's leads are not left out unnoticed."""
+    path = tmp_path / "team.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, ref in (("Alice", "A-1"), ("Bob", "B-1")):
+        sheet = workbook.add_worksheet(name)
+        sheet.write_row(0, 0, ["Ref", "Date generated", "Consultant", "Client", "CV sent"])
+        sheet.write_row(1, 0, [ref, "01/10/2026", f"{name} Hart", "Acme", "05/10/2026"])
+    workbook.add_worksheet("Notes").write(0, 0, "Targets for Q4")
+    workbook.close()
+    result, con = load_one(settings, path)
+    assert leads(con) == [("A-1",)]
+    assert result.other_sheets == (("Bob", "tracker"),)
+    # Loading a chosen sheet names the sheets it did not choose no more.
+    chosen, _ = load_one(settings, path, sheet="Bob")
+    assert chosen.other_sheets == ()
+
+
 # Reloads and new versions -----------------------------------------------------------------
 
 
