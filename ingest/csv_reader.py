@@ -3,7 +3,8 @@
 Any delimiter; UTF-8 with or without a byte-order mark, UTF-16 (Excel's "Unicode text"),
 UTF-32 and Windows-1252 (Excel's "CSV" on Windows), the last two transcoded to a temporary
 UTF-8 copy, since DuckDB cannot decode them. Whether a file without a byte-order mark is
-UTF-8 is checked while DuckDB reads it (a Windows-1252 file is then read again). Values may
+UTF-8 is checked while DuckDB reads it (a Windows-1252 file is then read again, where it is
+not UTF-8: a file may mix the two). Values may
 hold line breaks; a file that mixes Windows and Unix line breaks is read from a copy with one
 kind. Row numbers are the rows a spreadsheet shows: empty lines count (DuckDB drops them, so
 they are counted apart).
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import numpy as np
@@ -69,18 +71,65 @@ def _encoding(path: Path) -> str:
     return "utf-8"
 
 
+def _windows_1252_instead(error: UnicodeError) -> tuple[str, int]:
+    """The bytes a UTF-8 decoder cannot read, read as Windows-1252."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    return error.object[error.start : error.end].decode("cp1252", errors="replace"), error.end
+
+
+WINDOWS_1252_INSTEAD = "leadtrack-windows-1252-instead"
+codecs.register_error(WINDOWS_1252_INSTEAD, _windows_1252_instead)
+
+
+def _windows_1252_lines(source: BinaryIO) -> Iterator[str]:
+    """The text of a file that is not UTF-8 throughout, in chunks of whole lines: a chunk
+    with no UTF-8 character beyond ASCII as Windows-1252 (at once), any other as UTF-8 where
+    it is and Windows-1252 byte by byte where it is not (a byte at a time, through
+    `_windows_1252_instead`). So a UTF-8 export with lines pasted or appended from a
+    Windows-1252 one keeps both its `£` signs and its curly quotes (read whole as
+    Windows-1252, the UTF-8 lines' `£` became `Â£`, and their `Zoë` `ZoÃ«`). A file in
+    Windows-1252 alone reads as it did: its accents and symbols make UTF-8 only in pairs no
+    text holds (a capital `Ö` straight before an en dash)."""
+    rest = b""
+    first = True
+    while block := source.read(TRANSCODE_CHUNK):
+        block = rest + block
+        if first:
+            block = block.removeprefix(codecs.BOM_UTF8)
+            first = False
+        # Lines end with a line break, an ASCII byte no UTF-8 character holds.
+        end = max(block.rfind(b"\n"), block.rfind(b"\r")) + 1 or len(block)
+        block, rest = block[:end], block[end:]
+        yield _decode_mixed(block)
+    if rest:
+        yield _decode_mixed(rest)
+
+
+def _decode_mixed(block: bytes) -> str:
+    # A UTF-8 character beyond ASCII starts with a lead byte followed by a continuation byte.
+    codes = np.frombuffer(block, np.uint8)
+    lead, follower = codes[:-1], codes[1:]
+    if not ((lead >= 0xC2) & (lead <= 0xF4) & (follower >= 0x80) & (follower <= 0xBF)).any():
+        return block.decode("cp1252", errors="replace")
+    return block.decode("utf-8", errors=WINDOWS_1252_INSTEAD)
+
+
 @contextmanager
 def _utf8_copy(path: Path, encoding: str) -> Iterator[tuple[Path, int | None]]:
     """A temporary UTF-8 copy of a file in `encoding` (UTF-32, or Windows-1252 for any file
-    that is not UTF-8), and where the copy's last empty line is (`EmptyLineFinder.last`)."""
+    that is not UTF-8: `_windows_1252_lines`), and where the copy's last empty line is
+    (`EmptyLineFinder.last`)."""
     empty_lines = EmptyLineFinder()
     with tempfile.TemporaryDirectory(prefix="leadtrack-") as folder:
         copy = Path(folder) / path.name
-        with (
-            path.open("r", encoding=encoding, errors="replace", newline="") as source,
-            copy.open("wb") as target,
-        ):
-            while text := source.read(TRANSCODE_CHUNK):
+        with path.open("rb") as raw, copy.open("wb") as target:
+            if encoding == "cp1252":
+                texts = _windows_1252_lines(raw)
+            else:
+                source = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
+                texts = iter(partial(source.read, TRANSCODE_CHUNK), "")
+            for text in texts:
                 chunk = text.encode("utf-8")
                 target.write(chunk)
                 empty_lines.feed(chunk)

@@ -3,6 +3,7 @@ delimiters, workbooks, ticks, dates, money, reloads, new versions, rollback, the
 
 from __future__ import annotations
 
+import codecs
 import json
 import subprocess
 import sys
@@ -68,6 +69,31 @@ def test_each_encoding_keeps_pound_signs_and_accents(
     assert leads(con, "lead_id, consultant, client, cast(salary as integer), fee_pct") == [
         ("L-1", "Amélie Dubois", "Café Rouge", 45000, 20),
         ("L-2", "Tom Reid", "Brightwater plc", 45000, 20),
+    ]
+
+
+@pytest.mark.parametrize("bom", [b"", codecs.BOM_UTF8])
+def test_a_utf8_export_with_a_windows_1252_line_keeps_both(
+    settings: Settings, tmp_path: Path, bom: bytes
+) -> None:
+    """A UTF-8 export (Excel's "CSV UTF-8", with its byte-order mark, or without) with a
+    line appended from a Windows-1252 one: each line is read in its own encoding, not the
+    whole file as Windows-1252, which turned the UTF-8 lines' £ into Â£ (the row rejected)
+    and Zoë into ZoÃ« (loaded so, a consultant under a name nobody has)."""
+    utf8 = (
+        "Ref,Date generated,Consultant,Client,Salary\r\n"
+        'L-1,03/11/2026,Zoë Brown,Café Rouge,"£45,000"\r\n'
+        "L-2,04/11/2026,Zoë Brown,Acme,45000\r\n"
+    )
+    windows_1252 = 'L-3,05/11/2026,Tom Reid,O’Neill & Co,"£40,000"\r\n'
+    path = tmp_path / "leads.csv"
+    path.write_bytes(bom + utf8.encode("utf-8") + windows_1252.encode("cp1252"))
+    result, con = load_one(settings, path)
+    assert (result.kind, result.rows_loaded, result.rows_rejected) == ("leads", 3, 0)
+    assert leads(con, "lead_id, consultant, client, cast(salary as integer)") == [
+        ("L-1", "Zoë Brown", "Café Rouge", 45000),
+        ("L-2", "Zoë Brown", "Acme", 45000),
+        ("L-3", "Tom Reid", "O’Neill & Co", 40000),
     ]
 
 
