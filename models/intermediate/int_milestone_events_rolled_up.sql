@@ -49,31 +49,16 @@ rolled_up_to_lead as (
         max(case when is_date_unknown then 1 else 0 end) = 1 as has_undated_tick,
         min(first_ticked_date) as first_ticked_date,
         min(case when is_date_unknown then first_loaded_date end) as tick_loaded_date,
-        -- Candidates order by their date, a tick counting as the as-of date (reached on an
-        -- unknown day by then): reached dates first, then ticks, then scheduled dates.
-        min(first_sort_date) as first_sort_date,
         count(distinct candidate) as candidates,
-        count(*) as events
+        count(*) as events,
+        -- The candidate who got there first (the alphabetically first on a tie; none when
+        -- the first events name nobody). Candidates order by their date, a tick counting as
+        -- the as-of date (reached on an unknown day by then): reached dates first, then
+        -- ticks, then scheduled dates.
+        {{ first_in_order('candidate', 'first_sort_date, candidate nulls last') }}
+            as first_candidate
     from events_classified
     group by lead_id, milestone
-
-),
-
-first_candidates as (
-
-    -- The candidate who got there first (the alphabetically first on a tie).
-    select
-        events_classified.lead_id,
-        events_classified.milestone,
-        min(events_classified.candidate) as first_candidate
-    from events_classified
-    inner join rolled_up_to_lead
-        on
-            events_classified.lead_id = rolled_up_to_lead.lead_id
-            and events_classified.milestone = rolled_up_to_lead.milestone
-            and events_classified.first_sort_date = rolled_up_to_lead.first_sort_date
-    where events_classified.candidate is not null
-    group by events_classified.lead_id, events_classified.milestone
 
 ),
 
@@ -89,16 +74,12 @@ catalogue_joined as (
         rolled_up_to_lead.has_undated_tick,
         rolled_up_to_lead.first_ticked_date,
         rolled_up_to_lead.tick_loaded_date,
-        first_candidates.first_candidate,
+        rolled_up_to_lead.first_candidate,
         rolled_up_to_lead.candidates,
         rolled_up_to_lead.events
     from rolled_up_to_lead
     inner join milestone_catalogue
         on rolled_up_to_lead.milestone = milestone_catalogue.milestone
-    left join first_candidates
-        on
-            rolled_up_to_lead.lead_id = first_candidates.lead_id
-            and rolled_up_to_lead.milestone = first_candidates.milestone
 
 )
 
