@@ -381,6 +381,37 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     assert "Of them overdue" not in metrics(at)
 
 
+def test_calls_due_a_week_begun_before_today_counts_and_calendars_its_overdue_calls(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """Last week's calls not yet made are overdue: counted so, and on today's calendar."""
+    listed_from = []
+    real = exports.calls_to_ics
+
+    def spy(calls, stamp=None, first=None):
+        listed_from.append(first)
+        return real(calls, stamp=stamp, first=first)
+
+    monkeypatch.setattr(exports, "calls_to_ics", spy)
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/calls_due.py").run()
+    at.segmented_control(key="calls_when").set_value("A week").run()
+    at.date_input(key="calls_week").set_value(demo_warehouse.as_of - timedelta(days=5)).run()
+    if not at.checkbox(key="overdue").value:
+        at.checkbox(key="overdue").check().run()
+    assert_clean(at)
+    last_week = queries.week_start(demo_warehouse.as_of) - timedelta(weeks=1)
+    in_week = scalar(
+        warehouse,
+        "select count(*) from marts.calls_due where is_overdue and due_date >= ?",
+        [last_week],
+    )
+    overdue = scalar(warehouse, "select count(*) from marts.calls_due where is_overdue")
+    assert in_week > 0
+    assert number(metrics(at)["Of them overdue"]) == overdue
+    assert listed_from[-1] == demo_warehouse.as_of
+
+
 def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse)
     at.switch_page("views/history.py").run()

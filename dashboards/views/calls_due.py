@@ -38,8 +38,14 @@ calls = ui.run("calls_due", first, last, scope.team, scope.consultant, include_o
 left, right, _ = st.columns([1, 1, 3])
 left.metric("Calls due", f"{calls.height:,}")
 if include_overdue:
-    overdue = calls.filter(calls["due_date"] < first).height
-    right.metric("Of them overdue", f"{overdue:,}", help=f"Due before {first:%d %b %Y}.")
+    # Overdue is due before today and not yet made: in a week begun before today, its own
+    # earlier days' calls too, not only those due before the week.
+    overdue = calls.filter(calls["is_overdue"]).height
+    right.metric(
+        "Of them overdue",
+        f"{overdue:,}",
+        help=f"Due before today ({ctx.as_of:%d %b %Y}) and not yet made.",
+    )
 if calls.height == 0:
     st.info("No calls due.")
     st.stop()
@@ -70,7 +76,9 @@ name = f"calls-due-{first:%Y%m%d}" + (f"-{last:%Y%m%d}" if last != first else ""
 ui.downloads(calls.select(columns), name, key="calls")
 st.download_button(
     "Download calendar (.ics)",
-    exports.calls_to_ics(calls, first=first),
+    # A call overdue goes on today (or the list's first day, when that is later): on its own
+    # past day, earlier in a week begun before today, no calendar would show it.
+    exports.calls_to_ics(calls, first=max(first, ctx.as_of)),
     file_name=f"{name}.ics",
     mime="text/calendar",
     key="calls-ics",
