@@ -67,7 +67,7 @@ def calls_to_ics(
     calls: pl.DataFrame, stamp: datetime | None = None, first: date | None = None
 ) -> bytes:
     """One all-day VEVENT per call due (columns due_date, lead_id, reason, and where present
-    client, contact, phone, consultant), CRLF line endings, stable UIDs. A call overdue
+    client, contact, phone, consultant, candidate), CRLF line endings, stable UIDs. A call overdue
     (due before `first`, the list's first day) goes on that day, saying since when: on its
     own past day no calendar would show it."""
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
@@ -93,6 +93,7 @@ def calls_to_ics(
             part
             for part in (
                 call["reason"],
+                f"Candidate: {call['candidate']}" if call.get("candidate") else "",
                 f"Phone: {call['phone']}" if call.get("phone") else "",
                 f"Consultant: {call['consultant']}" if call.get("consultant") else "",
                 f"Lead: {call['lead_id']}",

@@ -798,7 +798,7 @@ def calls_due(
         select
             leads.due_date, leads.consultant, leads.team, leads.lead_id, leads.client,
             leads.contact, leads.phone, leads.email, leads.job_title, leads.reason,
-            leads.reason_code, leads.is_overdue, leads.days_overdue, leads.status
+            leads.reason_code, leads.candidate, leads.is_overdue, leads.days_overdue, leads.status
         from marts.calls_due as leads
         where (leads.due_date between $first_day and $last_day
                or ($include_overdue and leads.is_overdue))

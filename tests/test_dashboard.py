@@ -412,6 +412,36 @@ def test_calls_due_a_week_begun_before_today_counts_and_calendars_its_overdue_ca
     assert listed_from[-1] == demo_warehouse.as_of
 
 
+def test_calls_due_say_which_candidate_a_call_is_about(monkeypatch, warehouse, demo_warehouse):
+    """An interview-day or feedback call names the candidate: a lead may have several."""
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/calls_due.py").run()
+    at.segmented_control(key="calls_when").set_value("A week").run()
+    assert_clean(at)
+    week = queries.week_start(demo_warehouse.as_of)
+    expected = set(
+        rows(
+            warehouse,
+            "select lead_id, due_date, candidate from marts.calls_due"
+            " where candidate is not null and (due_date between ? and ? + 6 or is_overdue)",
+            [week, week],
+        )
+    )
+    assert expected
+    shown = set()
+    for frame in at.dataframe:
+        if "candidate" in frame.value.columns:
+            listed = frame.value[frame.value["candidate"] != ""]
+            shown |= {
+                (row.lead_id, row.due_date.date(), row.candidate) for row in listed.itertuples()
+            }
+    assert shown == expected
+    ics = exports.calls_to_ics(
+        queries.calls_due(str(marts_path(warehouse)), week, week + timedelta(days=6), None, None)
+    ).decode()
+    assert "Candidate: " in ics.replace("\r\n ", "")
+
+
 def test_history_last_quarter_is_one_click(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse)
     at.switch_page("views/history.py").run()

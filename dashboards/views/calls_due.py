@@ -58,6 +58,8 @@ columns = [
     "contact",
     "phone",
     "reason",
+    # Whose interview or start the call is about: a lead may have several candidates.
+    "candidate",
     "days_overdue",
     "job_title",
     "email",
