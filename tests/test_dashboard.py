@@ -290,6 +290,32 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
     assert not at.info
 
 
+def test_consultants_in_a_period_without_leads_do_not_claim_a_conversion_of_0(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """A weekend creates no leads: no conversion to speak of, not "every conversion is 0%"."""
+    saturday = queries.week_start(demo_warehouse.as_of) - timedelta(days=2)
+    sunday = saturday + timedelta(days=1)
+    created = scalar(
+        warehouse,
+        "select count(*) from marts.leads where created_date between ? and ?",
+        [saturday, sunday],
+    )
+    assert created == 0
+    at = app(
+        monkeypatch,
+        warehouse,
+        period="custom",
+        **{"from": saturday.isoformat(), "to": sunday.isoformat()},
+    )
+    at.switch_page("views/consultants.py").run()
+    assert_clean(at)
+    assert metrics(at)["Conversion"] == "–"
+    said = " ".join(info.value for info in at.info)
+    assert "0%" not in said
+    assert "No leads were created in this period" in said
+
+
 def test_a_warehouse_named_like_a_database_it_holds_is_refused_on_the_page(monkeypatch, tmp_path):
     """`leadtrack dashboard` refuses raw.duckdb with its reason; the app run by hand
     (`streamlit run dashboards/app.py`) raised a Python error instead."""

@@ -26,7 +26,12 @@ ui.table(
 )
 if league.height:
     ui.downloads(league, "consultants", key="league")
-if league.height and league["leads_filled"].sum() == 0:
+if league.height and league["leads_created"].sum() == 0:
+    st.info(
+        "No leads were created in this period, so there is no conversion to compare (it "
+        "shows –). Choose a longer period in the sidebar."
+    )
+elif league.height and league["leads_filled"].sum() == 0:
     st.info(
         "None of the leads created in this period has been filled yet, so every conversion "
         "is 0%: leads take months to fill. Choose Last quarter in the sidebar to compare "
