@@ -297,8 +297,11 @@ durations_computed as (
         coalesce(lagged_reached_date, created_date) as previous_reached_date,
         {{ days_between('coalesce(lagged_reached_date, created_date)', 'reached_date') }}
             as days_since_previous,
+        -- A date before the previous one (out of order: data_quality_issues flags it) is
+        -- a typing slip, not a stage that took negative days.
         reached_date_source = 'recorded'
         and coalesce(previous_reached_date_source, 'recorded') = 'recorded'
+        and reached_date >= coalesce(lagged_reached_date, created_date)
             as is_duration_measured
     from previous_milestone_found
 
