@@ -135,6 +135,11 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
     assert f"last week: {last_week:,}" in page
     assert metric(page, "Quiet leads") == f"{quiet:,}"
     assert metric(page, "Calls due next week") == f"{due_next_week:,}"
+    # A missed call-back is the first call to make: the overdue calls are listed too.
+    overdue = _one(
+        demo.marts, "select count(*) from marts.calls_due where team = ? and is_overdue", [team]
+    )
+    assert metric(page, "Overdue (due earlier, not yet made)") == f"{overdue:,}"
     assert f"{team}: week of {WEEK:%d/%m/%Y} to 22/11/2026" in html.unescape(page)
     consultants = _one(
         demo.marts, "select count(distinct consultant) from marts.leads where team = ?", [team]
@@ -180,6 +185,14 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
         for day in re.findall(r"<tr><td>(\d{2}/\d{2}/\d{4})</td>", calls_table)
     ]
     assert len(set(days)) > 1 and days == sorted(days)
+    # The rest of the week under way is on the list too, not only next week's calls.
+    still_due = _one(
+        demo.marts,
+        "select count(*) from marts.calls_due where due_date between ? and ?",
+        [as_of, as_of - timedelta(days=as_of.weekday()) + timedelta(days=6)],
+    )
+    assert still_due > 0
+    assert metric(page, f"Still due this week (from {as_of:%d/%m})") == f"{still_due:,}"
 
 
 @pytest.mark.slow
