@@ -51,10 +51,12 @@ TICKS = (
     *TICK_SYMBOLS,
     *(symbol + EMOJI_STYLE for symbol in TICK_SYMBOLS),
 )
-# ... and one that says it was not reached, as a blank cell does (☒ is a crossed-out box).
+# ... and one that says it was not reached, as a blank cell does (☒ is a crossed-out box):
+# also a date not known yet or taken back (a start postponed, an interview cancelled).
 NOT_REACHED_SYMBOLS = ("☒", "❌")
 NOT_REACHED = (
     *("n", "no", "false", "0", "-", "n/a", "na", "not yet"),
+    *("tbc", "tba", "tbd", "pending", "postponed", "cancelled", "canceled"),
     *NOT_REACHED_SYMBOLS,
     *(symbol + EMOJI_STYLE for symbol in NOT_REACHED_SYMBOLS),
 )

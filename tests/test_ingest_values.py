@@ -356,11 +356,14 @@ def test_ticks_and_not_reached_words_in_a_tracker(settings: Settings, tmp_path: 
         "L6,03/11/2026,Priya,Yes,0\n"
         "L7,03/11/2026,Priya,04/11/2026,Not yet\n"
         "L8,03/11/2026,Priya,\u2612,NA\n"  # ☒: a crossed-out box
-        "L9,03/11/2026,Priya,maybe,\n",
+        "L9,03/11/2026,Priya,maybe,\n"
+        # A date not known yet, or taken back: not reached, as a blank cell.
+        "L10,03/11/2026,Priya,TBC,Postponed\n"
+        "L11,03/11/2026,Priya,tba,Cancelled\n",
         encoding="utf-8",
     )
     result, con = load_one(settings, path)
-    assert (result.rows_loaded, result.rows_rejected) == (8, 1)
+    assert (result.rows_loaded, result.rows_rejected) == (10, 1)
     assert con.execute(MILESTONE_EVENTS).fetchall() == [
         *((f"L{number}", "cvs_received", None, True) for number in range(1, 7)),
         ("L7", "cvs_received", date(2026, 11, 4), False),
