@@ -1024,6 +1024,121 @@ def test_a_tick_keeps_the_day_it_first_appeared_through_weekly_re_exports(
     assert reached() == incremental
 
 
+def _tracker_load(
+    con: duckdb.DuckDBPyConnection,
+    load_id: int,
+    loaded_on: str,
+    leads: Sequence[Mapping[str, Any]],
+    events: Sequence[Mapping[str, Any]],
+    kind: str = "tracker",
+) -> None:
+    """One export as ingest writes it: its rows in raw.leads and raw.milestone_events (only
+    the cells with a date or a tick) under one load id, and the load's row in raw.loads."""
+    loaded_at = f"{loaded_on} 08:00:00"
+    con.execute(
+        "insert into raw.loads (load_id, file_name, file_sha256, kind, rows_read, rows_loaded,"
+        " rows_rejected, rows_skipped, started_at, finished_at, status)"
+        " values (?, ?, ?, ?, 0, 0, 0, 0, ?, ?, 'loaded')",
+        [load_id, f"{kind}_{load_id}.csv", str(load_id), kind, loaded_at, loaded_at],
+    )
+    if leads:
+        insert_rows(con, "leads", leads, load_id=load_id, loaded_at=loaded_at)
+    insert_rows(con, "milestone_events", events, load_id=load_id, loaded_at=loaded_at)
+
+
+def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Path) -> None:
+    """A date still ahead when a later export of the tracker leaves its cell blank is a
+    promise taken back (an interview cancelled, a start postponed): it neither counts as
+    reached when its day passes nor asks for a call. A date already passed when cleared stays
+    (moves backwards never un-reach), and so does a date from a milestone history, which a
+    tracker's blank cell says nothing about. Written again later, the date counts again.
+    Incremental builds agree with a full one."""
+    warehouse = tmp_path / "withdrawn.duckdb"
+    leads = [_lead(f"W{number}", "2026-09-01", "Alice Hart") for number in range(1, 6)]
+    # W5 started long ago: every export of the tracker has a Start date column.
+    w5_started = _event("W5", "started", "2026-10-01")
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+        # The first tracker: W1's start on 01/12 and W2's interview on 20/11 still ahead,
+        # W3's CVs already in; a milestone history has W4's start on 03/12.
+        _tracker_load(
+            con,
+            3,
+            "2026-11-01",
+            leads,
+            [
+                _event("W1", "started", "2026-12-01"),
+                _event("W2", "interviews_completed", "2026-11-20"),
+                _event("W3", "cvs_received", "2026-10-20"),
+                _event("W3", "interviews_completed", "2026-10-25"),
+                w5_started,
+            ],
+        )
+        _tracker_load(con, 4, "2026-11-01", [], [_event("W4", "started", "2026-12-03")], "events")
+    run_models(warehouse, tmp_path / "target")
+    with duckdb.connect(str(warehouse)) as con:
+        # A week later every cell of W1, W2 and W3 above is blank; the columns are there
+        # (W3's interview and W5's start are filled).
+        _tracker_load(
+            con,
+            5,
+            "2026-11-10",
+            leads,
+            [_event("W3", "interviews_completed", "2026-10-25"), w5_started],
+        )
+    run_models(warehouse, tmp_path / "target")
+
+    def state() -> tuple[list[Any], list[Any], list[Any]]:
+        staged = query(
+            warehouse,
+            "select lead_id, milestone, event_date, is_withdrawn from staging.stg_milestone_events"
+            " order by all",
+        )
+        reached = query(
+            warehouse, "select lead_id, milestone from marts.lead_milestones order by all"
+        )
+        due = query(
+            warehouse,
+            "select lead_id, due_date from marts.calls_due"
+            " where lead_id = 'W1' and reason_code like 'milestone%'",
+        )
+        return staged, reached, due
+
+    staged, reached, due = state()
+    withdrawn = {(row["lead_id"], row["milestone"]) for row in staged if row["is_withdrawn"]}
+    assert withdrawn == {("W1", "started"), ("W2", "interviews_completed")}
+    assert {(row["lead_id"], row["milestone"]) for row in reached} >= {
+        ("W3", "cvs_received"),
+        ("W3", "interviews_completed"),
+    }
+    assert not [row for row in reached if row["lead_id"] == "W2"], reached
+    assert due == []
+    assert [row["event_date"] for row in staged if row["lead_id"] == "W4"] == [D("2026-12-03")]
+    run_models(warehouse, tmp_path / "target", "--full-refresh")
+    assert state() == (staged, reached, due)
+    # W1's start is written again, a week later than first promised: it counts again.
+    with duckdb.connect(str(warehouse)) as con:
+        _tracker_load(
+            con,
+            6,
+            "2026-11-15",
+            leads,
+            [
+                _event("W1", "started", "2026-12-08"),
+                _event("W3", "interviews_completed", "2026-10-25"),
+                w5_started,
+            ],
+        )
+    run_models(warehouse, tmp_path / "target")
+    staged, reached, due = state()
+    assert ("W1", "started", D("2026-12-08"), False) in [tuple(row.values()) for row in staged]
+    assert [row["due_date"] for row in due] == [D("2026-12-08")]
+    run_models(warehouse, tmp_path / "target", "--full-refresh")
+    assert state() == (staged, reached, due)
+
+
 def test_a_tick_loaded_the_day_the_lead_was_first_loaded_counts_as_from_its_first_export(
     tmp_path: Path,
 ) -> None:

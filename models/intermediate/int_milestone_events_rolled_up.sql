@@ -8,6 +8,7 @@ with
 milestone_events as (
 
     select * from {{ ref('stg_milestone_events') }}
+    where not is_withdrawn
 
 ),
 

@@ -31,6 +31,7 @@ milestone_events as (
 staged_milestone_events as (
 
     select * from {{ ref('stg_milestone_events') }}
+    where not is_withdrawn
 
 ),
 

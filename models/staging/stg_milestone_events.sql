@@ -7,6 +7,13 @@
     )
 }}
 
+{#- Asked once: each asking reads the staged table's columns from the database. -#}
+{%- set incremental = staged_incrementally() -%}
+{%- set columns -%}
+    event_key, lead_id, milestone, event_date, is_date_unknown, first_ticked_date, candidate,
+    notes, load_id, source_file, source_row, loaded_date, first_loaded_date
+{%- endset %}
+
 {#- What one lead's milestone (for one candidate) is known by, across versions. -#}
 {%- set event_key -%}
     trim(lead_id) || '|' || lower(trim(milestone)) || '|' || coalesce(trim(candidate), '')
@@ -142,6 +149,93 @@ renamed as (
         first_loaded_date
     from dates_kept
 
+),
+
+tracker_rows_loaded as (
+
+    -- The lead rows of this run's tracker exports (every row, whatever its cells hold).
+    select
+        trim(leads.lead_id) as lead_id,
+        leads._load_id as load_id,
+        cast(leads._loaded_at as date) as loaded_date
+    from {{ source('raw', 'leads') }} as leads
+    inner join {{ source('raw', 'loads') }} as loads
+        on leads._load_id = loads.load_id
+    where
+        loads.kind = 'tracker'
+    {% if incremental %}
+        and leads._load_id > (
+            select coalesce(max(staged.load_id), -1) from {{ this }} as staged
+        )
+    {% endif %}
+
+),
+
+milestone_columns_loaded as (
+
+    -- The milestones each of this run's exports has a column for (one cell of it filled).
+    select distinct
+        _load_id as load_id,
+        lower(trim(milestone)) as milestone
+    from source
+
+),
+
+latest_known as (
+
+    -- The latest version of each event: this run's, else (an incremental run) the one
+    -- staged before, for the leads a tracker of this run holds.
+    select {{ columns }}, false as is_withdrawn, true as is_this_runs from renamed
+    {% if incremental %}
+        union all
+        select {{ columns }}, staged.is_withdrawn, false as is_this_runs
+        from {{ this }} as staged
+        where
+            staged.lead_id in (select tracker_rows_loaded.lead_id from tracker_rows_loaded)
+            and staged.event_key not in (select renamed.event_key from renamed)
+    {% endif %}
+
+),
+
+withdrawn_events as (
+
+    -- A date still ahead when a later tracker export of the lead left its cell blank (an
+    -- interview cancelled, a start postponed): a promise taken back, not a milestone
+    -- un-reached. A date already passed, a tick, or another kind of export stays.
+    select distinct latest_known.event_key
+    from latest_known
+    inner join {{ source('raw', 'loads') }} as version_loads
+        on latest_known.load_id = version_loads.load_id
+    inner join tracker_rows_loaded as later
+        on
+            latest_known.lead_id = later.lead_id
+            and latest_known.load_id < later.load_id
+            and latest_known.event_date > later.loaded_date
+    inner join milestone_columns_loaded
+        on
+            later.load_id = milestone_columns_loaded.load_id
+            and latest_known.milestone = milestone_columns_loaded.milestone
+    where
+        version_loads.kind = 'tracker'
+        and latest_known.first_ticked_date is null
+        and not latest_known.is_withdrawn
+
+),
+
+flagged as (
+
+    -- This run's versions, and the staged events withdrawn now: kept, marked withdrawn, so
+    -- that a later export writing the date again is a new version as in a full build.
+    select
+        {{ columns }},
+        latest_known.is_withdrawn
+        or latest_known.event_key in (select withdrawn_events.event_key from withdrawn_events)
+            as is_withdrawn
+    from latest_known
+    where
+        latest_known.is_this_runs
+        or latest_known.event_key in (select withdrawn_events.event_key from withdrawn_events)
+
 )
 
-select * from renamed
+select * from flagged
