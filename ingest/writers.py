@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,13 +127,27 @@ class PostgresWriter:
     Rows travel by COPY: DuckDB writes each result as CSV, PostgreSQL reads it from STDIN.
     A file's load takes `raw.loads` in exclusive mode for its transaction, so concurrent
     loads get distinct ids and the same content is never loaded twice.
+
+    `build_lock`, when given, is the key (SQL) of the advisory lock a build holds for its
+    whole run: each file's transaction first takes it shared, so a load waits for a running
+    build (whose models read raw in many statements: rows committed between them would give
+    a build mixing two states of raw) and a build waits for the loads under way. `on_wait` is
+    called when a file's load has to wait. The build's own writer passes none: it holds the
+    lock itself.
     """
 
-    def __init__(self, pg: psycopg.Connection) -> None:
+    def __init__(
+        self,
+        pg: psycopg.Connection,
+        build_lock: str | None = None,
+        on_wait: Callable[[], None] | None = None,
+    ) -> None:
         # Autocommit between files, so each `transaction()` is a real BEGIN ... COMMIT rather
         # than a savepoint inside an implicit transaction that nobody commits.
         pg.autocommit = True
         self.pg = pg
+        self.build_lock = build_lock
+        self.on_wait = on_wait
         self.checks = duckdb.connect()
         self._scratch = tempfile.TemporaryDirectory(prefix="leadtrack-copy-")
         with pg.transaction():
@@ -153,11 +167,23 @@ class PostgresWriter:
     @contextmanager
     def transaction(self) -> Iterator[int]:
         with self.pg.transaction():
+            if self.build_lock:
+                self._wait_for_builds()
             self.pg.execute("lock table raw.loads in exclusive mode")
             (load_id,) = self.pg.execute(
                 "select coalesce(max(load_id), 0) + 1 from raw.loads"
             ).fetchone()
             yield load_id
+
+    def _wait_for_builds(self) -> None:
+        """Take the build lock shared for this transaction, waiting for a build under way."""
+        (free,) = self.pg.execute(
+            f"select pg_try_advisory_xact_lock_shared({self.build_lock})"
+        ).fetchone()
+        if not free:
+            if self.on_wait:
+                self.on_wait()
+            self.pg.execute(f"select pg_advisory_xact_lock_shared({self.build_lock})")
 
     def insert(self, table: str, select: str, params: Sequence[Any] = ()) -> int:
         from psycopg import sql

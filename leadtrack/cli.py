@@ -146,7 +146,14 @@ def load(
         )
         if not files:
             raise _fail("no CSV or XLSX files in " + ", ".join(map(str, paths)))
-        con = open_raw_writer(settings)
+        con = open_raw_writer(
+            settings,
+            on_wait=lambda: console.print(
+                "[yellow]•[/] a build of this warehouse is running: the load waits for it to"
+                " finish (a build reads what is loaded in many steps)",
+                highlight=False,
+            ),
+        )
         sync_catalogue(con, settings.catalogue)
         milestones = read_catalogue(settings.catalogue)
     except (IngestError, PostgresError) as error:
@@ -463,7 +470,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     from leadtrack.warehouse import open_raw_writer
 
     as_of = as_of or date.today()
-    con = open_raw_writer(settings)
+    con = open_raw_writer(settings, building=True)
     sync_catalogue(con, settings.catalogue)
     con.close()
     with _progress() as progress:

@@ -35,6 +35,9 @@ PREVIOUS = "marts__previous"  # the build before, until its last reader is done
 STAMP = "build_stamp"
 CATALOGUE = "milestone_catalogue"
 CATALOGUE_SOURCE = ("staging", "stg_milestone_catalogue")
+# The advisory lock a build holds for its whole run (exclusive), and each load's transaction
+# takes shared: one build at a time, and no load commits rows while a build reads raw.
+BUILD_LOCK = "hashtext('leadtrack build')"
 
 
 class PostgresError(Exception):
@@ -270,7 +273,7 @@ def build_lock() -> Iterator[None]:
     con = connect(autocommit=True)
     try:
         with scrubbed():
-            con.execute("select pg_advisory_lock(hashtext('leadtrack build'))")
+            con.execute(f"select pg_advisory_lock({BUILD_LOCK})")
         yield
     finally:
         con.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,14 +16,20 @@ from leadtrack.settings import Settings
 RAW_DATA_TABLES = ("leads", "milestone_events", "calls", "consultants")
 
 
-def open_raw_writer(settings: Settings) -> RawWriter:
+def open_raw_writer(
+    settings: Settings, building: bool = False, on_wait: Callable[[], None] | None = None
+) -> RawWriter:
     """Where ingest writes for these settings: the DuckDB file (created with its raw schema
-    when new), or the PostgreSQL database of the environment's connection."""
+    when new), or the PostgreSQL database of the environment's connection. On PostgreSQL a
+    load waits for a build under way (`on_wait` is called when it does); `building`: the
+    writer of a build, which holds the build lock itself."""
     if settings.target == "postgres":
-        from leadtrack.postgres import connect, scrubbed
+        from leadtrack.postgres import BUILD_LOCK, connect, scrubbed
 
         with scrubbed():
-            return PostgresWriter(connect())
+            return PostgresWriter(
+                connect(), build_lock=None if building else BUILD_LOCK, on_wait=on_wait
+            )
     return DuckDBWriter(connect_warehouse(settings.warehouse))
 
 

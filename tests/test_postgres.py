@@ -138,6 +138,38 @@ def test_a_failing_file_leaves_postgres_raw_unchanged(
     assert _counts(postgres_database.url) == before
 
 
+def test_a_load_waits_for_a_build_under_way(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    """A build's models read raw in many statements: a load committed between two of them
+    gave a published build mixing two states of raw (the rejects of a tracker whose leads
+    were not in the marts). A load waits for the build, and says so."""
+    from leadtrack.postgres import build_lock
+
+    _load(pg_settings)  # the raw schema and the catalogue
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    waited = threading.Event()
+    done: list = []
+
+    def load() -> None:
+        writer = open_raw_writer(pg_settings, on_wait=waited.set)
+        try:
+            done.extend(load_files(writer, [export], pg_settings.catalogue))
+        finally:
+            writer.close()
+
+    with build_lock():
+        loader = threading.Thread(target=load)
+        loader.start()
+        assert waited.wait(30)
+        time.sleep(1)
+        assert not done and _counts(postgres_database.url)["leads"] == 0
+    loader.join(60)
+    assert [result.rows_loaded for result in done] == [3]
+    assert _counts(postgres_database.url)["leads"] == 3
+
+
 def test_concurrent_loads_get_distinct_ids_and_one_copy_of_a_file(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:
