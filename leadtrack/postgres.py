@@ -173,6 +173,27 @@ def _schema_exists(con: psycopg.Connection, name: str) -> bool:
     )
 
 
+def check_letter_case(con: psycopg.Connection) -> None:
+    """Refuse a database whose LC_CTYPE lower-cases only ASCII letters (C, POSIX): the models
+    match consultants by their lower-cased names, so `ZOË ELLIS` and `Zoë Ellis` would be two
+    consultants there and one on DuckDB, and the marts would be wrong without a word."""
+    sample = "ZOË SIOBHÁN ŁUKASZ"
+    (lowered, ctype, database) = con.execute(
+        "select lower(%s), datctype, current_database() from pg_database"
+        " where datname = current_database()",
+        [sample],
+    ).fetchone()
+    if lowered != sample.lower():
+        raise PostgresError(
+            f"the PostgreSQL database {database} was created with LC_CTYPE {ctype}, whose"
+            " lower() leaves letters such as Ë, Á and Ł as they are, so a consultant written"
+            " ZOË ELLIS in one export and Zoë Ellis in another would count as two: have it"
+            f" created again with a UTF-8 one (create database {database} owner ... template"
+            " template0 encoding 'UTF8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'), load the"
+            " exports into it and build; nothing was built"
+        )
+
+
 def discard_unfinished_build(con: psycopg.Connection) -> None:
     """Drop what a failed build left in `marts__building`, before the next build starts: dbt
     only replaces the relations it builds, so a table of a model since removed would

@@ -51,9 +51,15 @@ def prepare_build(settings: Settings) -> Path | None:
     PostgreSQL: start the marts from an empty `marts__building`
     (`leadtrack.postgres.discard_unfinished_build`); None."""
     if settings.target == "postgres":
-        from leadtrack.postgres import connect, discard_unfinished_build, scrubbed
+        from leadtrack.postgres import (
+            check_letter_case,
+            connect,
+            discard_unfinished_build,
+            scrubbed,
+        )
 
         with scrubbed(), connect(autocommit=True) as pg:
+            check_letter_case(pg)
             discard_unfinished_build(pg)
         return None
     target = marts_path(settings.warehouse)

@@ -114,14 +114,32 @@ def throwaway_server(bin_dir: Path | None = None) -> Iterator[ThrowawayServer]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def create_database(admin_url: str, name: str, reader: str, reader_password: str) -> None:
-    """A database `name` and a login role `reader` that may connect to it (and, until a build
-    grants it the marts, nothing more)."""
+# A UTF-8 LC_CTYPE, as leadtrack needs (`leadtrack.postgres.check_letter_case`): the first
+# of these the server's system has.
+UTF8_LOCALES = ("C.UTF-8", "C.utf8", "en_US.UTF-8", "en_GB.UTF-8")
+
+
+def create_database(
+    admin_url: str, name: str, reader: str, reader_password: str, locale: str | None = None
+) -> None:
+    """A database `name` (in a UTF-8 locale, unless `locale` names another) and a login role
+    `reader` that may connect to it (and, until a build grants it the marts, nothing more)."""
     import psycopg
     from psycopg import sql
 
     with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("create database {}").format(sql.Identifier(name)))
+        for candidate in (locale,) if locale else UTF8_LOCALES:
+            try:
+                admin.execute(
+                    sql.SQL(
+                        "create database {} template template0 encoding 'UTF8'"
+                        " lc_collate {} lc_ctype {}"
+                    ).format(sql.Identifier(name), sql.Literal(candidate), sql.Literal(candidate))
+                )
+                break
+            except psycopg.errors.InvalidParameterValue:
+                if locale or candidate == UTF8_LOCALES[-1]:
+                    raise
         admin.execute(
             sql.SQL("create role {} login password {}").format(
                 sql.Identifier(reader), sql.Literal(reader_password)

@@ -170,6 +170,55 @@ def test_a_load_waits_for_a_build_under_way(
     assert _counts(postgres_database.url)["leads"] == 3
 
 
+@pytest.mark.parametrize("locale", ["C", None])
+def test_consultant_names_in_any_case_match_or_the_build_says_why_not(
+    postgres_admin: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    locale: str | None,
+) -> None:
+    """In a database created with LC_CTYPE C, lower() leaves Ë as it is: ZOË ELLIS and Zoë
+    Ellis were two consultants there (one on DuckDB), and the build published them so. Such a
+    database is refused with what to do; a UTF-8 one matches the names as DuckDB does."""
+    import secrets
+
+    from leadtrack.throwaway_postgres import create_database, database_urls, drop_database
+
+    suffix = secrets.token_hex(4)
+    name, reader, password = f"lt_{suffix}", f"lt_reader_{suffix}", secrets.token_hex(10)
+    create_database(postgres_admin, name, reader, password, locale=locale)
+    url, reader_url = database_urls(postgres_admin, name, reader, password)
+    monkeypatch.setenv("LEADTRACK_POSTGRES_URL", url)
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", reader_url)
+    export = tmp_path / "tracker.csv"
+    export.write_text(
+        "Ref,Date generated,Consultant,Client\n"
+        "U-1,02/11/2026,ZOË ELLIS,Acme Ltd\n"
+        "U-2,03/11/2026,Zoë Ellis,Beta plc\n",
+        encoding="utf-8",
+    )
+    warehouse = tmp_path / "warehouse" / "leadtrack.duckdb"
+    options = ["--target", "postgres", "--warehouse", str(warehouse)]
+    try:
+        loaded = CliRunner().invoke(app, [*options, "load", str(export)])
+        assert loaded.exit_code == 0, loaded.output
+        built = CliRunner().invoke(app, [*options, "build", "--as-of", "2026-11-23"])
+        if locale == "C":
+            assert built.exit_code == 1
+            message = " ".join(built.output.split())
+            assert "LC_CTYPE C" in message and "lc_ctype 'C.UTF-8'" in message
+            assert not marts_path(warehouse).exists()
+        else:
+            assert built.exit_code == 0, built.output
+            with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
+                rows = con.execute(
+                    "select consultant, count(*) from marts.leads group by all"
+                ).fetchall()
+            assert len(rows) == 1 and rows[0][1] == 2
+    finally:
+        drop_database(postgres_admin, name, reader)
+
+
 def test_concurrent_loads_get_distinct_ids_and_one_copy_of_a_file(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:
