@@ -1175,6 +1175,78 @@ def test_a_tick_loaded_the_day_the_lead_was_first_loaded_counts_as_from_its_firs
     assert booked == {"reached_date": D("2026-09-10"), "reached_date_source": "earliest_possible"}
 
 
+def test_rejected_rows_read_the_lead_id_under_the_headers_ingest_reads() -> None:
+    """dbt finds a rejected row's lead id under the headers ingest reads as the lead id:
+    the macro's list is the lead_id field's names, normalised as ingest matches them."""
+    from ingest.contracts import LEAD_ID
+
+    macro = (PROJECT_ROOT / "macros" / "rejected_rows.sql").read_text(encoding="utf-8")
+    body = macro.split("macro lead_id_header_names()")[1].split("endmacro")[0]
+    assert set(re.findall(r"'([a-z0-9]+)'", body)) == LEAD_ID.header_names()
+
+
+def test_a_rejected_row_shows_once_at_its_latest_load_and_not_once_fixed(tmp_path: Path) -> None:
+    """A team exports its whole tracker every week, bad rows and all: each of them is listed
+    once, in the latest export that rejected it, not once per load. A lead's row is the
+    same row however its cells change (R3's client was corrected, its date was not); a row
+    a later load took is fixed (R1) and no longer listed. A row without a lead id, and a
+    call log's row, are the same row when every cell is; a row no later export repeats
+    stays (a call log holds only new calls, so its absence proves nothing)."""
+    from ingest.loader import connect, load_files
+
+    header = "Ref,Date generated,Consultant,Client,CVs received"
+    r1_bad = "R1,31/02/2026,Alice Hart,Acme,10/09/2026"
+    r1_fixed = "R1,28/02/2026,Alice Hart,Acme,10/09/2026"
+    weekly: list[Path] = []
+    for week in range(1, 6):
+        rows = [
+            r1_bad if week < 4 else r1_fixed,
+            "R2,01/09/2026,,Acme,10/09/2026",
+            f"R3,01/09/2026,Alice Hart,{'Acme' if week < 3 else 'Acme Ltd'},soon",
+            ",01/09/2026,Alice Hart,Acme,10/09/2026",
+            *(f"G{number},0{number}/09/2026,Alice Hart,Acme," for number in range(1, week + 1)),
+        ]
+        weekly.append(tmp_path / f"tracker-{week}.csv")
+        weekly[-1].write_text("\n".join([header, *rows]) + "\n")
+    calls_header = "Call ID,Lead ID,Consultant,Called at,Outcome"
+    calls = [tmp_path / "calls-1.csv", tmp_path / "calls-2.csv"]
+    calls[0].write_text(
+        f"{calls_header}\nK1,G1,Alice Hart,02/11/2026 10:00,Connected\n"
+        "K2,G1,Alice Hart,yesterday,Connected\n"
+    )
+    calls[1].write_text(
+        f"{calls_header}\nK2,G1,Alice Hart,yesterday,Connected\n"
+        "K3,G1,Alice Hart,09/11/2026 10:00,Connected\n"
+    )
+    only_once = tmp_path / "tracker-old.csv"
+    only_once.write_text(f"{header}\nR9,01/09/2026,Alice Hart,Acme,never\n")
+    warehouse = tmp_path / "weekly-rejects.duckdb"
+    con = connect(warehouse)
+    try:
+        load_files(con, [only_once, *weekly, *calls], CATALOGUE_CSV)
+        assert con.execute("select count(*) from raw.rejected_rows").fetchall() == [(21,)]
+    finally:
+        con.close()
+    run_models(warehouse, tmp_path / "target")
+    found = query(
+        warehouse,
+        "select source_name, source_file, source_row, lead_id, detail"
+        " from marts.data_quality_issues where check_name = 'rejected_row'"
+        " order by source_file, source_row",
+    )
+    assert [
+        (row["source_name"], Path(row["source_file"]).name, row["source_row"], row["lead_id"])
+        for row in found
+    ] == [
+        ("calls", "calls-2.csv", 2, "G1"),
+        ("tracker", "tracker-5.csv", 3, "R2"),
+        ("tracker", "tracker-5.csv", 4, "R3"),
+        ("tracker", "tracker-5.csv", 5, None),
+        ("tracker", "tracker-old.csv", 2, "R9"),
+    ]
+    assert found[1]["detail"] == "Consultant is empty: fill it in (every row needs one)"
+
+
 # ---------------------------------------------------------------------------------------------
 # end to end: the demo agency's exports, loaded by ingest, built by dbt, checked with polars
 

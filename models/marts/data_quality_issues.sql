@@ -1,12 +1,13 @@
 -- What a person should look at in the exports, one row per finding, in six checks:
--- rows a load rejected, milestone dates out of catalogue order, skipped milestones (implied
--- by a later one), consultants missing from the consultants list, calls and milestones of a
--- lead that no lead export holds, and how fresh each source is.
+-- rows a load rejected (each once, where it was last rejected, until a load takes it: see
+-- int_rejected_rows_deduplicated), milestone dates out of catalogue order, skipped
+-- milestones (implied by a later one), consultants missing from the consultants list, calls
+-- and milestones of a lead that no lead export holds, and how fresh each source is.
 with
 
 rejected_rows as (
 
-    select * from {{ ref('stg_rejected_rows') }}
+    select * from {{ ref('int_rejected_rows_deduplicated') }}
 
 ),
 
@@ -75,19 +76,17 @@ rejected_rows_found as (
 
     select
         'rejected_row' as check_name,
-        loads.kind as source_name,
-        loads.file_name as source_file,
+        rejected_rows.kind as source_name,
+        rejected_rows.file_name as source_file,
         rejected_rows.load_id,
         rejected_rows.source_row,
-        cast(null as {{ dbt.type_string() }}) as lead_id,
+        rejected_rows.lead_id,
         cast(null as {{ dbt.type_string() }}) as consultant,
         cast(null as {{ dbt.type_string() }}) as milestone,
-        cast(loads.finished_at as date) as issue_date,
+        cast(rejected_rows.finished_at as date) as issue_date,
         rejected_rows.reason as detail,
         1 as rows_affected
     from rejected_rows
-    left join loads
-        on rejected_rows.load_id = loads.load_id
 
 ),
 
