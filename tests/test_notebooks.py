@@ -5,6 +5,7 @@ committed notebooks carry no outputs."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import shutil
 import subprocess
@@ -270,6 +271,30 @@ def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None
     # Counts read as whole numbers (a sum in SQL is a 128-bit integer, which showed as 21,125.0).
     calls = _one(demo.warehouse, "select count(*) from staging.stg_calls")
     assert f'<td class="lt-number">{calls:,}</td>' in page
+
+
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def _words_shown(page: str) -> list[str]:
+    """What a reader sees as words: headings, notes, headline labels, table headers and
+    cells, and the charts' titles (JSON strings, `/` written as \\u002f; the charts' data
+    may hold ISO dates: Plotly reads them)."""
+    tags = re.findall(r"<(h[1-6]|th|td|p|span)\b[^>]*>([^<]*)<", page)
+    titles = re.findall(r'"title":\{"text":"((?:[^"\\]|\\.)*)"', page)
+    return [html.unescape(text) for _, text in tags] + [json.loads(f'"{t}"') for t in titles]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(REPORTS))
+def test_every_date_shown_is_written_uk_style(rendered, name: str) -> None:
+    """Dates read 24/08/2026 everywhere, the charts' titles too: the weekly funnel's title
+    said 'Leads created 2026-08-24 to 2026-11-22'."""
+    shown = _words_shown(rendered[name])
+    assert shown
+    assert [text for text in shown if ISO_DATE.search(text)] == []
+    if name == "weekly":
+        assert f"Leads created {WEEK - timedelta(weeks=12):%d/%m/%Y} to 22/11/2026" in shown
 
 
 @pytest.mark.slow
