@@ -314,6 +314,7 @@ table.lt-table { border-collapse: collapse; margin: 6px 0 18px; font-size: 0.9em
 .jp-RenderedHTMLCommon table.lt-table td.lt-number {
   text-align: right; font-variant-numeric: tabular-nums;
 }
+.jp-RenderedHTMLCommon table.lt-table td.lt-nowrap { white-space: nowrap; }
 .lt-note { color: #555; font-style: italic; }
 </style>
 """
@@ -376,7 +377,8 @@ class ReportPage:
         limit: int | None = None,
     ) -> None:
         """A polars frame as an HTML table; `columns` picks and names the columns. Columns
-        named for a fee are money, shown to the pound."""
+        named for a fee are money, shown to the pound; a phone number stays on one line
+        (`+44 (0)20 7946 0713` broke at its spaces), the other columns wrapping instead."""
         if frame.height == 0:
             self.note(empty)
             return
@@ -386,12 +388,13 @@ class ReportPage:
         header = "".join(f"<th>{html.escape(label)}</th>" for label in columns.values())
         body = []
         money = ["fee" in name for name in columns]
+        text_cells = ['<td class="lt-nowrap">' if "phone" in name else "<td>" for name in columns]
         for row in rows.iter_rows():
             cells = "".join(
                 f'<td class="lt-number">{html.escape(format_value(value, is_money))}</td>'
                 if isinstance(value, int | float | Decimal) and not isinstance(value, bool)
-                else f"<td>{html.escape(format_value(value))}</td>"
-                for value, is_money in zip(row, money, strict=True)
+                else f"{text_cell}{html.escape(format_value(value))}</td>"
+                for value, is_money, text_cell in zip(row, money, text_cells, strict=True)
             )
             body.append(f"<tr>{cells}</tr>")
         self._show(

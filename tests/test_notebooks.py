@@ -336,6 +336,80 @@ def test_html_charts_draw_without_a_network(rendered, tmp_path) -> None:
     assert 'class="main-svg"' in dom, "Plotly drew the chart from the embedded library"
 
 
+# Counts the lines each Phone cell's text takes, once the page has laid itself out, and
+# writes them (and the widths of the window and the calls tables) on the body.
+PHONE_LINES_PROBE = """<script>
+window.addEventListener("load", () => {
+  const tables = [...document.querySelectorAll("table.lt-table")].filter(
+    (table) => [...table.querySelectorAll("th")].some((th) => th.textContent === "Phone"));
+  const lines = tables.flatMap((table) => {
+    const column = [...table.querySelectorAll("th")].findIndex((th) => th.textContent === "Phone");
+    return [...table.querySelectorAll("tbody tr")].map((row) => {
+      const range = document.createRange();
+      range.selectNodeContents(row.children[column]);
+      return new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size;
+    });
+  });
+  document.body.dataset.phoneLines = JSON.stringify(lines);
+  document.body.dataset.widths = JSON.stringify([document.documentElement.clientWidth,
+    ...tables.map((table) => Math.ceil(table.getBoundingClientRect().width))]);
+});
+</script>"""
+
+
+def test_a_tables_phone_column_does_not_wrap() -> None:
+    """Cells of a phone column carry the class the page's style keeps on one line."""
+    import polars as pl
+
+    from leadtrack.report import ReportPage
+
+    shown: list[str] = []
+
+    class Page(ReportPage):
+        def _show(self, markup: str) -> None:
+            shown.append(markup)
+
+    page = Page()
+    calls = pl.DataFrame({"lead_id": ["L1"], "phone": ["+44 (0)20 7946 0713"], "calls": [2]})
+    page.table(calls, {"lead_id": "Lead", "phone": "Phone", "calls": "Calls"})
+    assert shown[-1].endswith(
+        '<tr><td>L1</td><td class="lt-nowrap">+44 (0)20 7946 0713</td>'
+        '<td class="lt-number">2</td></tr></tbody></table>'
+    )
+    assert re.search(r"table\.lt-table td\.lt-nowrap \{ white-space: nowrap; \}", shown[0])
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="needs the chromium package")
+def test_phone_numbers_stay_on_one_line(rendered, tmp_path) -> None:
+    """In the call tables a phone number broke at its spaces onto two lines (the About
+    column's long reasons squeezed it), in a browser window of any width. It stays on one
+    line, and the table still fits a laptop's window: the other columns wrap instead."""
+    page = tmp_path / "weekly.html"
+    page.write_text(rendered["weekly"].replace("</body>", PHONE_LINES_PROBE + "</body>"))
+    dom = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--proxy-server=127.0.0.1:9",
+            "--window-size=1280,900",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    ).stdout
+    lines = json.loads(html.unescape(re.search(r'data-phone-lines="([^"]*)"', dom)[1]))
+    window, *tables = json.loads(html.unescape(re.search(r'data-widths="([^"]*)"', dom)[1]))
+    assert len(lines) > 10 and set(lines) == {1}, lines
+    assert tables and max(tables) <= window, (window, tables)
+
+
 # --- parameters ---------------------------------------------------------------------------
 
 
