@@ -253,12 +253,22 @@ def render_report(name: str, parameters: dict[str, Any], out_dir: Path, settings
 def _local_kernel_manager(sockets: Path) -> type:
     """A kernel manager talking to the kernel over local sockets (IPC) rather than TCP: the
     kernel is ours alone, and it then does not warn about unencrypted TCP. The sockets live
-    under `sockets` (a fresh folder), so reports rendered at once never share them."""
+    under `sockets` (a fresh folder), so reports rendered at once never share them. It shuts
+    the kernel down without interrupting it first."""
     from jupyter_client.manager import AsyncKernelManager
 
     class LocalKernelManager(AsyncKernelManager):
         transport = "ipc"
         ip = str(sockets)
+
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client interrupts a kernel (SIGINT) before asking it to shut down. A
+            # report's kernel has nothing left to stop by then, but papermill's last request
+            # (kernel_info) answers before the kernel leaves its handler: a SIGINT landing
+            # there was logged as "[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel."
+            # So it is only asked to shut down. An interrupt asked for still goes.
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
 
     return LocalKernelManager
 
