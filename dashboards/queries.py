@@ -605,7 +605,9 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
     """One row per consultant: leads created in the period and how many of those are filled
     (conversion), calls made in the period (keyed on the day made), starts in the period
     (keyed on the start date), open and quiet leads now, and the median days per stage (all
-    measured stages to date, from `marts.stage_duration_medians`) against their team's."""
+    measured stages to date, from `marts.stage_duration_medians`) against their team's.
+    Everyone on the consultants list is in it (a new hire with zeros), and anyone else with
+    leads, or calls in the period."""
     return fetch(
         source,
         f"""
@@ -613,8 +615,9 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
             select * from marts.leads as leads where {LEADS_SCOPE}
         ),
         people as (
-            -- Everyone in scope, a consultant who makes calls but owns no lead too.
-            select scoped.consultant, scoped.team
+            -- Everyone in scope: a consultant who makes calls but owns no lead too, and a
+            -- new hire on the consultants list with neither (all zeros).
+            select scoped.consultant, scoped.team, scoped.is_listed
             from marts.consultants as scoped
             where {CONSULTANT_SCOPE}
         ),
@@ -678,7 +681,9 @@ def league_table(source: Source, scope: Scope) -> pl.DataFrame:
         left join starts on people.consultant = starts.consultant
         left join durations on people.consultant = durations.consultant
         left join team_durations on people.team = team_durations.team
-        where per_consultant.consultant is not null or calls.consultant is not null
+        where people.is_listed
+            or per_consultant.consultant is not null
+            or calls.consultant is not null
         order by leads_created desc, people.consultant
         """,
         scope.params(),
@@ -714,8 +719,9 @@ def stage_durations_against_team(source: Source, consultant: str) -> pl.DataFram
         source,
         f"""
         with own_team as (
-            select any_value(leads.team) as team from marts.leads as leads
-            where leads.consultant = $consultant
+            -- From the consultants, not their leads: a new hire has no lead yet.
+            select any_value(consultants.team) as team from marts.consultants as consultants
+            where consultants.consultant = $consultant
         ),
         medians as (
             select * from marts.stage_duration_medians as medians

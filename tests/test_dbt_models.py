@@ -928,6 +928,72 @@ def test_a_consultant_who_only_makes_calls_is_in_the_team_views(tmp_path: Path) 
     assert calls.rows() == [("Bob Lane", 2, 1)]
 
 
+def test_a_listed_consultant_with_no_lead_and_no_call_is_in_the_team_views(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Zoe, a new hire, is on the consultants list and has neither a lead nor a call yet:
+    she is in marts.consultants, the consultant filter (a link naming her opens her, not
+    "There is no consultant named 'Zoe Newman'") and the league table with zeros. Nothing
+    else counts her: no data-quality finding, no lead or call moves."""
+    from streamlit.testing.v1 import AppTest
+
+    from dashboards import queries
+
+    warehouse = tmp_path / "new-hire.duckdb"
+    zoe = {"consultant": "Zoe Newman", "team": "South", "manager": "Mo Khan"}
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", [*CONSULTANTS, zoe], load_id=2)
+        insert_rows(con, "leads", [_lead("N1", "2026-11-16", "Alice Hart")], load_id=3)
+        insert_rows(
+            con,
+            "calls",
+            [_call("K1", "N1", "Bob Lane", "2026-11-19 10:00", "Connected")],
+            load_id=4,
+        )
+    run_models(warehouse, tmp_path / "target")
+    assert query(warehouse, "select * from marts.consultants order by consultant") == [
+        {"consultant": "Alice Hart", "team": "North", "manager": "Mo Khan", "is_listed": True},
+        {"consultant": "Bob Lane", "team": "South", "manager": "Mo Khan", "is_listed": True},
+        {"consultant": "Zoe Newman", "team": "South", "manager": "Mo Khan", "is_listed": True},
+    ]
+    assert query(
+        warehouse,
+        "select count(*) as issues from marts.data_quality_issues"
+        " where consultant = 'Zoe Newman' or check_name = 'unknown_consultant'",
+    ) == [{"issues": 0}]
+    assert query(warehouse, "select lead_id, consultant, team from marts.leads") == [
+        {"lead_id": "N1", "consultant": "Alice Hart", "team": "North"}
+    ]
+    week = D("2026-11-16")
+    with duckdb.connect(str(marts_path(warehouse))) as con:
+        assert queries.consultants(con, "South") == ["Bob Lane", "Zoe Newman"]
+        league = queries.league_table(con, queries.Scope(week, D(AS_OF)))
+        durations = queries.stage_durations_against_team(con, "Zoe Newman")
+    assert league.select(
+        "consultant", "team", "leads_created", "calls_made", "open_leads", "quiet_leads"
+    ).rows() == [
+        ("Alice Hart", "North", 1, 0, 1, 0),
+        ("Bob Lane", "South", 0, 1, 0, 0),
+        ("Zoe Newman", "South", 0, 0, 0, 0),
+    ]
+    assert durations["leads"].sum() == 0
+
+    monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(warehouse))
+    app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    at = AppTest.from_file(str(app), default_timeout=120)
+    at.query_params["consultant"] = "Zoe Newman"
+    at.run()
+    assert not at.exception, [exception.value for exception in at.exception]
+    assert not at.sidebar.warning, [warning.value for warning in at.sidebar.warning]
+    assert at.sidebar.selectbox(key="consultant").value == "Zoe Newman"
+    at.switch_page("views/consultants.py").run()
+    assert not at.exception, [exception.value for exception in at.exception]
+    assert not at.error, [error.value for error in at.error]
+    assert at.header[0].value == "Zoe Newman"
+
+
 def test_a_staged_table_of_an_earlier_leadtrack_is_staged_again(tmp_path: Path) -> None:
     """The staging models are incremental. One staged by an earlier leadtrack lacks the
     columns added since (first_loaded_date): the next build adds them and stages every row

@@ -2,6 +2,7 @@
 
 -- One row per consultant however the exports spell the name (case and spacing do not
 -- count): named as the consultants list names them, else as most rows of leads and calls do.
+-- Everyone on the consultants list is here, a new hire with no lead and no call yet too.
 with
 
 consultants as (
@@ -37,6 +38,12 @@ spellings_used as (
         count(*) as rows_spelled
     from calls
     group by consultant_key, consultant
+    union all
+    select
+        consultant_key,
+        consultant,
+        0 as rows_spelled
+    from consultants
 
 ),
 

@@ -1,6 +1,7 @@
--- One row per consultant that leads or calls name, however they spell the name, with the
--- consultants list's team and manager: the dashboard's team filter and league table start
--- here, so a consultant who makes calls but owns no lead is in them too.
+-- One row per consultant on the consultants list or named by leads or calls, however they
+-- spell the name, with the list's team and manager: the dashboard's team filter and league
+-- table start here, so a consultant who makes calls but owns no lead is in them too, and so
+-- is a new hire with neither.
 with
 
 consultant_names as (
