@@ -716,6 +716,25 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     assert any(c.value.startswith("More than 50 leads match") for c in at.caption)
 
 
+def test_lead_page_shows_days_quiet_for_open_leads_only(monkeypatch, warehouse):
+    """Going quiet is for open leads: a declined or completed lead's days since its last
+    touch (91, 332) read as a lead left too long."""
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/lead.py").run()
+    for status in ("open", "declined", "completed"):
+        lead_id, days_quiet = rows(
+            warehouse,
+            "select lead_id, days_quiet from marts.leads where status = ?"
+            " order by days_quiet desc, lead_id limit 1",
+            [status],
+        )[0]
+        at.text_input(key="lead_search").input(lead_id).run()
+        assert_clean(at)
+        assert metrics(at)["Status"] == status
+        shown = metrics(at)["Days quiet"]
+        assert shown == (str(days_quiet) if status == "open" else "–"), status
+
+
 def test_a_warehouse_without_calls_or_consultants_says_so(
     monkeypatch, warehouse, demo_warehouse, settings
 ):

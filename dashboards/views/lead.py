@@ -40,7 +40,16 @@ st.header(f"{lead['lead_id']}: {lead['job_title'] or 'role'} at {lead['client']}
 columns = st.columns(4)
 columns[0].metric("Status", lead["status"])
 columns[1].metric("Furthest milestone", lead["furthest_milestone_label"] or "none yet")
-columns[2].metric("Days quiet", lead["days_quiet"])
+if lead["status"] == "open":
+    columns[2].metric("Days quiet", lead["days_quiet"], help="Days since the last touch.")
+else:
+    # Going quiet is a state of open leads only: a declined or completed lead's days since
+    # its last touch read as a lead left too long.
+    columns[2].metric(
+        "Days quiet",
+        "–",
+        help=f"Only an open lead can go quiet; this one is {lead['status']}.",
+    )
 columns[3].metric("Expected fee", f"£{lead['expected_fee'] or 0:,.0f}")
 st.write(
     f"**Owner** {lead['consultant']} ({lead['team'] or 'no team'}) · **Contact** "
