@@ -434,8 +434,9 @@ def test_stale_leads_and_their_reasons(built_warehouse: Path) -> None:
     stale = _by_lead(query(built_warehouse, "select * from marts.stale_leads"))
     assert {lead_id: row["reason"] for lead_id, row in stale.items()} == {
         "L002": "Start date 16/11/2026 passed unconfirmed",
-        "L006": "No touch for 21 days and no milestone yet (threshold 7)",
-        "L008": "No touch for 40 days since CVs received (threshold 7)",
+        "L006": "No touch for 21 days since the lead was created on 02/11/2026, no milestone"
+        " yet (threshold 7)",
+        "L008": "No touch for 40 days since reaching CVs received on 14/10/2026 (threshold 7)",
     }
     assert stale["L008"]["days_quiet"] == 40
     leads = _by_lead(query(built_warehouse, "select * from marts.leads"))
@@ -477,7 +478,8 @@ def test_calls_due_with_reasons(built_warehouse: Path) -> None:
     # Gone quiet: a call today, before its interview day's.
     assert leads["L008"]["next_due_date"] == D("2026-11-23")
     assert reasons[("L008", "2026-11-23")]["reason"] == (
-        "Gone quiet: No touch for 40 days since CVs received (threshold 7). Call to revive it"
+        "Gone quiet: No touch for 40 days since reaching CVs received on 14/10/2026"
+        " (threshold 7). Call to revive it"
     )
 
 

@@ -296,11 +296,31 @@ stale_reasons_written as (
         (is_quiet_too_long or is_scheduled_date_passed) and not is_paused as is_stale,
         case
             when is_quiet_too_long
+                -- What the days count from (the last touch: a call, a milestone, or the
+                -- lead's creation), then the stage the lead is at, unless that milestone is
+                -- the last touch itself: "since a call on 31/07/2025, at CVs received".
                 then
                     'No touch for '
                     || cast(days_quiet as {{ dbt.type_string() }})
-                    || ' days '
-                    || coalesce('since ' || furthest_milestone_label, 'and no milestone yet')
+                    || ' days since '
+                    || case
+                        when last_touch_date = last_call_date
+                            then 'a call on '
+                        when last_touch_date = furthest_milestone_date
+                            then 'reaching ' || furthest_milestone_label || ' on '
+                        when last_touch_date = last_milestone_date
+                            then 'a milestone on '
+                        else 'the lead was created on '
+                    end
+                    || {{ format_uk_date('last_touch_date') }}
+                    || case
+                        when
+                            last_touch_date = last_call_date
+                            or last_touch_date <> furthest_milestone_date
+                            or furthest_milestone_date is null
+                            then coalesce(', at ' || furthest_milestone_label, ', no milestone yet')
+                        else ''
+                    end
                     || ' (threshold '
                     || cast(quiet_threshold_days as {{ dbt.type_string() }})
                     || ')'
