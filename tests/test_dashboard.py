@@ -407,6 +407,36 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     assert "Of them overdue" not in metrics(at)
 
 
+def test_calls_due_include_overdue_follows_when_until_changed_by_hand(monkeypatch, warehouse):
+    """Overdue calls are in Today's list, not in a day's or a week's by default: the
+    checkbox kept Today's tick when "When" changed to A week. A tick changed by hand holds
+    until "When" changes."""
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/calls_due.py").run()
+    assert at.checkbox(key="overdue").value
+    at.segmented_control(key="calls_when").set_value("A week").run()
+    assert_clean(at)
+    assert not at.checkbox(key="overdue").value
+    assert "Of them overdue" not in metrics(at)
+    at.checkbox(key="overdue").check().run()
+    at.date_input(key="calls_week").set_value(at.date_input(key="calls_week").value).run()
+    assert at.checkbox(key="overdue").value
+    at.segmented_control(key="calls_when").set_value("Today").run()
+    assert at.checkbox(key="overdue").value
+    at.checkbox(key="overdue").uncheck().run()
+    at.segmented_control(key="calls_when").set_value("A day").run()
+    assert not at.checkbox(key="overdue").value
+    at.segmented_control(key="calls_when").set_value("Today").run()
+    assert_clean(at)
+    assert at.checkbox(key="overdue").value
+    # Another page, and back: Today's default again.
+    at.checkbox(key="overdue").uncheck().run()
+    at.switch_page("views/gone_quiet.py").run()
+    at.switch_page("views/calls_due.py").run()
+    assert_clean(at)
+    assert at.checkbox(key="overdue").value
+
+
 def test_calls_due_a_week_begun_before_today_counts_and_calendars_its_overdue_calls(
     monkeypatch, warehouse, demo_warehouse
 ):

@@ -24,9 +24,14 @@ else:
     )
     first = queries.week_start(chosen)
     last = first + timedelta(days=6)
-include_overdue = st.checkbox(
-    "Include overdue calls (due earlier, not yet made)", value=when == "Today", key="overdue"
-)
+# Overdue calls are included by default for Today, not for a day or a week. A widget keeps
+# the state its key holds, whatever default it is given later: so the default is set anew
+# each time "When" changes (a tick changed by hand holds until then), and when the page is
+# opened again (Streamlit forgets a widget's state once a run of another page leaves it out).
+if st.session_state.get("overdue_for") != when or "overdue" not in st.session_state:
+    st.session_state["overdue_for"] = when
+    st.session_state["overdue"] = when == "Today"
+include_overdue = st.checkbox("Include overdue calls (due earlier, not yet made)", key="overdue")
 st.caption(
     f"Calls due {first:%a %d %b %Y}"
     + (f" – {last:%a %d %b %Y}" if last != first else "")
