@@ -119,8 +119,18 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("Gone quiet", "stale_leads(team)", q.stale_leads, team, None)
     add("Gone quiet", "stale_leads(consultant)", q.stale_leads, None, consultant)
 
-    # Calls due.
-    add("Calls due", "calls_due(today + overdue, all)", q.calls_due, as_of, as_of, None, None, True)
+    # Calls due (as the page asks: one row per call).
+    add(
+        "Calls due",
+        "calls_due(today + overdue, all)",
+        q.calls_due,
+        as_of,
+        as_of,
+        None,
+        None,
+        True,
+        per_call=True,
+    )
     add(
         "Calls due",
         "calls_due(today + overdue, consultant)",
@@ -130,6 +140,7 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
         None,
         consultant,
         True,
+        per_call=True,
     )
     add(
         "Calls due",
@@ -140,6 +151,7 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
         team,
         None,
         False,
+        per_call=True,
     )
 
     # History.

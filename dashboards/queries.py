@@ -795,12 +795,14 @@ def calls_due(
     team: str | None,
     consultant: str | None,
     include_overdue: bool = False,
+    per_call: bool = False,
 ) -> pl.DataFrame:
     """Calls due between two days (inclusive), and optionally every call still overdue, per
-    consultant and day."""
-    return fetch(
-        source,
-        f"""
+    consultant and day: one row per lead, day and reason, as `marts.calls_due` has them.
+    With `per_call`, one row per call to make: a lead's reasons due on the same day (an
+    agreed call-back and a declined revisit) are one call, its row naming them all
+    (`reason`, `reason_code` and `candidate` joined, `reasons` counting them)."""
+    due = f"""
         select
             leads.due_date, leads.consultant, leads.team, leads.lead_id, leads.client,
             leads.contact, leads.phone, leads.email, leads.job_title, leads.reason,
@@ -809,8 +811,30 @@ def calls_due(
         where (leads.due_date between $first_day and $last_day
                or ($include_overdue and leads.is_overdue))
             and {LEADS_SCOPE}
-        order by leads.consultant, leads.due_date, leads.lead_id, leads.reason
-        """,
+    """
+    if per_call:
+        sql = f"""
+        with due as ({due})
+        select
+            due.due_date, due.consultant, due.team, due.lead_id, due.client, due.contact,
+            due.phone, due.email, due.job_title,
+            string_agg(due.reason, '; ' order by due.reason_code, due.reason) as reason,
+            string_agg(due.reason_code, ', ' order by due.reason_code, due.reason)
+                as reason_code,
+            string_agg(distinct due.candidate, ', ' order by due.candidate) as candidate,
+            bool_or(due.is_overdue) as is_overdue,
+            max(due.days_overdue) as days_overdue,
+            due.status,
+            count(*) as reasons
+        from due
+        group by all
+        order by due.consultant, due.due_date, due.lead_id
+        """
+    else:
+        sql = f"{due} order by leads.consultant, leads.due_date, leads.lead_id, leads.reason"
+    return fetch(
+        source,
+        sql,
         {
             "first_day": first_day,
             "last_day": last_day,

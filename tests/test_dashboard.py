@@ -386,13 +386,18 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     at = app(monkeypatch, warehouse)
     at.switch_page("views/calls_due.py").run()
     assert_clean(at)
+    # Calls, not reasons: a lead with two reasons on one day is one call.
     today = scalar(
         warehouse,
-        "select count(*) from marts.calls_due where due_date = ? or is_overdue",
+        "select count(distinct (lead_id, due_date)) from marts.calls_due"
+        " where due_date = ? or is_overdue",
         [demo_warehouse.as_of],
     )
     assert number(metrics(at)["Calls due"]) == today
-    overdue = scalar(warehouse, "select count(*) from marts.calls_due where is_overdue")
+    overdue = scalar(
+        warehouse,
+        "select count(distinct (lead_id, due_date)) from marts.calls_due where is_overdue",
+    )
     assert 0 < number(metrics(at)["Of them overdue"]) == overdue < today
     at.segmented_control(key="calls_when").set_value("A week").run()
     at.checkbox(key="overdue").uncheck().run()
@@ -400,11 +405,60 @@ def test_calls_due_today_and_a_week(monkeypatch, warehouse, demo_warehouse):
     week = queries.week_start(demo_warehouse.as_of)
     in_week = scalar(
         warehouse,
-        "select count(*) from marts.calls_due where due_date between ? and ? + 6",
+        "select count(distinct (lead_id, due_date)) from marts.calls_due"
+        " where due_date between ? and ? + 6",
         [week, week],
     )
     assert number(metrics(at)["Calls due"]) == in_week
     assert "Of them overdue" not in metrics(at)
+
+
+def test_calls_due_list_a_lead_s_reasons_on_one_day_as_one_call(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """An agreed call-back and a declined revisit due on one lead the same day are one call:
+    "Calls due" said 72 for 71 calls, and the list had the lead twice."""
+    day = scalar(
+        warehouse,
+        "select min(due_date) from (select lead_id, due_date from marts.calls_due"
+        " where due_date >= ? group by all having count(*) > 1)",
+        [demo_warehouse.as_of],
+    )
+    assert day is not None
+    week = queries.week_start(day)
+    in_week = "due_date between ? and ? + 6"
+    together = rows(
+        warehouse,
+        "select lead_id, due_date, string_agg(reason, '; ' order by reason_code, reason)"
+        f" from marts.calls_due where {in_week} group by all having count(*) > 1",
+        [week, week],
+    )
+    reasons, calls = rows(
+        warehouse,
+        "select count(*), count(distinct (lead_id, due_date)) from marts.calls_due"
+        f" where {in_week}",
+        [week, week],
+    )[0]
+    assert reasons == calls + len(together)
+    at = app(monkeypatch, warehouse)
+    at.switch_page("views/calls_due.py").run()
+    at.segmented_control(key="calls_when").set_value("A week").run()
+    at.date_input(key="calls_week").set_value(day).run()
+    assert_clean(at)
+    assert not at.checkbox(key="overdue").value
+    assert number(metrics(at)["Calls due"]) == calls
+    listed = pl.concat(
+        [
+            pl.from_pandas(frame.value).select("lead_id", "due_date", "reason")
+            for frame in at.dataframe
+            if "reason" in frame.value.columns
+        ]
+    )
+    assert listed.height == calls
+    for lead_id, due_date, reason in together:
+        row = listed.filter(pl.col("lead_id") == lead_id)
+        assert row["reason"].to_list() == [reason]
+        assert row["due_date"].dt.date().to_list() == [due_date]
 
 
 def test_calls_due_include_overdue_follows_when_until_changed_by_hand(monkeypatch, warehouse):

@@ -39,9 +39,18 @@ st.caption(
     "consultant apply; the period does not."
 )
 
-calls = ui.run("calls_due", first, last, scope.team, scope.consultant, include_overdue)
+# One row per call to make: a lead with two reasons on one day (an agreed call-back and a
+# declined revisit) is one call, listed once with both reasons, counted once.
+calls = ui.run(
+    "calls_due", first, last, scope.team, scope.consultant, include_overdue, per_call=True
+)
 left, right, _ = st.columns([1, 1, 3])
-left.metric("Calls due", f"{calls.height:,}")
+left.metric(
+    "Calls due",
+    f"{calls.height:,}",
+    help="One call per lead and day: a lead with several reasons due the same day is one"
+    f" call, listed with all of them ({int(calls['reasons'].sum()):,} reasons in all).",
+)
 if include_overdue:
     # Overdue is due before today and not yet made: in a week begun before today, its own
     # earlier days' calls too, not only those due before the week.
