@@ -126,8 +126,17 @@ def sidebar(as_of: date) -> tuple[str, queries.Scope]:
         custom = None
         if period == "custom":
             # A shared link (or a session from before a rebuild) may end after the as-of
-            # date, which the picker refuses with an exception: kept within it.
-            st.session_state["custom_range"] = _within(st.session_state["custom_range"], as_of)
+            # date, which the picker refuses with an exception: kept within it, saying so
+            # (the numbers are not the link's).
+            linked = st.session_state["custom_range"]
+            st.session_state["custom_range"] = _within(linked, as_of)
+            if st.session_state["custom_range"] != tuple(linked):
+                shown = st.session_state["custom_range"]
+                st.warning(
+                    f"The dates {' – '.join(f'{day:%d/%m/%Y}' for day in linked)} run past"
+                    f" the as-of date, {as_of:%d/%m/%Y}: showing"
+                    f" {' – '.join(f'{day:%d/%m/%Y}' for day in shown)}."
+                )
             chosen = st.date_input(
                 "From – to", key="custom_range", max_value=as_of, format="DD/MM/YYYY"
             )

@@ -108,6 +108,34 @@ def test_a_shared_custom_period_ending_after_the_as_of_date_is_cut_there(
         start.isoformat(),
         as_of.isoformat(),
     )
+    assert [warning.value for warning in at.sidebar.warning] == [
+        f"The dates {start:%d/%m/%Y} – {as_of + timedelta(days=35):%d/%m/%Y} run past the"
+        f" as-of date, {as_of:%d/%m/%Y}: showing {start:%d/%m/%Y} – {as_of:%d/%m/%Y}."
+    ]
+
+
+def test_a_shared_custom_period_after_the_as_of_date_says_what_it_shows(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """Dates wholly after the as-of date became the as-of date alone, silently: the numbers
+    were not the link's, and nothing said so. A range within it says nothing."""
+    as_of = demo_warehouse.as_of
+    at = app(monkeypatch, warehouse, period="custom", **{"from": "2027-01-01", "to": "2027-02-01"})
+    assert_clean(at)
+    assert at.date_input(key="custom_range").value == (as_of, as_of)
+    assert [warning.value for warning in at.sidebar.warning] == [
+        f"The dates 01/01/2027 – 01/02/2027 run past the as-of date, {as_of:%d/%m/%Y}:"
+        f" showing {as_of:%d/%m/%Y} – {as_of:%d/%m/%Y}."
+    ]
+    start = as_of - timedelta(days=20)
+    at = app(
+        monkeypatch,
+        warehouse,
+        period="custom",
+        **{"from": start.isoformat(), "to": as_of.isoformat()},
+    )
+    assert_clean(at)
+    assert not at.sidebar.warning
 
 
 def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_warehouse):
