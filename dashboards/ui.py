@@ -327,6 +327,24 @@ def table(
     )
 
 
+def dashed(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
+    """The number and date `columns` of a table read in catalogue order (a funnel, a lead's
+    timeline) as text, an empty cell as a dash as in the metrics (Streamlit writes "None" in
+    an empty number or date cell); numbers as they are, dates dd/mm/yyyy. Only for tables
+    nobody sorts by those columns: as text they sort as text."""
+    return frame.with_columns(
+        pl.when(pl.col(column).is_null())
+        .then(pl.lit("–"))
+        .otherwise(
+            pl.col(column).dt.strftime("%d/%m/%Y")
+            if frame.schema[column] in (pl.Date, pl.Datetime)
+            else pl.col(column).cast(pl.String)
+        )
+        .alias(column)
+        for column in columns
+    )
+
+
 def lead_table(
     frame: pl.DataFrame, total: int, everything: Callable[[], pl.DataFrame], name: str, key: str
 ) -> None:

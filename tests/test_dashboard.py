@@ -249,6 +249,24 @@ def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse)
     assert columns["stage"]["label"] == "Dropped after reaching"
 
 
+def test_funnel_tables_show_an_empty_cell_as_a_dash(monkeypatch, warehouse):
+    """A stage after one no lead reached has no "% of the stage before", a decision no lead
+    came to no pass rate: they read a dash, as the metrics do, not Streamlit's "None"."""
+    at = app(monkeypatch, warehouse, period="this_quarter")
+    at.switch_page("views/funnel.py").run()
+    assert_clean(at)
+    funnel, gates = at.dataframe[0].value, at.dataframe[1].value
+    for column in ("% of the stage before", "% of leads created"):
+        assert funnel[column].notna().all(), column
+    assert (funnel["leads_reached"] == 0).any()
+    after_none = funnel["leads_reached"].shift(1) == 0
+    assert (funnel.loc[after_none, "% of the stage before"] == "–").all()
+    assert gates["pass rate %"].notna().all()
+    no_decision = (gates["leads_passed"] + gates["leads_failed"]) == 0
+    assert (gates.loc[no_decision, "pass rate %"] == "–").all()
+    assert (gates.loc[~no_decision, "pass rate %"] != "–").all()
+
+
 def test_funnel_for_last_quarter(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse, period="last_quarter")
     at.switch_page("views/funnel.py").run()
@@ -793,7 +811,10 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     reached = scalar(
         warehouse, "select count(*) from marts.lead_milestones where lead_id = ?", [lead_id]
     )
-    assert timeline["reached_date"].notna().sum() == reached
+    # A milestone not reached reads a dash, not Streamlit's "None".
+    assert timeline["reached_date"].notna().all()
+    assert (timeline["reached_date"] != "–").sum() == reached
+    assert (timeline["days_since_previous"] == "–").sum() >= len(timeline) - reached
     sources = set(timeline["reached_date_source"].dropna())
     assert sources and sources <= set(ui.DATE_SOURCES.values())
     calls = at.dataframe[1].value

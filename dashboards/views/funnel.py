@@ -24,12 +24,16 @@ if created == 0:
 
 st.plotly_chart(charts.funnel(funnel, "Cohort funnel (keyed on creation date)"), width="stretch")
 ui.table(
-    funnel.select(
-        pl.col("label").alias("milestone"),
-        "leads_reached",
-        (pl.col("stage_conversion") * 100).round(1).alias("% of the stage before"),
-        (pl.col("cumulative_conversion") * 100).round(1).alias("% of leads created"),
-        "is_decision_point",
+    ui.dashed(
+        funnel.select(
+            pl.col("label").alias("milestone"),
+            "leads_reached",
+            (pl.col("stage_conversion") * 100).round(1).alias("% of the stage before"),
+            (pl.col("cumulative_conversion") * 100).round(1).alias("% of leads created"),
+            "is_decision_point",
+        ),
+        "% of the stage before",
+        "% of leads created",
     )
 )
 
@@ -40,13 +44,16 @@ st.caption(
     "declined there) and pending (still open); pass rate = passed / (passed + failed)."
 )
 ui.table(
-    gates.select(
-        pl.col("label").alias("decision"),
-        "leads_at_gate",
-        "leads_passed",
-        "leads_failed",
-        "leads_pending",
-        (pl.col("pass_rate") * 100).round(1).alias("pass rate %"),
+    ui.dashed(
+        gates.select(
+            pl.col("label").alias("decision"),
+            "leads_at_gate",
+            "leads_passed",
+            "leads_failed",
+            "leads_pending",
+            (pl.col("pass_rate") * 100).round(1).alias("pass rate %"),
+        ),
+        "pass rate %",
     )
 )
 

@@ -72,7 +72,9 @@ st.caption(
 timeline = ui.run("lead_timeline", lead_id).with_columns(
     pl.col("reached_date_source").replace_strict(ui.DATE_SOURCES, default=None)
 )
-ui.table(timeline.drop("milestone_order", "milestone"))
+ui.table(
+    ui.dashed(timeline.drop("milestone_order", "milestone"), "reached_date", "days_since_previous")
+)
 if lead["next_scheduled_date"]:
     st.write(
         f"Scheduled: {lead['next_scheduled_milestone_label']} on "
