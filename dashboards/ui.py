@@ -355,7 +355,7 @@ def lead_table(
             f"{total:,} leads; the first {frame.height:,} shown, all of them in the downloads"
         )
     else:
-        st.caption(f"{total:,} leads")
+        st.caption(f"{total:,} lead{'s' * (total != 1)}")
     table(frame, key=f"{key}-table")
     if total:
         downloads(everything if total > frame.height else frame, name, key)

@@ -267,6 +267,32 @@ def test_funnel_tables_show_an_empty_cell_as_a_dash(monkeypatch, warehouse):
     assert (gates.loc[~no_decision, "pass rate %"] != "–").all()
 
 
+def test_a_drill_down_of_one_lead_says_1_lead(monkeypatch, warehouse, demo_warehouse):
+    """The count above a list of leads read "1 leads"."""
+    at = app(
+        monkeypatch,
+        warehouse,
+        period="custom",
+        **{"from": "2020-01-01", "to": demo_warehouse.as_of.isoformat()},
+    )
+    at.switch_page("views/funnel.py").run()
+    dropped = at.dataframe[3].value
+    single = dropped[dropped["leads"] == 1].iloc[0]
+    choice = at.selectbox(key="funnel-choice")
+    (option,) = [
+        option
+        for option in choice.options
+        if option.endswith(f": {single['lost_reason']}")
+        and single["stage"].lower() in option.lower()
+        and option.lower().startswith(single["status"])
+    ]
+    choice.select(option).run()
+    assert_clean(at)
+    captions = [caption.value for caption in at.caption]
+    assert "1 lead" in captions
+    assert "1 leads" not in captions
+
+
 def test_funnel_for_last_quarter(monkeypatch, warehouse):
     at = app(monkeypatch, warehouse, period="last_quarter")
     at.switch_page("views/funnel.py").run()
