@@ -388,6 +388,35 @@ def test_consultants_in_a_period_without_leads_do_not_claim_a_conversion_of_0(
     assert "No leads were created in this period" in said
 
 
+def test_a_consultant_without_leads_in_the_period_has_no_blank_funnel(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """A consultant who created no lead in the period got a blank funnel chart (its axis
+    from -1 to 1): the page says there is none instead."""
+    as_of = demo_warehouse.as_of
+    consultant = scalar(
+        warehouse,
+        "select min(consultant) from marts.consultants where consultant not in"
+        " (select consultant from marts.leads where created_date = ?)",
+        [as_of],
+    )
+    assert consultant
+    at = app(monkeypatch, warehouse, period="this_week", who=consultant)
+    at.switch_page("views/consultants.py").run()
+    assert_clean(at)
+    assert at.header[0].value == consultant
+    assert (
+        f"{consultant} created no leads in the period, so there is no cohort funnel to show."
+        " Choose a longer period in the sidebar."
+    ) in [info.value for info in at.info]
+    charts_drawn = at.get("plotly_chart")
+    assert len(charts_drawn) == 2  # the weekly trend and the stage durations
+    at = app(monkeypatch, warehouse, period="this_quarter", who=consultant)
+    at.switch_page("views/consultants.py").run()
+    assert_clean(at)
+    assert len(at.get("plotly_chart")) == 3
+
+
 def test_a_warehouse_named_like_a_database_it_holds_is_refused_on_the_page(monkeypatch, tmp_path):
     """`leadtrack dashboard` refuses raw.duckdb with its reason; the app run by hand
     (`streamlit run dashboards/app.py`) raised a Python error instead."""

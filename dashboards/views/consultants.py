@@ -71,9 +71,16 @@ metrics[4].metric("Quiet leads", f"{row['quiet_leads']:,}")
 
 left, right = st.columns(2)
 funnel = ui.run("cohort_funnel", own)
-left.plotly_chart(
-    charts.funnel(funnel, "Their cohort funnel (keyed on creation date)"), width="stretch"
-)
+if funnel.height and funnel["leads_created"][0]:
+    left.plotly_chart(
+        charts.funnel(funnel, "Their cohort funnel (keyed on creation date)"), width="stretch"
+    )
+else:
+    # An empty funnel draws as a blank chart with an axis from -1 to 1.
+    left.info(
+        f"{chosen} created no leads in the period, so there is no cohort funnel to show."
+        " Choose a longer period in the sidebar."
+    )
 last = min(scope.end, ctx.as_of)
 first_week = min(queries.week_start(scope.start), queries.week_start(last) - timedelta(weeks=11))
 trend = ui.run("weekly_trend", chosen, first_week, last)
