@@ -264,6 +264,8 @@ DATE_SOURCES = {
 }
 LABELS = {
     "lead_id": "Lead",
+    # A milestone's label (catalogue order tables: reached against now, stage durations).
+    "label": "Milestone",
     "p80_days": "80% within (days)",
     "reached_date_source": "Date from",
     "is_implied": "Implied by a later milestone",

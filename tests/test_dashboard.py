@@ -245,8 +245,28 @@ def test_funnel_matches_the_cohort_marts(monkeypatch, warehouse, demo_warehouse)
     # Lost and declined leads' fees: headed apart from the leads' fee lost (lost ones only).
     columns = json.loads(at.dataframe[2].proto.columns)
     assert columns["fee_lost"]["label"] == "Fee dropped"
-    # The stage a lead dropped after, not a decision it failed there.
-    assert columns["stage"]["label"] == "Dropped after reaching"
+    # The stage a lead dropped after, not a decision it failed there; before the first
+    # milestone, "Before CVs received", not "Dropped after reaching: Before CVs received".
+    assert columns["stage"]["label"] == "Dropped"
+    first_label = scalar(
+        warehouse, "select label from staging.stg_milestone_catalogue order by milestone_order"
+    )
+    expected_stages = [
+        f"Before {first_label}" if order == 0 else f"After {label}"
+        for order, label in rows(
+            warehouse,
+            "select distinct coalesce(leads.furthest_milestone_order, 0), leads"
+            ".furthest_milestone_label from marts.leads"
+            " where status in ('lost', 'declined') order by 1",
+        )
+    ]
+    assert by_stage["stage"].tolist() == expected_stages
+    options = at.selectbox(key="funnel-choice").options
+    assert any(option.startswith(f"Declined before {first_label}: ") for option in options)
+    assert not any(" at Before " in option for option in options)
+    # Milestones are headed so, not "Label".
+    now_here = json.loads(at.dataframe[4].proto.columns)
+    assert now_here["label"]["label"] == "Milestone"
 
 
 def test_funnel_tables_show_an_empty_cell_as_a_dash(monkeypatch, warehouse):
@@ -711,6 +731,10 @@ def test_tables_read_as_a_recruiter_reads_them(monkeypatch, warehouse):
     assert columns["cohort"]["type_config"]["format"] == "MMM YYYY"
     assert columns["fee_lost"]["type_config"]["format"] == "£%,.0f"
     assert columns["leads_created"] == {"label": "Leads created"}
+    at.switch_page("views/consultants.py").run()
+    assert_clean(at)
+    durations = json.loads(at.dataframe[1].proto.columns)
+    assert durations["label"]["label"] == "Milestone"
     at.switch_page("views/gone_quiet.py").run()
     assert_clean(at)
     columns = json.loads(at.dataframe[0].proto.columns)

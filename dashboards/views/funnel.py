@@ -71,10 +71,17 @@ if dropped.height:
     )
     left, right = st.columns(2)
     # Not the leads' and History's fee lost, which counts lost leads only. The stage is the
-    # furthest milestone a lead reached before it died, not a decision it failed.
-    dropped_fee = {"fee_lost": "Fee dropped", "stage": "Dropped after reaching"}
-    ui.table(by_stage.drop("stage_order"), labels=dropped_fee, into=left)
-    ui.table(dropped.drop("stage_order"), labels=dropped_fee, into=right)
+    # furthest milestone a lead reached before it died, not a decision it failed: "After
+    # Interviews booked", or "Before CVs received" for a lead that reached none.
+    dropped_at = (
+        pl.when(pl.col("stage_order") == 0)
+        .then(pl.col("stage"))
+        .otherwise(pl.lit("After ") + pl.col("stage"))
+        .alias("stage")
+    )
+    dropped_fee = {"fee_lost": "Fee dropped", "stage": "Dropped"}
+    ui.table(by_stage.with_columns(dropped_at).drop("stage_order"), labels=dropped_fee, into=left)
+    ui.table(dropped.with_columns(dropped_at).drop("stage_order"), labels=dropped_fee, into=right)
     st.caption(
         "Fee dropped: the expected fee of the lost and declined leads (History's fee lost "
         "counts the lost ones only); later stages cost more."
@@ -117,7 +124,10 @@ for row in table.iter_rows(named=True):
         scope, furthest_order=row["milestone_order"]
     )
 for row in dropped.iter_rows(named=True):
-    options[f"{row['status'].title()} at {row['stage']}: {row['lost_reason']}"] = (
+    # "Declined before CVs received: No budget", "Lost after Interviews booked: ...".
+    stage = row["stage"][0].lower() + row["stage"][1:] if row["stage_order"] == 0 else row["stage"]
+    after = "" if row["stage_order"] == 0 else "after "
+    options[f"{row['status'].title()} {after}{stage}: {row['lost_reason']}"] = (
         queries.LeadCriteria.created_in(
             scope,
             status=row["status"],
