@@ -85,6 +85,16 @@ NOT_KNOWN_YET = (
     *("", "na", "tbc", "tba", "tbd", "doe", "competitive", "negotiable", "unknown"),
     *("notknown", "notdisclosed", "undisclosed", "notyet"),
 )
+# The words around an annual salary that say nothing of its amount, as UK trackers write them:
+# before it, about (`c. £45k`, `circa £45k`); after it, yearly (`p.a.`, `pa`, `per annum`,
+# `/yr`, `per year`, `a year`), on-target earnings (`OTE`) or a bonus on top (`+ bonus`).
+# Lowercase; spaces anywhere. Not a monthly or daily rate (`per month`, `pcm`, `p/d`), nor a
+# range (`£40-45k`): those stay rejected.
+MONEY_AROUND = (
+    r"^(circa|approx\.?|c\.?)"
+    r"|((p\.?\s*a\.?|p/a|per\s*annum|/\s*(yr|year|annum|pa)|per\s*year|a\s*year|ote"
+    r"|\+\s*bonus|plus\s*bonus)[\s\p{Z}]*)+$"
+)
 MONEY_EUROPEAN = r"(\d{1,3}(\.\d{3})+|\d+),\d{1,2}k?|\d{1,3}(\.\d{3}){2,}"
 MONEY_BRITISH = r"\d{1,3}(,\d{3})+(\.\d+)?k?|\d+\.(\d{1,2}|\d{4,})k?"
 
@@ -118,9 +128,12 @@ create or replace temp macro lt_text_start(x) as case
 create or replace temp macro lt_norm(x) as regexp_replace(
     replace(replace(replace(lower(x), '%', ' percent '), '&', ' and '), '#', ' number '),
     '[^0-9a-z]+', '', 'g');
--- Money as written, without its currency and spaces (a space groups thousands: 52 000).
+-- Money as written, without its currency and spaces (a space groups thousands: 52 000),
+-- nor the words around an annual figure (MONEY_AROUND: c. £45k, £45,000 p.a., £45k + bonus).
 create or replace temp macro lt_money_text(x) as
-    regexp_replace(lower(x), '£|\$|€|gbp|eur|usd|[\s\p{Z}]', '', 'g');
+    regexp_replace(lower(x), '"""
+    + MONEY_AROUND
+    + r"""|£|\$|€|gbp|eur|usd|[\s\p{Z}]', '', 'g');
 -- An amount from that text: 45000, 45,000.50, 45k, 45.5k; 45.000,50 and 45,50 (a decimal
 -- comma); 52.000 only where `dot_groups` (see MONEY_AMBIGUOUS). Else null.
 create or replace temp macro lt_amount(s, dot_groups) as try_cast(case

@@ -101,6 +101,49 @@ def test_a_dot_before_three_digits_in_a_european_column(settings: Settings, tmp_
     assert leads(con, "salary") == [(Decimal("52000.00"),), (Decimal("45.50"),)]
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "£45,000.00 p.a.",
+        "£45,000 pa",
+        "£45,000 per annum",
+        "£45,000/yr",
+        "£45,000 per year",
+        "£45,000 a year",
+        "£45,000 OTE",
+        "£45k + bonus",
+        "c. £45k",
+        "circa £45k",
+        "c£45k pa + bonus",
+    ],
+)
+def test_an_annual_salary_as_uk_trackers_write_it_reads_as_its_amount(
+    settings: Settings, tmp_path: Path, written: str
+) -> None:
+    """The words around a salary (yearly, on-target, a bonus on top, about) rejected the
+    whole lead, so it vanished from every funnel."""
+    path = tmp_path / "leads.csv"
+    path.write_text(f'Ref,Date generated,Consultant,Salary\nL1,03/11/2026,Priya,"{written}"\n')
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 0), rejects(con)
+    assert leads(con, "salary") == [(Decimal("45000.00"),)]
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["£40-45k", "£40k-£45k p.a.", "£3,750 per month", "Competitive + bonus", "OTE", "circa"],
+)
+def test_a_range_or_words_around_a_salary_are_still_rejected(
+    settings: Settings, tmp_path: Path, written: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(f'Ref,Date generated,Consultant,Salary\nL1,03/11/2026,Priya,"{written}"\n')
+    _, con = load_one(settings, path)
+    assert rejects(con) == [
+        (2, f"Salary '{written}' is not an amount: write it like 45000 or £45,000")
+    ]
+
+
 @pytest.mark.parametrize("written", ["1.234,567", "1,000,50", "45.00.00", "-500", "lots"])
 def test_an_amount_that_reads_no_way_for_sure_is_rejected(
     settings: Settings, tmp_path: Path, written: str
