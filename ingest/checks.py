@@ -148,10 +148,19 @@ create or replace temp macro lt_amount(s, dot_groups) as try_cast(case
     end as decimal(18, 4)) * case when s like '%k' then 1000 else 1 end;
 create or replace temp macro lt_money(x, dot_groups) as
     try_cast(lt_amount(lt_money_text(x), dot_groups) as decimal(14, 2));
-create or replace temp macro lt_percent(x) as case
+create or replace temp macro lt_percent_number(x) as case
     when x like '%\%%' escape '\' then try_cast(trim(replace(x, '%', '')) as decimal(7, 3))
     when try_cast(x as double) <= 1 then try_cast(x as double) * 100
     else try_cast(x as decimal(7, 3)) end;
+-- A percentage: 20, 20%, Excel's 0.2; 20,5 (a comma followed by one or two digits, no
+-- thousands separator in a percentage), and 20,125 where `decimal_comma` (the file writes
+-- money the European way: see MONEY_AMBIGUOUS). Else null.
+create or replace temp macro lt_percent(x, decimal_comma) as case
+    when x like '%,%' then case
+        when regexp_full_match(x, '\d+,\d{1,2}\s*%?')
+            or (decimal_comma and regexp_full_match(x, '\d+,\d+\s*%?'))
+        then lt_percent_number(replace(x, ',', '.')) end
+    else lt_percent_number(x) end;
 """
 )
 
@@ -333,7 +342,8 @@ class RowChecks:
             )
             return CheckedColumn(value, bad)
         if field.type == "percent":
-            value = f"lt_percent({text})"
+            # A file that writes money the European way writes a decimal comma here too.
+            value = f"lt_percent({text}, {str(bool(self.money_dot_groups)).lower()})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0"
                 f" or {field.name} > 100) and {_not_unknown(text)} then {shown}"

@@ -101,6 +101,48 @@ def test_a_dot_before_three_digits_in_a_european_column(settings: Settings, tmp_
     assert leads(con, "salary") == [(Decimal("52000.00"),), (Decimal("45.50"),)]
 
 
+def test_a_decimal_comma_fee_percent_in_a_european_file(settings: Settings, tmp_path: Path) -> None:
+    """Where money loads as `45.000,00 €`, the Fee % beside it writes `20,5`: it was rejected."""
+    path = tmp_path / "leads.csv"
+    path.write_bytes(
+        "Ref;Date generated;Consultant;Salary;Fee %\r\n"
+        "L1;03.11.2026;Priya;45.000,00 €;20,5\r\n"
+        "L2;03.11.2026;Priya;52.000 €;20,5 %\r\n"
+        "L3;03.11.2026;Priya;€60.000;12,125\r\n"
+        "L4;03.11.2026;Priya;€60.000;0,25\r\n"
+        "L5;03.11.2026;Priya;€60.000;20\r\n".encode("cp1252")
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (5, 0), rejects(con)
+    assert leads(con, "fee_pct") == [
+        (Decimal("20.5"),),
+        (Decimal("20.5"),),
+        (Decimal("12.125"),),
+        (Decimal("25"),),
+        (Decimal("20"),),
+    ]
+
+
+def test_a_decimal_comma_fee_percent_reads_where_it_cannot_be_thousands(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A comma followed by one or two digits and nothing else is a decimal comma in a
+    percentage whatever the file's money says; three digits after it say so only in a
+    European file."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee %\n"
+        'L1,03/11/2026,Priya,"£45,000","20,5"\n'
+        'L2,03/11/2026,Priya,"£45,000","17,50%"\n'
+        'L3,03/11/2026,Priya,"£45,000","12,125"\n'
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "lead_id, fee_pct") == [("L1", Decimal("20.5")), ("L2", Decimal("17.5"))]
+    assert rejects(con) == [
+        (4, "Fee % '12,125' is not a percentage: write it like 20 or 20%"),
+    ]
+
+
 @pytest.mark.parametrize(
     "written",
     [
