@@ -57,6 +57,8 @@ HASH_ALONGSIDE_BYTES = 64 << 20
 SCAN_CHUNK = 1 << 18
 # Rows sampled to tell which date columns hold ISO dates.
 DATE_SAMPLE_ROWS = 1000
+# What the first cell of a tracker's totals row says (as `normalise_name` reduces it).
+TOTALS_WORDS = ("total", "totals", "grandtotal")
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ class LoadResult:
     rows_rejected: int
     rows_skipped: int
     already_loaded: bool = False
+    # Of the rows skipped, the totals rows at the bottom of a tracker (`Total`, `Grand
+    # total`): the others were skipped by the mapping.
+    totals_skipped: int = 0
     # The file's columns that no field or milestone took (a milestone heading the
     # catalogue does not know), by their headers: loaded nowhere, so the output names them.
     unused_columns: tuple[str, ...] = ()
@@ -331,17 +336,19 @@ def load_file(
                 # The same content, loaded by someone else while this file was checked.
                 return LoadResult(path, previous[1], previous[0], 0, 0, 0, 0, already_loaded=True)
             counts = _write(writer, contract, columns, checked, load_id, path, datetime.now())
-            _record_load(writer, load_id, path, sha, kind, options, counts, started)
+            _record_load(writer, load_id, path, sha, kind, options, counts[:4], started)
     finally:
         drop_read(con, SOURCE)
         for table in (TYPED, DUPLICATES, FLAGGED, RECORDS):
             con.execute(f"drop table if exists {table}")
         con.unregister(frame_name(SOURCE))
+    *load_counts, totals = counts
     return LoadResult(
         path,
         kind,
         load_id,
-        *counts,
+        *load_counts,
+        totals_skipped=totals,
         unused_columns=unused,
         hidden_columns=hidden,
         other_sheets=others,
@@ -829,6 +836,15 @@ def _check(
             for column, allowed in mapping.keep_rows_where.items()
         )
 
+    total = _totals_row(
+        source.columns,
+        [
+            column
+            for name, column in columns.fields.items()
+            if contract.field(name).required and not column.startswith("const:")
+        ],
+    )
+
     # A row the mapping does not keep (a blank where it wants a value too) is skipped.
     records = f"""(
         with trimmed as (
@@ -844,7 +860,7 @@ def _check(
                 select _source_row, _kept, {", ".join(values)}, {", ".join(source.columns)}
                 from {records} as records where {where}
             )
-            select *, {skip} as _skip from typed
+            select *, {skip} as _skip, {total} as _total from typed
         )"""
 
     # The rows whose key another row has too (by its hash), picked out once by their row.
@@ -866,7 +882,12 @@ def _check(
     # The problems as one test (no messages built): the messages are for the few rows that
     # have one.
     needs_look = " or ".join(
-        ["not _kept", "_skip", *([f"coalesce({', '.join(problems)}) is not null"] * bool(problems))]
+        [
+            "not _kept",
+            "_skip",
+            "_total",
+            *([f"coalesce({', '.join(problems)}) is not null"] * bool(problems)),
+        ]
     )
     read, repeated = _count_keys(con, keys)
     outputs = ", ".join(
@@ -896,9 +917,9 @@ def _check(
                 select *, nullif(concat_ws('; ', {reasons}), '') as _problems from {rows}
             )
             select * exclude ({", ".join(source.columns)}, _problems),
-                case when _kept and not _skip then _problems end as _reason,
+                case when _kept and not _skip and not _total then _problems end as _reason,
                 case
-                    when _kept and not _skip
+                    when _kept and not _skip and not _total
                         and (_problems is not null or _source_row in {flagged_rows})
                         then {record}
                 end as _record
@@ -906,7 +927,7 @@ def _check(
             """
         )
         # A key seen twice in the file: every later row repeats the first.
-        ok = "_reason is null and _kept and not _skip"
+        ok = "_reason is null and _kept and not _skip and not _total"
         con.execute(
             f"create or replace temp table {DUPLICATES} as select {', '.join(key)},"
             f" min(_source_row) as _first_row from {TYPED} where {ok}"
@@ -935,6 +956,26 @@ def _check(
         )
 
     return Checked(read, malformed_lines(con, source), clean, repeated, look_closer, date_order)
+
+
+def _totals_row(columns: Sequence[str], required: Sequence[str]) -> str:
+    """SQL: whether a record (its trimmed text `columns`) is a totals row at the bottom of a
+    tracker (`Total,,,,=SUM(...)`): its first value says Total, Totals or Grand total (any
+    case) and its required fields (the `required` columns) are empty, but for that word.
+    Such a row is skipped, not rejected. Only a record with all but one required field empty
+    is looked at closely: every other record costs a test of its columns for null."""
+    words = ", ".join(map(sql_literal, TOTALS_WORDS))
+    first = f"lt_norm(coalesce({', '.join(columns)})) in ({words})"
+    if not required:
+        return f"coalesce({first}, false)"
+    empty = " + ".join(f"({column} is null)::integer" for column in required)
+    others = " and ".join(
+        f"({column} is null or lt_norm({column}) in ({words}))" for column in required
+    )
+    return (
+        f"case when {empty} >= {len(required) - 1}"
+        f" then coalesce({first} and {others}, false) else false end"
+    )
 
 
 def _count_keys(con: duckdb.DuckDBPyConnection, keys: str) -> tuple[int, int]:
@@ -1026,20 +1067,22 @@ def _write(
     load_id: int,
     path: Path,
     loaded_at: datetime,
-) -> tuple[int, int, int, int]:
+) -> tuple[int, int, int, int, int]:
     """Write the checked rows and the rejects, inside the file's transaction: the clean rows,
     then, when some records were not among them, the good ones of those after a closer look.
-    The counts: rows read, loaded, rejected, skipped."""
+    The counts: rows read, loaded, rejected, skipped (by the mapping, or as totals rows), and
+    of those skipped, the totals rows."""
     lineage = [load_id, str(path), loaded_at]
     loaded = _insert(writer, contract, columns, checked.clean, lineage)
-    rejected = skipped = 0
+    rejected = skipped = totals = 0
     every_problem = loaded < checked.read - checked.repeated
     if every_problem and (mistaken := checked.date_order()):
         raise IngestError(path, mistaken)
     if every_problem or checked.repeated:
         loaded += _insert(writer, contract, columns, checked.look_closer(every_problem), lineage)
-        ((rejected, skipped),) = writer.checks.execute(
-            f"select count(_reason), count(*) filter (not _kept or _skip) from {TYPED}"
+        ((rejected, skipped, totals),) = writer.checks.execute(
+            f"select count(_reason), count(*) filter (not _kept or _skip or _total),"
+            f" count(*) filter (_total) from {TYPED}"
         ).fetchall()
         writer.insert(
             "rejected_rows",
@@ -1067,6 +1110,7 @@ def _write(
         loaded,
         rejected + len(malformed),
         skipped,
+        totals,
     )
 
 

@@ -201,11 +201,7 @@ def load(
                         f"[green]✓[/] {escape(str(path))}: {result.kind},"
                         f" {result.rows_read:,} rows read, {result.rows_loaded:,} loaded,"
                         f" {result.rows_rejected:,} rejected"
-                        + (
-                            f", {result.rows_skipped:,} skipped by the mapping"
-                            if result.rows_skipped
-                            else ""
-                        )
+                        + _skipped(result)
                         + (
                             f"  (see them: leadtrack rejects --load {result.load_id})"
                             if result.rows_rejected
@@ -228,6 +224,16 @@ def load(
         raise _fail(
             f"{failed} of {len(files)} file(s) could not be loaded; nothing of those was written"
         )
+
+
+def _skipped(result: LoadResult) -> str:
+    """The rows a load skipped, as its output adds them: by the mapping, and totals rows."""
+    by_mapping = result.rows_skipped - result.totals_skipped
+    return (f", {by_mapping:,} skipped by the mapping" if by_mapping else "") + (
+        f", {result.totals_skipped:,} totals row{'s' * (result.totals_skipped != 1)} skipped"
+        if result.totals_skipped
+        else ""
+    )
 
 
 def _load_hints(result: LoadResult, *, mapped: bool) -> list[str]:

@@ -121,6 +121,15 @@ def test_load_names_the_columns_it_did_not_use(settings: Settings, tmp_path: Pat
     assert events == "cvs_received,interviews_arranged"
 
 
+def test_load_says_how_many_totals_rows_it_skipped(settings: Settings, tmp_path: Path) -> None:
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(TRACKER + "Total,,,,,3,2,1\n")
+    result = invoke(settings, "load", str(tracker))
+    assert result.exit_code == 0, result.output
+    assert result.says("4 rows read, 3 loaded, 0 rejected, 1 totals row skipped"), result.output
+    assert not result.says("by the mapping"), result.output
+
+
 def test_the_unused_columns_hint_fits_the_file(settings: Settings, tmp_path: Path) -> None:
     """Only a tracker's columns can be milestones; a leads file's unknown column, or a
     mapped export's, was given the catalogue-aliases hint too, and a column a preset reads

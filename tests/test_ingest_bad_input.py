@@ -495,6 +495,54 @@ def test_the_blank_end_finder_finds_a_value_that_may_end_with_a_blank(
         assert (finder.close(), finder.delimiters) == (found, ","), size
 
 
+@pytest.mark.parametrize("word", ["Total", "TOTALS", "Grand total", "grand total:"])
+def test_a_totals_row_at_the_bottom_of_a_tracker_is_skipped_not_rejected(
+    settings: Settings, tmp_path: Path, word: str
+) -> None:
+    """A tracker's totals row ("Total,,,,=SUM(...)") was rejected for its empty date and
+    consultant, a reject in every weekly load. A row saying Total where a lead has its
+    date and consultant is a lead, and the one without a ref is still rejected."""
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Client,Salary,CVs received\n"
+        "T-1,01/09/2026,Priya Shah,Acme,45000,Y\n"
+        "T-2,01/09/2026,Priya Shah,Total,45000,\n"
+        ",01/09/2026,Total,Acme,,\n"
+        f"{word},,,,=SUM(E2:E3),2\n"
+    )
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (
+        result.rows_read,
+        result.rows_loaded,
+        result.rows_rejected,
+        result.rows_skipped,
+        result.totals_skipped,
+    ) == (4, 2, 1, 1, 1)
+    assert con.execute("select lead_id from raw.leads order by lead_id").fetchall() == [
+        ("T-1",),
+        ("T-2",),
+    ]
+    assert con.execute("select source_row from raw.rejected_rows").fetchall() == [(4,)]
+    assert con.execute("select rows_skipped from raw.loads where kind = 'tracker'").fetchall() == [
+        (1,)
+    ]
+
+
+def test_a_totals_row_of_a_call_log_whose_first_column_is_not_required(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "calls.csv"
+    path.write_text(
+        "Lead ID,Consultant,Date/Time,Outcome\n"
+        "L-1,Priya Shah,01/09/2026 09:00,Connected\n"
+        "Total,,,1\n"
+    )
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_loaded, result.rows_rejected, result.totals_skipped) == (1, 0, 1)
+
+
 def test_keep_rows_where_skips_a_row_whose_column_is_blank(
     settings: Settings, tmp_path: Path
 ) -> None:
