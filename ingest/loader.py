@@ -35,7 +35,7 @@ from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines,
 from ingest.errors import IngestError
 from ingest.mapping import Mapping
 from ingest.schema import create_raw_schema
-from ingest.source import SourceTable, find_header_row, header_texts, sql_literal
+from ingest.source import SourceTable, blank_header, find_header_row, header_texts, sql_literal
 from ingest.writers import LoadOptions, RawWriter, as_writer
 from ingest.xlsx_reader import (
     WORKBOOK_SUFFIXES,
@@ -307,10 +307,22 @@ def load_file(
             filters = (
                 {normalise_name(name) for name in mapping.keep_rows_where} if mapping else set()
             )
+            # A spacer column (no header, no value) is nothing left out.
+            spacers = _empty_columns(
+                con,
+                source.relation,
+                [
+                    column
+                    for index, (column, header) in enumerate(
+                        zip(source.columns, source.headers, strict=True)
+                    )
+                    if column not in used and header == blank_header(index)
+                ],
+            )
             left = [
                 (header, normalise_name(header))
                 for column, header in zip(source.columns, source.headers, strict=True)
-                if column not in used and header
+                if column not in used and column not in spacers and header
             ]
             unused = tuple(
                 header for header, name in left if name not in renamed and name not in filters
@@ -353,6 +365,18 @@ def load_file(
         hidden_columns=hidden,
         other_sheets=others,
     )
+
+
+def _empty_columns(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: Sequence[str]
+) -> set[str]:
+    """Those of `columns` (of `relation`) that hold no value in any record."""
+    if not columns:
+        return set()
+    (found,) = con.execute(
+        f"select {', '.join(f'count(lt_text({column}))' for column in columns)} from {relation}"
+    ).fetchall()
+    return {column for column, values in zip(columns, found, strict=True) if not values}
 
 
 def _known_headers(names: dict[str, str], mapping: Mapping | None) -> set[str]:

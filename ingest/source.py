@@ -45,7 +45,12 @@ def find_header_row(
 
 def header_texts(row: Sequence[str | None]) -> tuple[str, ...]:
     """Header cells as text; a blank header becomes `Column N` so it can still be named."""
-    return tuple((cell or "").strip() or f"Column {index + 1}" for index, cell in enumerate(row))
+    return tuple((cell or "").strip() or blank_header(index) for index, cell in enumerate(row))
+
+
+def blank_header(index: int) -> str:
+    """The name `header_texts` gives the column at `index` (from 0) when its header is blank."""
+    return f"Column {index + 1}"
 
 
 def sql_literal(text: str) -> str:

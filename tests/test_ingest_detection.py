@@ -332,3 +332,26 @@ def test_status_says_how_each_load_read_its_file(
     status = invoke(settings, "status")
     (line,) = [line for line in status.output.splitlines() if line.startswith("│    3")]
     assert re.search(r"│ month first +│ leads +│ +1 │", line), status.output
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_blank_spacer_column_is_not_a_column_left_out(
+    settings: Settings, tmp_path: Path, suffix: str
+) -> None:
+    """A column with no header and no value (a spacer between a tracker's lead fields and its
+    milestones) was named as a milestone under another name; one with values is still named."""
+    rows = [
+        ["Ref", "Date generated", "Consultant", "Client", "Salary", "Fee %", "", "CVs received"],
+        ["L1", "01/10/2026", "Priya Shah", "Acme", "45000", "20", "", "05/10/2026"],
+        ["L2", "01/10/2026", "Priya Shah", "Acme", "45000", "20", "", "05/10/2026"],
+    ]
+    rows = [[*row, "", ""] for row in rows]
+    rows[2][9] = "see notes"
+    path = tmp_path / f"tracker{suffix}"
+    if suffix == ".csv":
+        write(path, "".join(",".join(row) + "\n" for row in rows))
+    else:
+        write_workbook(path, {"Tracker": rows})
+    (result,), _ = load(settings, path)
+    assert (result.kind, result.rows_loaded) == ("tracker", 2)
+    assert result.unused_columns == ("Column 10",)
