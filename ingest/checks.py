@@ -66,6 +66,11 @@ DAY_OR_MONTH_FIRST = re.compile(r"%-?([dme][^0-9A-Za-z%]|[bB][^0-9A-Za-z%])")
 ISO_TEXT = re.compile(r"\s*\d{4}-\d{1,2}-\d{1,2}")
 # ... and a time of day after one.
 ISO_TIME = re.compile(r"[ T]\d{1,2}:\d{2}")
+# A DuckDB variable: true when no date of the file being checked reads only the way it is
+# loaded (31/10/2026 in a day-first load), so a rejected date that reads the other way round
+# (10/31/2026) may say the whole file is written so. Set before the rejects' messages are
+# built (`ingest.loader._date_order`); unset, no message says it.
+OTHER_ORDER_POSSIBLE = "lt_other_order_possible"
 EARLIEST_PLAUSIBLE = "2000-01-01"
 YEARS_AHEAD_PLAUSIBLE = 3
 # Excel's day numbers (days since 30/12/1899) of 01/01/2000 and 31/12/2099.
@@ -218,6 +223,10 @@ class RowChecks:
             ("dd/mm/yyyy", "%d/%m/%Y") if dayfirst else ("mm/dd/yyyy", "%m/%d/%Y")
         )
         self.date_formats = formats(dayfirst, mapping.date_formats if mapping else ())
+        # The formats that read a date the other way round (month first in a day-first load),
+        # those with a two-digit year first (`%y` fails on a four-digit year).
+        other_order = [fmt for fmt in formats(not dayfirst) if fmt not in formats(dayfirst)]
+        self.other_order_formats = (*two_digit_year_formats(other_order), *other_order)
         # Source columns (SQL) whose dates are mostly ISO text, and whether most of those
         # have a time of day: see `iso_shape`.
         self.iso_texts: dict[str, bool] = {}
@@ -281,6 +290,22 @@ class RowChecks:
             " format the column as a date in Excel, then save or export it again' end"
         )
 
+    def _other_order(self, text: str) -> str:
+        """SQL of what to add to the message of a value that is no date: when it reads as a
+        date the other way round (10/25/2026 in a day-first load) and no date of the file
+        reads only this way (`OTHER_ORDER_POSSIBLE`), that date and how to load the file
+        that way; else ''. (A file with a tenth or more such dates loads nothing and says
+        so: `ingest.loader._date_order`.)"""
+        # One parse, written once: DuckDB computes an expression written twice in a query
+        # for every row, not only for the rows whose message needs it.
+        other = f"try_strptime({text}, {_sql_list(self.other_order_formats)})"
+        order, fix = ("month-first", "with") if self.dayfirst else ("day-first", "without")
+        return (
+            f"coalesce(case when getvariable({sql_literal(OTHER_ORDER_POSSIBLE)}) then"
+            f" '; it reads as ' || strftime({other}, '%-d %B %Y') || ' {order}: if this file''s"
+            f" dates are {order}, load it {fix} --monthfirst' end, '')"
+        )
+
     def plausible(self, value: str, label: str) -> str:
         """A problem when a date is before 2000 or years ahead: almost always a typo."""
         return (
@@ -326,7 +351,7 @@ class RowChecks:
             unparsed = (
                 f"case when {text} is not null and {field.name} is null{known} then {shown}"
                 f" || ' is not a date: ' || coalesce({self._excel_number(text)}, 'write it as"
-                f" {self.date_shape} (or yyyy-mm-dd)') end"
+                f" {self.date_shape} (or yyyy-mm-dd)' || {self._other_order(text)}) end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
@@ -384,7 +409,7 @@ class RowChecks:
             f" and ({word} in ({_sql_items(NOT_REACHED)})) is not true then {label}"
             f" || ' holds ''' || {text} || ''', ' || coalesce({self._excel_number(text)},"
             f" 'which is neither a date ({self.date_shape}) nor a tick (Y, ✓): leave it blank"
-            " if the milestone is not reached') end"
+            f" if the milestone is not reached' || {self._other_order(text)}) end"
         )
         return value, is_tick, problem
 

@@ -29,7 +29,14 @@ from ingest.catalogue import (
     read_catalogue,
     read_catalogue_frame,
 )
-from ingest.checks import RowChecks, consultant_key, is_tick_text, iso_shape, money_dot_groups
+from ingest.checks import (
+    OTHER_ORDER_POSSIBLE,
+    RowChecks,
+    consultant_key,
+    is_tick_text,
+    iso_shape,
+    money_dot_groups,
+)
 from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
 from ingest.errors import IngestError
@@ -701,8 +708,9 @@ class Checked:
     their key with another, and `look_closer(every_problem)`, which puts the records that are
     not clean into the temporary table of checked rows with their reasons and returns the SQL
     of the good ones among them. `every_problem` false: only the records of repeated keys
-    (the clean rows were all the others). `date_order()`: what `_date_order_mistaken` says
-    of the file's dates."""
+    (the clean rows were all the others). `date_order()`: what `_date_order` says of the
+    file's dates; it tells the rejects' messages (`OTHER_ORDER_POSSIBLE`) whether a date
+    that reads only the other way round may be one of many."""
 
     read: int
     malformed: list[tuple[int, str, str]]
@@ -726,6 +734,8 @@ def _check(
     Only when fewer rows were written than that (a row has a problem or is skipped), or keys
     repeat, are the other rows checked closely (`Checked.look_closer`) and given reasons. A
     tracker's typed records are kept, since its milestone columns are read twice."""
+    # Until `date_order()` has looked at this file's dates (a file before it may have set it).
+    con.execute(f"set variable {OTHER_ORDER_POSSIBLE} = false")
 
     def text(column: str) -> str:
         if column.startswith("const:"):
@@ -970,14 +980,13 @@ def _check(
         return f"(select {outputs} from {TYPED} where {ok})"
 
     def date_order() -> str | None:
-        if mapping and mapping.date_formats:
-            return None  # the mapping says how its dates are written
-        return _date_order_mistaken(
-            con,
-            source.relation,
-            date_columns,
-            checks.dayfirst,
+        mistaken, other_order_possible = (
+            (None, False)  # the mapping says how its dates are written
+            if mapping and mapping.date_formats
+            else _date_order(con, source.relation, date_columns, checks.dayfirst)
         )
+        con.execute(f"set variable {OTHER_ORDER_POSSIBLE} = {str(other_order_possible).lower()}")
+        return mistaken
 
     return Checked(read, malformed_lines(con, source), clean, repeated, look_closer, date_order)
 
@@ -1029,14 +1038,17 @@ def _count_keys(con: duckdb.DuckDBPyConnection, keys: str) -> tuple[int, int]:
 DATE_NUMBERS = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}"
 
 
-def _date_order_mistaken(
+def _date_order(
     con: duckdb.DuckDBPyConnection, relation: str, columns: dict[str, str], dayfirst: bool
-) -> str | None:
+) -> tuple[str | None, bool]:
     """When a date column of the file reads the other way round from how it is loaded
     (`dayfirst`): a tenth or more of its dates make sense only that way (10/31/2026 read
     day-first; a US export over a month has over half) and none only this way. Loaded as
     told, its dates up to the 12th would go in with day and month swapped and the others be
-    rejected. The message saying so, else None. (One typo among dates is not a tenth.)"""
+    rejected. The message saying so, else None (one typo among dates is not a tenth); and
+    whether no date of the file reads only this way (so fewer such dates than a tenth may
+    still be a file written the other way round: their rejects say so)."""
+    reads_this_way = False
     for column, label in columns.items():
         first, second = (
             f"try_cast(regexp_extract({column}, '{DATE_NUMBERS}', {group}) as integer)"
@@ -1054,6 +1066,7 @@ def _date_order_mistaken(
             from {relation}
             """
         ).fetchall()
+        reads_this_way = reads_this_way or bool(fits)
         if misfits and not fits and misfits * 10 >= dates:
             month = int(re.match(DATE_NUMBERS, value)[2 if dayfirst else 1])
             order, other, fix = (
@@ -1066,8 +1079,8 @@ def _date_order_mistaken(
                 f" '{value.strip()}' (row {row}), have no month {month}, and none reads only"
                 f" {other}. Load the file again {fix} (if its dates are {other} after all,"
                 " correct those); nothing of it was loaded"
-            )
-    return None
+            ), False
+    return None, not reads_this_way
 
 
 @contextmanager

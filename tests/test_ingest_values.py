@@ -282,6 +282,79 @@ def test_month_first_messages_ask_for_month_first_dates(settings: Settings, tmp_
     ]
 
 
+def test_a_date_that_reads_only_month_first_in_a_file_none_reads_only_day_first(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A US export over a week or two: fewer than a tenth of its dates give the order away,
+    so it loads (day and month swapped); the one that does was rejected asking for
+    dd/mm/yyyy, never naming --monthfirst."""
+    days = [f"10/{day:02d}/2026" for day in range(1, 13)]
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,CVs received\n"
+        + "".join(f"L{row},{day},Priya,{day}\n" for row, day in enumerate(days))
+        + "L12,10/25/2026,Priya,10/26/26\n"
+    )
+    _, con = load_one(settings, path)
+    hint = "month-first: if this file's dates are month-first, load it with --monthfirst"
+    assert rejects(con) == [
+        (
+            14,
+            "Date generated '10/25/2026' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd);"
+            f" it reads as 25 October 2026 {hint}; CVs received holds '10/26/26', which is"
+            " neither a date (dd/mm/yyyy) nor a tick (Y, ✓): leave it blank if the milestone is"
+            f" not reached; it reads as 26 October 2026 {hint}",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("dayfirst", "other"),
+    [(True, "31/10/2026"), (True, "2026-10-31"), (False, "10/31/2026")],
+)
+def test_a_date_that_reads_the_other_way_round_names_that_order_unless_a_date_rules_it_out(
+    settings: Settings, tmp_path: Path, dayfirst: bool, other: str
+) -> None:
+    """A date that reads only as loaded (31/10/2026 day first) shows how the file is
+    written: a date that reads only the other way round is a typo. And an ISO date says
+    nothing of the order. Month first, 25/10/2026 is day-first only when no date reads only
+    month-first."""
+    odd = "10/25/2026" if dayfirst else "25/10/2026"
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        f"Ref,Date generated,Consultant\nL1,{other},Priya\nL2,{odd},Priya\n"
+        + "".join(f"L{row},01/02/2026,Priya\n" for row in range(3, 13))
+    )
+    _, con = load_one(settings, path, dayfirst=dayfirst)
+    shape = "dd/mm/yyyy" if dayfirst else "mm/dd/yyyy"
+    expected = f"Date generated '{odd}' is not a date: write it as {shape} (or yyyy-mm-dd)"
+    if other.startswith("2026"):
+        expected += (
+            "; it reads as 25 October 2026 month-first: if this file's dates are month-first,"
+            " load it with --monthfirst"
+        )
+    assert rejects(con) == [(3, expected)]
+
+
+def test_a_date_that_reads_only_day_first_in_a_month_first_load_says_so(
+    settings: Settings, tmp_path: Path
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\nL1,25/10/2026,Priya\n"
+        + "".join(f"L{row},01/02/2026,Priya\n" for row in range(2, 13))
+    )
+    _, con = load_one(settings, path, dayfirst=False)
+    assert rejects(con) == [
+        (
+            2,
+            "Date generated '25/10/2026' is not a date: write it as mm/dd/yyyy (or yyyy-mm-dd);"
+            " it reads as 25 October 2026 day-first: if this file's dates are day-first, load"
+            " it without --monthfirst",
+        )
+    ]
+
+
 @pytest.mark.parametrize("dayfirst", [True, False])
 def test_a_12_hour_clock_and_a_month_written_first(
     settings: Settings, tmp_path: Path, dayfirst: bool
