@@ -299,7 +299,7 @@ def load_file(
             except UnknownKind as error:
                 if path.suffix.lower() not in WORKBOOK_SUFFIXES:
                     raise
-                hint = _other_sheets(path, sheet, header_score, names, mapping)
+                hint = _other_sheets(path, read.sheet, header_score, names, mapping)
                 raise IngestError(path, error.problem + hint) from None
             contract = CONTRACTS[kind]
             used = {
@@ -344,7 +344,7 @@ def load_file(
             )
             checked = _check(con, source, contract, columns, checks, mapping)
             others = (
-                tuple(_export_sheets(path, sheet, header_score, names, mapping).items())
+                tuple(_export_sheets(path, read.sheet, header_score, names, mapping).items())
                 if sheet is None and path.suffix.lower() in WORKBOOK_SUFFIXES
                 else ()
             )
@@ -650,10 +650,10 @@ def _other_sheets(
     names: dict[str, str],
     mapping: Mapping | None,
 ) -> str:
-    """For a workbook sheet that is no kind of export: the other sheet to load, when exactly
-    one is a kind of export, else the workbook's sheets."""
+    """For a workbook's sheet `sheet` (the one read) that is no kind of export: the other
+    sheet to load, when exactly one is a kind of export, else the workbook's sheets."""
     sheets = sheet_names(path)
-    others = [name for name in sheets if name != (sheet if sheet is not None else sheets[0])]
+    others = [name for name in sheets if name != sheet]
     fitting = _export_sheets(path, sheet, header_score, names, mapping)
     if len(fitting) == 1:
         ((name, kind),) = fitting.items()
@@ -673,15 +673,15 @@ def _export_sheets(
     names: dict[str, str],
     mapping: Mapping | None,
 ) -> dict[str, str]:
-    """A workbook's sheets other than `sheet` (else the first) that look like a kind of
-    export, with that kind, in the workbook's order."""
+    """A workbook's sheets other than `sheet` (the one read) that look like a kind of
+    export, with that kind, in the workbook's order. Not a hidden sheet (lookups, lists)."""
     sheets = sheet_names(path)
     fitting: dict[str, str] = {}
     for name in sheets:
-        if name == (sheet if sheet is not None else sheets[0]):
+        if name == sheet:
             continue
         head = sheet_head(path, name)
-        if not any(any(row) for row in head):
+        if head is None or not any(any(row) for row in head):
             continue
         headers = header_texts(head[find_header_row(head, header_score)])
         try:

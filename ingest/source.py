@@ -25,6 +25,8 @@ class SourceTable:
     rejects_table: str | None = None
     # Whether every value is already trimmed (`lt_text`), so the checks need not trim again.
     trimmed: bool = False
+    # The workbook's sheet read (None: a text file).
+    sheet: str | None = None
 
     @property
     def columns(self) -> list[str]:

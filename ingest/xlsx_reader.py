@@ -29,8 +29,13 @@ def read_xlsx_into(
     header_score: Callable[[Sequence[str | None]], int],
     sheet: str | None = None,
 ) -> SourceTable:
-    """One sheet (the named one, else the first), copied into the temporary table `table`."""
-    cells = _load_sheet(path, _open(path), sheet if sheet is not None else 0)
+    """One sheet (the named one, else the first that is not hidden), copied into the
+    temporary table `table`; the SourceTable names it."""
+    workbook = _open(path)
+    if sheet is None:
+        sheet, cells = _first_visible_sheet(path, workbook)
+    else:
+        cells = _load_sheet(path, workbook, sheet)
     if cells.num_rows == 0:
         raise IngestError(path, "the sheet is empty: export it again with its data")
     head = _rows(cells)
@@ -52,7 +57,7 @@ def read_xlsx_into(
             records.to_batches(max_chunksize=ROWS_PER_BATCH), schema=records.schema
         ),
     )
-    return SourceTable(relation=f"(from {frame_name(table)})", headers=headers)
+    return SourceTable(relation=f"(from {frame_name(table)})", headers=headers, sheet=sheet)
 
 
 def _row_numbers(first: int, count: int) -> pa.Array:
@@ -68,9 +73,24 @@ def sheet_names(path: Path) -> list[str]:
     return _open(path).sheet_names
 
 
-def sheet_head(path: Path, sheet: str) -> list[tuple[str | None, ...]]:
-    """The first rows of a sheet (those the header is looked for in), as text."""
-    return _rows(_load_sheet(path, _open(path), sheet, rows=HEADER_SEARCH_ROWS))
+def sheet_head(path: Path, sheet: str) -> list[tuple[str | None, ...]] | None:
+    """The first rows of a sheet (those the header is looked for in), as text; None when the
+    sheet is hidden."""
+    head = _load_lazily(path, _open(path), sheet, rows=HEADER_SEARCH_ROWS)
+    return _rows(_to_arrow(path, head)) if head.visible == "visible" else None
+
+
+def _first_visible_sheet(path: Path, workbook: fastexcel.ExcelReader) -> tuple[str, pa.RecordBatch]:
+    """The first sheet that is not hidden (a workbook often starts with a hidden sheet of
+    lookups), its name and cells; the first sheet when every one is hidden. A sheet says
+    whether it is hidden once read: read lazily, as fast as eagerly, the visible one's cells
+    are kept, and only the hidden ones before it are read for nothing."""
+    for name in workbook.sheet_names:
+        sheet = _load_lazily(path, workbook, name)
+        if sheet.visible == "visible":
+            return name, _to_arrow(path, sheet)
+    first = workbook.sheet_names[0]
+    return first, _load_sheet(path, workbook, first)
 
 
 def _open(path: Path) -> fastexcel.ExcelReader:
@@ -99,6 +119,26 @@ def _load_sheet(
         return workbook.load_sheet_eager(
             sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
         )
+    except Exception as error:
+        raise IngestError(path, f"the sheet cannot be read ({error})") from error
+
+
+def _load_lazily(
+    path: Path, workbook: fastexcel.ExcelReader, sheet: str, rows: int | None = None
+) -> fastexcel.ExcelSheet:
+    """A sheet (from Excel's row 1, as `_load_sheet`) read but not yet converted: its
+    `visible` says whether it is hidden."""
+    try:
+        return workbook.load_sheet(
+            sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
+        )
+    except Exception as error:
+        raise IngestError(path, f"the sheet cannot be read ({error})") from error
+
+
+def _to_arrow(path: Path, sheet: fastexcel.ExcelSheet) -> pa.RecordBatch:
+    try:
+        return sheet.to_arrow()
     except Exception as error:
         raise IngestError(path, f"the sheet cannot be read ({error})") from error
 

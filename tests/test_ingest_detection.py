@@ -355,3 +355,32 @@ def test_a_blank_spacer_column_is_not_a_column_left_out(
     (result,), _ = load(settings, path)
     assert (result.kind, result.rows_loaded) == ("tracker", 2)
     assert result.unused_columns == ("Column 10",)
+
+
+def test_a_workbook_whose_first_sheet_is_hidden_loads_its_first_visible_sheet(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A tracker whose first sheet is a hidden sheet of lookups (the lists its drop-downs
+    offer) failed until --sheet was given. A hidden sheet is no export the output names."""
+    path = tmp_path / "tracker.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, rows in {
+        "Lookups": [["Consultant", "Team"], ["Priya Shah", "Finance"]],
+        "Old lookups": [["Name", "Team", "Manager"], ["Tom Reid", "Finance", "Jo Bloggs"]],
+        "Lead tracker": TRACKER_SHEET,
+    }.items():
+        sheet = workbook.add_worksheet(name)
+        for number, row in enumerate(rows):
+            sheet.write_row(number, 0, row)
+        if name == "Lead tracker":
+            sheet.activate()
+        elif name == "Old lookups":
+            sheet.very_hidden()
+        else:
+            sheet.hide()
+    workbook.close()
+    (result,), con = load(settings, path)
+    assert (result.kind, result.rows_loaded, result.other_sheets) == ("tracker", 1, ())
+    assert con.execute("select sheet from raw.loads where kind = 'tracker'").fetchall() == [(None,)]
+    (result,), _ = load(settings, path, sheet="Old lookups")
+    assert (result.kind, result.rows_loaded) == ("consultants", 1)
