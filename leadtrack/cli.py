@@ -768,7 +768,15 @@ def forget(
     except ForgetError as error:
         raise _fail(str(error)) from None
     if getattr(settings, "target", "duckdb") != "duckdb":
-        raise _fail("leadtrack forget works on a DuckDB warehouse only, so far")
+        raise _fail(
+            "leadtrack forget works on a DuckDB warehouse only, so nothing was removed: the"
+            " person's details stay in PostgreSQL's raw (every version of the leads, calls and"
+            " rejected rows), staging and marts, and in every consultant's local copy of the"
+            " marts. To forget them, delete them in PostgreSQL by hand, then run leadtrack"
+            " build and have each consultant run leadtrack dashboard or leadtrack report,"
+            ' which replace their copy with that build (README "Forgetting a contact on'
+            ' PostgreSQL")'
+        )
     if not settings.warehouse.exists():
         raise _fail(f"no warehouse at {settings.warehouse}: nothing to forget")
     con = duckdb.connect(str(settings.warehouse))

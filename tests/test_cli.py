@@ -420,3 +420,34 @@ def test_demo_without_serving(settings: Settings, tmp_path: Path) -> None:
     leads = value(settings.warehouse, "select count(distinct lead_id) from raw.leads")
     assert 250 <= leads <= 300
     assert value(settings.marts, "select count(*) from marts.leads") == leads
+
+
+def test_forget_on_postgres_says_nothing_was_removed_where_the_details_stay_and_what_to_do(
+    tmp_path: Path,
+) -> None:
+    """It said "works on a DuckDB warehouse only, so far": not that nothing was removed, nor
+    that the person is still in PostgreSQL and in every consultant's copy, nor what to do."""
+    result = runner.invoke(
+        app,
+        [
+            "--target",
+            "postgres",
+            "--warehouse",
+            str(tmp_path / "leadtrack.duckdb"),
+            "forget",
+            "--contact",
+            "jo.bloggs@client.example",
+        ],
+    )
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    for words in (
+        "nothing was removed",
+        "PostgreSQL's raw (every version of the leads, calls and rejected rows), staging and marts",
+        "every consultant's local copy of the marts",
+        "delete them in PostgreSQL by hand",
+        'README "Forgetting a contact on PostgreSQL"',
+    ):
+        assert words in said, words
+    assert "jo.bloggs" not in result.output  # the person is not printed back
+    assert not (tmp_path / "leadtrack.duckdb").exists()
