@@ -458,8 +458,17 @@ def _build(settings: Settings, as_of: date | None) -> bool:
 
     from leadtrack.postgres import PostgresError, build_lock
 
+    def waiting(holder: str) -> None:
+        console.print(
+            "[yellow]•[/] another build of this warehouse is running: waiting for it to finish"
+            if holder == "build"
+            else "[yellow]•[/] a load into this warehouse is under way: the build waits for it"
+            " to finish (a build reads what is loaded in many steps)",
+            highlight=False,
+        )
+
     try:
-        with build_lock() if settings.target == "postgres" else nullcontext():
+        with build_lock(waiting) if settings.target == "postgres" else nullcontext():
             return _build_and_publish(settings, as_of)
     except PostgresError as error:
         raise _fail(str(error)) from None

@@ -16,7 +16,7 @@ No password is ever printed: every error that leaves this module goes through `s
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -289,15 +289,31 @@ def current_build(con: psycopg.Connection) -> str | None:
 
 
 @contextmanager
-def build_lock() -> Iterator[None]:
-    """Hold the warehouse's build lock: one build (and its publish) at a time per database."""
+def build_lock(on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the warehouse's build lock: one build (and its publish) at a time per database.
+    When the lock is not free at once, `on_wait` is called with what holds it ("build": another
+    build; "load": loads under way, which hold it shared) before waiting for it."""
     con = connect(autocommit=True)
     try:
         with scrubbed():
-            con.execute(f"select pg_advisory_lock({BUILD_LOCK})")
+            (free,) = con.execute(f"select pg_try_advisory_lock({BUILD_LOCK})").fetchone()
+            if not free:
+                if on_wait:
+                    on_wait(_build_lock_holder(con))
+                con.execute(f"select pg_advisory_lock({BUILD_LOCK})")
         yield
     finally:
         con.close()
+
+
+def _build_lock_holder(con: psycopg.Connection) -> str:
+    """ "build" when another session holds the build lock exclusively (a build), else "load"
+    (loads take it shared for their transactions, and then a shared try succeeds)."""
+    (shared,) = con.execute(f"select pg_try_advisory_lock_shared({BUILD_LOCK})").fetchone()
+    if shared:
+        con.execute(f"select pg_advisory_unlock_shared({BUILD_LOCK})")
+        return "load"
+    return "build"
 
 
 def load_summary():

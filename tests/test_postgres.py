@@ -170,6 +170,38 @@ def test_a_load_waits_for_a_build_under_way(
     assert _counts(postgres_database.url)["leads"] == 3
 
 
+def test_a_build_waiting_for_another_build_says_so(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    """A second build waited on the advisory lock without a word, as if it hung: it says
+    that another build is running and that it waits for it, as a load does."""
+    from leadtrack.postgres import BUILD_LOCK
+
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    assert _cli(pg_settings, "load", str(export)).exit_code == 0
+    outcomes: list = []
+    with psycopg.connect(postgres_database.url, autocommit=True) as other_build:
+        other_build.execute(f"select pg_advisory_lock({BUILD_LOCK})")
+        builder = threading.Thread(
+            target=lambda: outcomes.append(_cli(pg_settings, "build", "--as-of", "2026-11-23"))
+        )
+        builder.start()
+        deadline = time.monotonic() + 60
+        while not other_build.execute(
+            "select exists (select from pg_locks where locktype = 'advisory' and not granted)"
+        ).fetchone()[0]:
+            assert time.monotonic() < deadline, "the build did not wait for the lock"
+            time.sleep(0.1)
+        assert not outcomes
+    builder.join(300)
+    (outcome,) = outcomes
+    assert outcome.exit_code == 0, outcome.output
+    said = " ".join(outcome.output.split())
+    assert "another build of this warehouse is running: waiting for it to finish" in said
+    assert said.index("waiting for it to finish") < said.index("built")
+
+
 @pytest.mark.parametrize("locale", ["C", None])
 def test_consultant_names_in_any_case_match_or_the_build_says_why_not(
     postgres_admin: str,
