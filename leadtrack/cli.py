@@ -283,13 +283,16 @@ def _postgres_load_failure(path: Path | None, error: BaseException) -> str:
     written, and what to do. No password (scrubbed), no traceback."""
     import sys
 
-    from leadtrack.postgres import scrub
+    from leadtrack.postgres import builder_role_hint, scrub
 
     detail = scrub(str(error)).strip().splitlines()
     psycopg = sys.modules.get("psycopg")
     lost = psycopg is not None and isinstance(error, psycopg.OperationalError)
     what = "lost the connection to PostgreSQL" if lost else "PostgreSQL refused the load"
     where = f"{path}: {what} while loading it" if path else f"{what} before loading any file"
+    hint = builder_role_hint(error)
+    if hint:
+        return f"{where} ({detail[0] if detail else type(error).__name__}){hint}."
     return (
         f"{where} ({detail[0] if detail else type(error).__name__})."
         + (

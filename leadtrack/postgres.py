@@ -98,18 +98,49 @@ def connect(conninfo: str | None = None, **options) -> psycopg.Connection:
             **options,
         )
     except psycopg.Error as error:
-        raise PostgresError(
-            f"could not connect to PostgreSQL: {scrub(str(error)).strip()}"
-        ) from None
+        detail = scrub(str(error)).strip()
+        if conninfo is None and not os.environ.get(BUILDER_URL) and os.environ.get(READER_URL):
+            first = detail.splitlines()[0] if detail else type(error).__name__
+            raise PostgresError(
+                f"{BUILDER_URL} is not set, only the reader's {READER_URL}: this command"
+                f" (load, build, status, rejects) needs the builder's connection, so set"
+                f" {BUILDER_URL}; with the reader's connection, use leadtrack dashboard and"
+                f" leadtrack report (without it, libpq's defaults were tried: {first})"
+            ) from None
+        raise PostgresError(f"could not connect to PostgreSQL: {detail}") from None
 
 
 @contextmanager
-def scrubbed() -> Iterator[None]:
-    """Re-raise PostgreSQL errors as `PostgresError` without any password in them."""
+def scrubbed(builder: bool = False) -> Iterator[None]:
+    """Re-raise PostgreSQL errors as `PostgresError` without any password in them. `builder`:
+    the builder's connection, whose permission errors say which role it is (the reader's,
+    usually, which cannot load or build)."""
     try:
         yield
     except psycopg.Error as error:
-        raise PostgresError(scrub(str(error)).strip()) from None
+        message = scrub(str(error)).strip()
+        hint = builder_role_hint(error) if builder else ""
+        if hint:  # the error's first line (no "LINE 1: select ..." under it), then the hint
+            message = message.splitlines()[0] + hint
+        raise PostgresError(message) from None
+
+
+def builder_role_hint(error: BaseException) -> str:
+    """For a permission error on the builder's connection: which role it connected as and
+    that loads and builds need the builder's role (else an empty string)."""
+    if not isinstance(error, psycopg.errors.InsufficientPrivilege):
+        return ""
+    params = conninfo_to_dict(builder_conninfo())
+    role = params.get("user") or os.environ.get("PGUSER") or os.environ.get("USER", "postgres")
+    if role == reader_role():
+        who = f"{BUILDER_URL} connects as {role}, the reader role ({READER_URL}'s)"
+    else:
+        who = f"{BUILDER_URL} connects as {role}: is it the reader role? That role"
+    return (
+        f": {who}, which can read the marts only and cannot load or build. Set {BUILDER_URL}"
+        " to the builder's role, which owns raw and the models; with the reader's connection,"
+        " use leadtrack dashboard and leadtrack report"
+    )
 
 
 def dbt_environment() -> dict[str, str]:
@@ -320,7 +351,7 @@ def load_summary():
     """`leadtrack.warehouse.load_summary` for the builder's PostgreSQL warehouse."""
     from leadtrack.warehouse import RAW_DATA_TABLES, LoadSummary
 
-    with scrubbed(), connect(autocommit=True) as con:
+    with scrubbed(builder=True), connect(autocommit=True) as con:
         if not _schema_exists(con, "raw"):
             raise PostgresError(
                 "the PostgreSQL warehouse has no raw schema yet: load some exports first"
@@ -339,7 +370,7 @@ def load_summary():
 
 def rejected_rows(load_id: int | None, limit: int) -> list[dict]:
     """`leadtrack.warehouse.rejected_rows` for the builder's PostgreSQL warehouse."""
-    with scrubbed(), connect(autocommit=True) as con:
+    with scrubbed(builder=True), connect(autocommit=True) as con:
         if not _schema_exists(con, "raw"):
             return []
         return _dicts(

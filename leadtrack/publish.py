@@ -58,7 +58,7 @@ def prepare_build(settings: Settings) -> Path | None:
             scrubbed,
         )
 
-        with scrubbed(), connect(autocommit=True) as pg:
+        with scrubbed(builder=True), connect(autocommit=True) as pg:
             check_letter_case(pg)
             discard_unfinished_build(pg)
         return None
@@ -92,7 +92,7 @@ def publish_build(settings: Settings, publishing: Path | None) -> Path:
             scrubbed,
         )
 
-        with scrubbed(), connect(autocommit=True) as pg:
+        with scrubbed(builder=True), connect(autocommit=True) as pg:
             promote_build(pg, reader_role())
         try:
             return publish_from_postgres(settings.warehouse)

@@ -26,7 +26,7 @@ def open_raw_writer(
     if settings.target == "postgres":
         from leadtrack.postgres import BUILD_LOCK, connect, scrubbed
 
-        with scrubbed():
+        with scrubbed(builder=True):
             return PostgresWriter(
                 connect(), build_lock=None if building else BUILD_LOCK, on_wait=on_wait
             )

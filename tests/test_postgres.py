@@ -717,6 +717,47 @@ def test_status_and_rejects_read_the_postgres_warehouse(
     assert not pg_settings.warehouse.exists()  # nothing read or written locally
 
 
+def test_the_builders_commands_with_the_readers_connection_say_they_need_the_builder(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A consultant with only the reader's URL got `could not connect ... socket
+    "/var/run/postgresql/.s.PGSQL.5432" failed` from status, load, build and rejects; with
+    LEADTRACK_POSTGRES_URL set to the reader's role, `permission denied for schema raw`."""
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    assert _cli(pg_settings, "load", str(export)).exit_code == 0
+    commands = (["status"], ["rejects"], ["load", str(export)], ["build", "--as-of", "2026-11-23"])
+
+    monkeypatch.delenv("LEADTRACK_POSTGRES_URL")
+    monkeypatch.setenv("PGPORT", "1")  # libpq's defaults reach no server, whatever runs here
+    for command in commands:
+        outcome = _cli(pg_settings, *command)
+        said = " ".join(outcome.output.split())
+        assert outcome.exit_code == 1, (command, said)
+        assert "Traceback" not in said
+        for words in (
+            "LEADTRACK_POSTGRES_URL is not set, only the reader's LEADTRACK_POSTGRES_READER_URL",
+            "needs the builder's connection, so set LEADTRACK_POSTGRES_URL",
+            "with the reader's connection, use leadtrack dashboard and leadtrack report",
+        ):
+            assert words in said, (command, said)
+    monkeypatch.delenv("PGPORT")
+
+    monkeypatch.setenv("LEADTRACK_POSTGRES_URL", postgres_database.reader_url)
+    role = postgres_database.reader_role
+    for command in commands:
+        outcome = _cli(pg_settings, *command)
+        said = " ".join(outcome.output.split())
+        assert outcome.exit_code == 1, (command, said)
+        assert "permission denied for" in said and "LINE 1" not in said, (command, said)
+        assert f"LEADTRACK_POSTGRES_URL connects as {role}, the reader role" in said, said
+        assert "cannot load or build" in said and "leadtrack dashboard and leadtrack report" in said
+        assert postgres_database.reader_password not in outcome.output
+
+
 def test_a_connection_lost_mid_load_names_the_file_and_keeps_earlier_loads(
     pg_settings: Settings,
     postgres_database: PostgresDatabase,
