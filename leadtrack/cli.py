@@ -644,17 +644,40 @@ def dashboard(
     settings: Settings = ctx.obj
     if settings.target == "postgres":
         from leadtrack.postgres import PostgresError
-        from leadtrack.publish import refresh_from_postgres
+        from leadtrack.publish import refresh_copy
 
         try:
             with console.status("Fetching the team's latest build of the marts from PostgreSQL"):
-                path = refresh_from_postgres(settings)
+                refreshed = refresh_copy(settings)
         except PostgresError as error:
             raise _fail(str(error)) from None
-        console.print(
-            f"[green]✓[/] the marts of the team's latest build are in {escape(str(path))}"
-        )
+        if refreshed.problem:
+            errors.print(
+                f"[yellow]warning:[/] {escape(_stale_copy(refreshed.path, refreshed.problem))}",
+                highlight=False,
+                soft_wrap=True,
+            )
+        else:
+            console.print(
+                "[green]✓[/] the marts of the team's latest build are in"
+                f" {escape(str(refreshed.path))}"
+            )
     _serve(settings, port=port, host=host)
+
+
+def _stale_copy(path: Path, problem: str) -> str:
+    """One line for a local copy of the marts that PostgreSQL could not bring up to date:
+    which build it holds, that it may be out of date, and why."""
+    from leadtrack.publish import copy_built_at
+
+    built = copy_built_at(path)
+    which = f"the build of {built:%d/%m/%Y %H:%M}" if built else "an earlier build"
+    return (
+        f"could not fetch the team's latest build, so this shows the local copy in {path},"
+        f" {which}, which may be out of date ({' '.join(problem.split())}); check that"
+        " PostgreSQL is running and LEADTRACK_POSTGRES_READER_URL is right: the dashboard"
+        " fetches the latest build on its next page view once it can"
+    )
 
 
 def _serve(settings: Settings, port: int, host: str) -> None:

@@ -31,6 +31,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -374,6 +376,15 @@ def _remote_build() -> str | None:
     return None  # not reached
 
 
+@dataclass(frozen=True)
+class Refreshed:
+    """What `refresh_copy` did: the published file's path, and why it could not be brought up
+    to date (None: it holds PostgreSQL's latest build, or another process is fetching it)."""
+
+    path: Path
+    problem: str | None = None
+
+
 def refresh_from_postgres(settings: Settings) -> Path:
     """The published marts of `settings`, first refreshed from PostgreSQL when its marts hold
     a newer build than the local copy (on DuckDB: just the path). Cheap when nothing changed
@@ -383,28 +394,37 @@ def refresh_from_postgres(settings: Settings) -> Path:
     never fails when a copy exists (an unreachable server leaves the last build in place,
     logged); raises `PostgresError` only when there is no copy to show and none can be made.
     """
+    refreshed = refresh_copy(settings)
+    if refreshed.problem:
+        log.warning("kept the marts of the last build: %s", refreshed.problem)
+    return refreshed.path
+
+
+def refresh_copy(settings: Settings) -> Refreshed:
+    """`refresh_from_postgres`, saying rather than logging why a copy it kept could not be
+    brought up to date (it may then be out of date: see `copy_built_at`)."""
     target = settings.marts
     if settings.target != "postgres":
-        return target
+        return Refreshed(target)
     from leadtrack.postgres import PostgresError
 
     have = target.exists()
     now = time.monotonic()
     last = _last_check.get(target)
     if have and last and now - last[0] < CHECK_EVERY_SECONDS and last[1] == local_build(target):
-        return target
+        return Refreshed(target)
     try:
         remote = _remote_build()
         _last_check[target] = (now, remote)
         if remote is None:
             if have:
-                return target
+                return Refreshed(target)
             raise PostgresError(
                 "the shared warehouse has no built marts yet: load exports and run"
                 " leadtrack --target postgres build"
             )
         if remote == local_build(target):
-            return target
+            return Refreshed(target)
         with _refresh_lock(target, wait=not have) as mine:
             if mine and remote != local_build(target):
                 publish_from_postgres(settings.warehouse)
@@ -412,8 +432,21 @@ def refresh_from_postgres(settings: Settings) -> Path:
     except (PostgresError, RuntimeError) as error:
         if not have:
             raise PostgresError(str(error)) from None
-        log.warning("kept the marts of the last build: %s", error)
-    return target
+        return Refreshed(target, str(error))
+    return Refreshed(target)
+
+
+def copy_built_at(target: Path) -> datetime | None:
+    """When the build a published file holds was built (this machine's local time), from
+    its build stamp; None for a file without one (a DuckDB build) or that cannot be read."""
+    try:
+        with duckdb.connect(str(target), read_only=True) as con:
+            row = con.execute(
+                "select cast(max(built_at) as timestamp) from marts.build_stamp"
+            ).fetchone()
+    except duckdb.Error:
+        return None
+    return row[0] if row else None
 
 
 class _refresh_lock:

@@ -694,6 +694,43 @@ def test_a_consultant_without_a_build_of_their_own_gets_the_teams_latest_build(
     assert not served[1:]
 
 
+def _built_at(url: str) -> str:
+    """When PostgreSQL's marts were built, in this machine's time, as messages write it."""
+    with psycopg.connect(url, autocommit=True) as con:
+        (built,) = con.execute("select built_at from marts.build_stamp").fetchone()
+    return f"{built.astimezone():%d/%m/%Y %H:%M}"
+
+
+def test_a_dashboard_that_cannot_reach_postgres_says_its_copy_may_be_out_of_date(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL down: it logged "kept the marts of the last build: could not connect..." and
+    then printed "✓ the marts of the team's latest build are in ...", which was false."""
+    from psycopg.conninfo import make_conninfo
+
+    import leadtrack.cli
+
+    _load_and_build(pg_settings, tmp_path / "tracker.csv", LEADS)
+    built = _built_at(postgres_database.url)
+    served: list[Settings] = []
+    monkeypatch.setattr(leadtrack.cli, "_serve", lambda settings, **_: served.append(settings))
+    unreachable = make_conninfo(postgres_database.reader_url, port="1")
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", unreachable)
+    monkeypatch.setattr("leadtrack.publish._stamp_connection", [])
+    outcome = _cli(pg_settings, "dashboard")
+    assert outcome.exit_code == 0, outcome.output
+    assert served  # the copy it has is served
+    said = " ".join(outcome.output.split())
+    assert "latest build are in" not in said
+    assert f"this shows the local copy in {pg_settings.marts}, the build of {built}" in said
+    assert "which may be out of date (could not connect to PostgreSQL" in said
+    assert "kept the marts of the last build" not in said
+    assert postgres_database.reader_password not in outcome.output
+
+
 def test_status_and_rejects_read_the_postgres_warehouse(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:
