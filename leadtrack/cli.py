@@ -766,7 +766,15 @@ def report(
     parameters = {key: value for key, value in given.items() if value is not None}
     try:
         with console.status(f"Running the {name.value} report"):
-            path = render_report(name.value, parameters, out, settings)
+            path = render_report(
+                name.value,
+                parameters,
+                out,
+                settings,
+                on_stale=lambda why: errors.print(
+                    f"[yellow]warning:[/] {escape(why)}", highlight=False, soft_wrap=True
+                ),
+            )
     except ReportError as error:
         raise _fail(str(error)) from None
     console.print(str(path), highlight=False, soft_wrap=True)

@@ -11,8 +11,10 @@ content through `ReportPage`, which decides how a chart reaches the HTML.
 from __future__ import annotations
 
 import html
+import logging
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -21,6 +23,7 @@ from typing import Any
 
 from leadtrack.settings import PROJECT_ROOT, Settings, marts_path
 
+log = logging.getLogger(__name__)
 NOTEBOOKS = PROJECT_ROOT / "notebooks"
 KERNEL_NAME = "python3"  # jupyter_client's built-in spec: the running interpreter's ipykernel
 
@@ -205,22 +208,43 @@ OFFLINE_TEMPLATE = """
 """
 
 
-def render_report(name: str, parameters: dict[str, Any], out_dir: Path, settings: Settings) -> Path:
+def render_report(
+    name: str,
+    parameters: dict[str, Any],
+    out_dir: Path,
+    settings: Settings,
+    on_stale: Callable[[str], None] | None = None,
+) -> Path:
     """Run one report's notebook on the settings' warehouse and write it as one
     self-contained HTML file in out_dir; returns its path. Bad parameters raise ReportError
-    before the notebook starts."""
+    before the notebook starts. On PostgreSQL, a local copy that could not be brought up to
+    date is reported from all the same, its HTML saying which build it is from and that it
+    may be out of date, and `on_stale` (else the log) is told why."""
     import papermill
 
     report = _report(name)
+    notice = None
     if settings.target == "postgres":
         # The team's warehouse: bring this machine's copy of the marts up to its latest build.
         from leadtrack.postgres import PostgresError
-        from leadtrack.publish import refresh_from_postgres
+        from leadtrack.publish import copy_built_at, refresh_copy
 
         try:
-            refresh_from_postgres(settings)
+            refreshed = refresh_copy(settings)
         except PostgresError as error:
             raise ReportError(str(error)) from None
+        if refreshed.problem:
+            built = copy_built_at(refreshed.path)
+            when = f"the build of {built:%d/%m/%Y %H:%M}" if built else "an earlier build"
+            notice = (
+                f"This report is from {when}, this machine's copy of the team's marts: the"
+                " latest build could not be fetched from PostgreSQL, so it may be out of date."
+            )
+            (on_stale or log.warning)(
+                f"could not fetch the team's latest build, so the report is from the local copy"
+                f" in {refreshed.path}, {when}, which may be out of date (its HTML says so):"
+                f" {' '.join(refreshed.problem.split())}"
+            )
     resolved = resolve_parameters(name, parameters, settings.warehouse)
     notebook_parameters = {
         key: _for_papermill(resolved.get(key)) for key in ("warehouse", *report.parameters)
@@ -246,7 +270,7 @@ def render_report(name: str, parameters: dict[str, Any], out_dir: Path, settings
                 f"the {name} report failed in cell {error.exec_count}: {error.ename}: "
                 f"{error.evalue}"
             ) from None
-        target.write_text(to_html(executed, report.title), encoding="utf-8")
+        target.write_text(to_html(executed, report.title, notice), encoding="utf-8")
     return target
 
 
@@ -273,14 +297,28 @@ def _local_kernel_manager(sockets: Path) -> type:
     return LocalKernelManager
 
 
-def to_html(notebook_path: Path, title: str) -> str:
-    """The executed notebook as HTML: outputs only, nothing loaded from the network."""
+def to_html(notebook_path: Path, title: str, notice: str | None = None) -> str:
+    """The executed notebook as HTML: outputs only, nothing loaded from the network. A
+    `notice` (the data may be out of date) goes first, in a box of its own."""
     import jinja2
     import nbformat
     from nbconvert import HTMLExporter
 
     notebook = nbformat.read(notebook_path, as_version=4)
     notebook.metadata["title"] = title
+    if notice:
+        banner = nbformat.v4.new_code_cell()
+        banner.outputs = [
+            nbformat.v4.new_output(
+                "display_data",
+                data={
+                    "text/html": '<p class="lt-stale" style="background: #fff4ce; border: 1px'
+                    ' solid #e0b000; border-radius: 6px; padding: 8px 14px; font-weight: 600">'
+                    f"{html.escape(notice)}</p>"
+                },
+            )
+        ]
+        notebook.cells.insert(0, banner)
     exporter = HTMLExporter(
         template_name="lab",
         extra_loaders=[jinja2.DictLoader({"leadtrack_offline.html.j2": OFFLINE_TEMPLATE})],

@@ -731,6 +731,34 @@ def test_a_dashboard_that_cannot_reach_postgres_says_its_copy_may_be_out_of_date
     assert postgres_database.reader_password not in outcome.output
 
 
+def test_a_report_from_a_copy_that_could_not_be_refreshed_says_which_build_it_is_from(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The reader's password wrong (or the server down): the report was rendered from the old
+    local copy, and only a one-line log warning said so; the HTML, which gets forwarded, did
+    not."""
+    from psycopg.conninfo import make_conninfo
+
+    _load_and_build(pg_settings, tmp_path / "tracker.csv", LEADS)
+    built = _built_at(postgres_database.url)
+    wrong = make_conninfo(postgres_database.reader_url, password="not-the-readers")
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", wrong)
+    monkeypatch.setattr("leadtrack.publish._stamp_connection", [])
+    out = tmp_path / "reports"
+    outcome = _cli(pg_settings, "report", "weekly", "--week", "2026-11-02", "--out", str(out))
+    assert outcome.exit_code == 0, outcome.output
+    (page,) = out.glob("*.html")
+    text = re.sub(r"\s+", " ", page.read_text(encoding="utf-8"))
+    assert f"This report is from the build of {built}" in text
+    assert "so it may be out of date" in text and "Priya Shah" in text
+    said = " ".join(outcome.output.split())
+    assert f"the build of {built}, which may be out of date" in said
+    assert "password authentication failed" in said and "not-the-readers" not in said
+
+
 def test_status_and_rejects_read_the_postgres_warehouse(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:
