@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -18,6 +20,7 @@ from leadtrack.settings import PROJECT_ROOT, Settings, load_settings
 
 if TYPE_CHECKING:
     from ingest.loader import LoadResult
+    from leadtrack.dbt import BuildResult
 
 app = typer.Typer(
     help="Track every recruitment lead to completion.",
@@ -499,12 +502,21 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             progress.advance(task)
 
         copy_failed: LocalCopyFailed | None = None
+        dbt_console = io.StringIO()
         try:
             result, published = build_and_publish(
-                settings, BUILD_COMMAND, as_of=as_of, on_node=on_node
+                settings, BUILD_COMMAND, as_of=as_of, on_node=on_node, console=dbt_console
             )
         except LocalCopyFailed as failed:
             copy_failed, result, published = failed, failed.result, None
+    lost = None if result.ok else _lost_connection(settings, result)
+    if lost:
+        # dbt's wall of "Database Error" for every node after the loss says nothing more.
+        errors.print(f"[bold red]error:[/] {escape(lost)}", highlight=False, soft_wrap=True)
+        return False
+    # dbt's console output (its errors), where it printed it before: on stdout.
+    sys.stdout.write(dbt_console.getvalue())
+    sys.stdout.flush()
     if result.ok:
         models = sum(node.resource_type == "model" for node in result.nodes)
         tests = sum(node.resource_type in ("test", "unit_test") for node in result.nodes)
@@ -535,6 +547,48 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     if result.error:
         errors.print(f"  {escape(result.error)}", highlight=False)
     return False
+
+
+# What psycopg and libpq say when the connection to the server is lost or refused.
+_CONNECTION_LOST = (
+    "server closed the connection",
+    "terminating connection due to administrator command",
+    "the database system is shutting down",
+    "the database system is starting up",
+    "connection already closed",
+    "the connection is lost",
+    "no connection to the server",
+    "consuming input failed",
+    "ssl syscall error",
+    "connection refused",
+    "could not connect",
+    "connection to server at",
+    "connection to server on socket",
+)
+
+
+def _lost_connection(settings: Settings, result: BuildResult) -> str | None:
+    """For a failed build on PostgreSQL that lost its connection (the server stopped or
+    restarted, the network dropped): one line saying so and what to do; else None."""
+    if settings.target != "postgres":
+        return None
+    from leadtrack.postgres import PostgresError, connect
+
+    messages = [node.message or "" for node in result.failures] + [result.error or ""]
+    lines = [line.strip() for message in messages for line in message.splitlines()]
+    said = [line for line in lines if any(mark in line.lower() for mark in _CONNECTION_LOST)]
+    if not said:
+        try:
+            connect(connect_timeout=10).close()
+            return None
+        except PostgresError as error:
+            said = [str(error).splitlines()[0]]
+    return (
+        f"lost the connection to PostgreSQL during the build ({said[0]}): start it (or check"
+        " that it is reachable: LEADTRACK_POSTGRES_URL) and build again; nothing was published,"
+        " so the dashboard keeps the last good build (dbt's errors are in"
+        f" {result.log_file})"
+    )
 
 
 def _local_copy_failure(settings: Settings, failed: BaseException) -> str:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from leadtrack.settings import PROJECT_ROOT, Settings
 
@@ -44,6 +45,8 @@ class BuildResult:
     ok: bool
     nodes: list[NodeOutcome]
     error: str | None = None
+    # dbt's log file, which holds every message, printed or not.
+    log_file: Path | None = None
 
     @property
     def failures(self) -> list[NodeOutcome]:
@@ -58,6 +61,7 @@ def run_dbt(
     on_node: Callable[[str, str], None] | None = None,
     target_path: Path | None = None,
     publishing: Path | None = None,
+    console: TextIO | None = None,
 ) -> BuildResult:
     """Invoke `dbt <command>` on the project with the settings' warehouse and the as-of date.
 
@@ -67,9 +71,11 @@ def run_dbt(
     `on_node(name, status)` is called as each node finishes (for progress bars).
     `publishing` is the file a DuckDB build writes the marts into
     (`leadtrack.publish.prepare_build`; attached by `leadtrack.dbt_published`); without it,
-    an in-memory database that nothing reads.
+    an in-memory database that nothing reads. `console`: where dbt's console output goes
+    instead of stdout (its errors, coloured), for the caller to print or not.
     """
     from dbt.cli.main import dbtRunner
+    from dbt_common.events.functions import capture_stdout_logs, stop_capture_stdout_logs
 
     def callback(event) -> None:  # dbt's EventMsg
         if on_node and event.info.name in ("LogModelResult", "LogTestResult", "LogSeedResult"):
@@ -101,9 +107,13 @@ def run_dbt(
     # dbt sees its own instead.
     argv = sys.argv
     sys.argv = ["dbt", *arguments]
+    if console is not None:
+        capture_stdout_logs(console)
     try:
         result = dbtRunner(callbacks=[callback]).invoke(arguments)
     finally:
+        if console is not None:
+            stop_capture_stdout_logs()
         sys.argv = argv
         for key, value in previous.items():
             if value is None:
@@ -124,4 +134,5 @@ def run_dbt(
     ]
     error = scrub(str(result.exception)) if result.exception else None
     ok = result.success and not any(node.status in FAILED_STATUSES for node in nodes)
-    return BuildResult(ok=ok, nodes=nodes, error=error)
+    log_file = (target_path or PROJECT_ROOT / "logs") / "dbt.log"
+    return BuildResult(ok=ok, nodes=nodes, error=error, log_file=log_file)

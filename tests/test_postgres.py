@@ -1003,3 +1003,84 @@ def test_a_connection_cut_while_rows_are_copied_prints_only_the_one_line(
     assert lines[0].startswith(f"error: {calls}: lost the connection to PostgreSQL while")
     with psycopg.connect(postgres_database.url) as con:
         assert con.execute("select count(*) from raw.calls").fetchone()[0] == 0
+
+
+def test_a_build_that_loses_the_server_says_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server stopped mid-build (`pg_ctl stop -m fast`): dbt printed some 60 lines of
+    ANSI-coloured "Database Error" above "The build failed; the dashboard keeps showing the
+    last good one". One line says what happened and what to do; dbt's errors stay in its log.
+    A server of the test's own, since it is stopped."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    from leadtrack.throwaway_postgres import (
+        create_database,
+        database_urls,
+        postgres_bin,
+        throwaway_server,
+    )
+
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL binaries not found")
+    with throwaway_server() as server:
+        password = secrets.token_hex(10)
+        create_database(server.admin_url, "lt_lost", "lt_lost_reader", password)
+        url, reader_url = database_urls(server.admin_url, "lt_lost", "lt_lost_reader", password)
+        monkeypatch.setenv("LEADTRACK_POSTGRES_URL", url)
+        monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", reader_url)
+        settings = Settings(
+            warehouse=tmp_path / "warehouse" / "leadtrack.duckdb", target="postgres"
+        )
+        export = tmp_path / "tracker.csv"
+        export.write_text(LEADS, encoding="utf-8")
+        assert _cli(settings, "load", str(export)).exit_code == 0
+        building = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from leadtrack.cli import app; app()",
+                "--target",
+                "postgres",
+                "--warehouse",
+                str(settings.warehouse),
+                "build",
+                "--as-of",
+                "2026-11-23",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=PROJECT_ROOT,
+            env={**os.environ, "COLUMNS": "1000"},
+        )
+        stopped = False
+        with psycopg.connect(url, autocommit=True) as watcher:
+            deadline = time.monotonic() + 120
+            while building.poll() is None and time.monotonic() < deadline:
+                (started,) = watcher.execute(
+                    "select count(*) from pg_class join pg_namespace"
+                    " on pg_namespace.oid = pg_class.relnamespace"
+                    " where nspname = 'staging'"
+                ).fetchone()
+                if started:
+                    break
+                time.sleep(0.05)
+        if building.poll() is None:
+            stopped = server.pg_ctl("stop", "-m", "fast").returncode == 0
+        out, err = building.communicate(timeout=300)
+    assert stopped, f"the build was over before the server could be stopped: {out}{err}"
+    assert building.returncode == 1
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    (line,) = lines
+    assert line.startswith("error: lost the connection to PostgreSQL during the build"), line
+    assert "start it" in line and "build again" in line
+    assert "the dashboard keeps the last good build" in line
+    log = PROJECT_ROOT / "logs" / "dbt.log"
+    assert f"dbt's errors are in {log}" in line and log.exists()
+    assert "Database Error" not in out + err and "\x1b[" not in out + err
+    assert password not in out + err
