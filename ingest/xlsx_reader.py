@@ -7,8 +7,10 @@ and dropped by the loader.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from xml.etree import ElementTree
 
 import duckdb
 import fastexcel
@@ -33,9 +35,10 @@ def read_xlsx_into(
     temporary table `table`; the SourceTable names it."""
     workbook = _open(path)
     if sheet is None:
-        sheet, cells = _first_visible_sheet(path, workbook)
-    else:
-        cells = _load_sheet(path, workbook, sheet)
+        hidden = hidden_sheets(path)
+        names = workbook.sheet_names
+        sheet = next((name for name in names if name not in hidden), names[0])
+    cells = _load_sheet(path, workbook, sheet)
     if cells.num_rows == 0:
         raise IngestError(path, "the sheet is empty: export it again with its data")
     head = _rows(cells)
@@ -76,21 +79,25 @@ def sheet_names(path: Path) -> list[str]:
 def sheet_head(path: Path, sheet: str) -> list[tuple[str | None, ...]] | None:
     """The first rows of a sheet (those the header is looked for in), as text; None when the
     sheet is hidden."""
-    head = _load_lazily(path, _open(path), sheet, rows=HEADER_SEARCH_ROWS)
-    return _rows(_to_arrow(path, head)) if head.visible == "visible" else None
+    if sheet in hidden_sheets(path):
+        return None
+    return _rows(_load_sheet(path, _open(path), sheet, rows=HEADER_SEARCH_ROWS))
 
 
-def _first_visible_sheet(path: Path, workbook: fastexcel.ExcelReader) -> tuple[str, pa.RecordBatch]:
-    """The first sheet that is not hidden (a workbook often starts with a hidden sheet of
-    lookups), its name and cells; the first sheet when every one is hidden. A sheet says
-    whether it is hidden once read: read lazily, as fast as eagerly, the visible one's cells
-    are kept, and only the hidden ones before it are read for nothing."""
-    for name in workbook.sheet_names:
-        sheet = _load_lazily(path, workbook, name)
-        if sheet.visible == "visible":
-            return name, _to_arrow(path, sheet)
-    first = workbook.sheet_names[0]
-    return first, _load_sheet(path, workbook, first)
+def hidden_sheets(path: Path) -> set[str]:
+    """The sheets an .xlsx or .xlsm workbook hides (a workbook often starts with a hidden
+    sheet of lookups), from its workbook.xml: reading a sheet to ask fastexcel costs as much
+    as reading its cells. Other formats: none known."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            root = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return set()
+    return {
+        element.get("name", "")
+        for element in root.iter()
+        if element.tag.endswith("}sheet") and element.get("state") in ("hidden", "veryHidden")
+    }
 
 
 def _open(path: Path) -> fastexcel.ExcelReader:
@@ -119,26 +126,6 @@ def _load_sheet(
         return workbook.load_sheet_eager(
             sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
         )
-    except Exception as error:
-        raise IngestError(path, f"the sheet cannot be read ({error})") from error
-
-
-def _load_lazily(
-    path: Path, workbook: fastexcel.ExcelReader, sheet: str, rows: int | None = None
-) -> fastexcel.ExcelSheet:
-    """A sheet (from Excel's row 1, as `_load_sheet`) read but not yet converted: its
-    `visible` says whether it is hidden."""
-    try:
-        return workbook.load_sheet(
-            sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
-        )
-    except Exception as error:
-        raise IngestError(path, f"the sheet cannot be read ({error})") from error
-
-
-def _to_arrow(path: Path, sheet: fastexcel.ExcelSheet) -> pa.RecordBatch:
-    try:
-        return sheet.to_arrow()
     except Exception as error:
         raise IngestError(path, f"the sheet cannot be read ({error})") from error
 
