@@ -813,11 +813,9 @@ def calls_due(
             and {LEADS_SCOPE}
     """
     if per_call:
-        sql = f"""
-        with due as ({due})
-        select
-            due.due_date, due.consultant, due.team, due.lead_id, due.client, due.contact,
-            due.phone, due.email, due.job_title,
+        # Only a lead's day with several reasons is grouped: the ordered string_agg over
+        # every row took 150 ms for the 33,000 calls due at 1M leads, this 80 ms.
+        merged = """
             string_agg(due.reason, '; ' order by due.reason_code, due.reason) as reason,
             string_agg(due.reason_code, ', ' order by due.reason_code, due.reason)
                 as reason_code,
@@ -826,9 +824,26 @@ def calls_due(
             max(due.days_overdue) as days_overdue,
             due.status,
             count(*) as reasons
+        """
+        shared = """
+            due.due_date, due.consultant, due.team, due.lead_id, due.client, due.contact,
+            due.phone, due.email, due.job_title
+        """
+        sql = f"""
+        with due as materialized ({due}),
+        repeated as (
+            select lead_id, due_date from due group by lead_id, due_date having count(*) > 1
+        )
+        select {shared}, due.reason, due.reason_code, due.candidate, due.is_overdue,
+            due.days_overdue, due.status, 1 as reasons
         from due
+        where (due.lead_id, due.due_date) not in (from repeated)
+        union all
+        select {shared}, {merged}
+        from due
+        where (due.lead_id, due.due_date) in (from repeated)
         group by all
-        order by due.consultant, due.due_date, due.lead_id
+        order by consultant, due_date, lead_id
         """
     else:
         sql = f"{due} order by leads.consultant, leads.due_date, leads.lead_id, leads.reason"
