@@ -343,9 +343,10 @@ def load_file(
                 contract, names, {m.code: m.label for m in milestones}, mapping, dayfirst
             )
             checked = _check(con, source, contract, columns, checks, mapping)
+            # (A workbook of one sheet is not opened again to look for others.)
             others = (
                 tuple(_export_sheets(path, read.sheet, header_score, names, mapping).items())
-                if sheet is None and path.suffix.lower() in WORKBOOK_SUFFIXES
+                if sheet is None and len(read.sheets) > 1
                 else ()
             )
         if checked.read + len(checked.malformed) == 0:

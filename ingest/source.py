@@ -25,8 +25,9 @@ class SourceTable:
     rejects_table: str | None = None
     # Whether every value is already trimmed (`lt_text`), so the checks need not trim again.
     trimmed: bool = False
-    # The workbook's sheet read (None: a text file).
+    # The workbook's sheet read (None: a text file), and all its sheets.
     sheet: str | None = None
+    sheets: tuple[str, ...] = ()
 
     @property
     def columns(self) -> list[str]:

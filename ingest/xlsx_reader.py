@@ -60,7 +60,12 @@ def read_xlsx_into(
             records.to_batches(max_chunksize=ROWS_PER_BATCH), schema=records.schema
         ),
     )
-    return SourceTable(relation=f"(from {frame_name(table)})", headers=headers, sheet=sheet)
+    return SourceTable(
+        relation=f"(from {frame_name(table)})",
+        headers=headers,
+        sheet=sheet,
+        sheets=tuple(workbook.sheet_names),
+    )
 
 
 def _row_numbers(first: int, count: int) -> pa.Array:
