@@ -117,23 +117,29 @@ class PostgresDatabase:
     admin_url: str
 
 
-@pytest.fixture(scope="session")
-def postgres_admin() -> Iterator[str]:
-    """A connection URL with the right to create databases and roles."""
-    import os
+def postgres_bin_or_skip() -> Path:
+    """The PostgreSQL server binaries' folder; the test is skipped on a machine without them,
+    and fails under CI=true, where .ci/run installs them."""
+    from leadtrack.throwaway_postgres import postgres_bin
 
-    from leadtrack.throwaway_postgres import postgres_bin, throwaway_server
-
-    configured = os.environ.get("LEADTRACK_POSTGRES_URL")
-    if configured:
-        yield configured
-        return
     bin_dir = postgres_bin()
     if bin_dir is None:
         if os.environ.get("CI") == "true":
             pytest.fail("PostgreSQL is not installed (apt-get install postgresql)")
         pytest.skip("PostgreSQL binaries not found and LEADTRACK_POSTGRES_URL not set")
-    with throwaway_server(bin_dir) as server:
+    return bin_dir
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[str]:
+    """A connection URL with the right to create databases and roles."""
+    from leadtrack.throwaway_postgres import throwaway_server
+
+    configured = os.environ.get("LEADTRACK_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    with throwaway_server(postgres_bin_or_skip()) as server:
         yield server.admin_url
 
 

@@ -32,7 +32,7 @@ from leadtrack.postgres import (
 from leadtrack.publish import publish_build, publish_from_postgres
 from leadtrack.settings import PROJECT_ROOT, Settings, marts_path
 from leadtrack.warehouse import open_raw_writer
-from tests.conftest import DemoWarehouse, PostgresDatabase
+from tests.conftest import DemoWarehouse, PostgresDatabase, postgres_bin_or_skip
 
 APP = PROJECT_ROOT / "dashboards" / "app.py"
 
@@ -1017,16 +1017,9 @@ def test_a_build_that_loses_the_server_says_so_in_one_line(
     import subprocess
     import sys
 
-    from leadtrack.throwaway_postgres import (
-        create_database,
-        database_urls,
-        postgres_bin,
-        throwaway_server,
-    )
+    from leadtrack.throwaway_postgres import create_database, database_urls, throwaway_server
 
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL binaries not found")
-    with throwaway_server() as server:
+    with throwaway_server(postgres_bin_or_skip()) as server:
         password = secrets.token_hex(10)
         create_database(server.admin_url, "lt_lost", "lt_lost_reader", password)
         url, reader_url = database_urls(server.admin_url, "lt_lost", "lt_lost_reader", password)
