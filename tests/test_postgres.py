@@ -4,7 +4,10 @@ credentials, and readers during a build."""
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import sys
 import threading
 import time
 from datetime import date, datetime
@@ -943,6 +946,28 @@ def test_a_build_whose_local_copy_fails_says_the_build_was_published_and_how_to_
     assert ".pgpass" not in line and "not-the-readers" not in outcome.output
 
 
+def _leadtrack_on_postgres(warehouse: Path, *args: str) -> subprocess.Popen[str]:
+    """`leadtrack --target postgres --warehouse W <args>` in a process of its own, started
+    (the test cuts its connection while it runs)."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from leadtrack.cli import app; app()",
+            "--target",
+            "postgres",
+            "--warehouse",
+            str(warehouse),
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
+
+
 def test_a_connection_cut_while_rows_are_copied_prints_only_the_one_line(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:
@@ -950,9 +975,6 @@ def test_a_connection_cut_while_rows_are_copied_prints_only_the_one_line(
     COPY on the broken connection, logged "error ignored terminating <psycopg.Copy [BAD] ...>:
     the connection is lost", which Python printed to stderr above the load's one line. Run
     as a user runs it (its own process, stderr as is), cut once rows arrive."""
-    import os
-    import subprocess
-    import sys
 
     calls = tmp_path / "calls.csv"
     with duckdb.connect() as con:
@@ -963,24 +985,7 @@ def test_a_connection_cut_while_rows_are_copied_prints_only_the_one_line(
             " 'Connected' as \"Outcome\" from range(600000) as numbers(i))"
             f" to '{calls}' (header true)"
         )
-    loading = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from leadtrack.cli import app; app()",
-            "--target",
-            "postgres",
-            "--warehouse",
-            str(pg_settings.warehouse),
-            "load",
-            str(calls),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env={**os.environ, "COLUMNS": "1000"},
-    )
+    loading = _leadtrack_on_postgres(pg_settings.warehouse, "load", str(calls))
     cut = None
     with psycopg.connect(postgres_database.url, autocommit=True) as watcher:
         deadline = time.monotonic() + 120
@@ -1012,10 +1017,7 @@ def test_a_build_that_loses_the_server_says_so_in_one_line(
     ANSI-coloured "Database Error" above "The build failed; the dashboard keeps showing the
     last good one". One line says what happened and what to do; dbt's errors stay in its log.
     A server of the test's own, since it is stopped."""
-    import os
     import secrets
-    import subprocess
-    import sys
 
     from leadtrack.throwaway_postgres import create_database, database_urls, throwaway_server
 
@@ -1031,25 +1033,7 @@ def test_a_build_that_loses_the_server_says_so_in_one_line(
         export = tmp_path / "tracker.csv"
         export.write_text(LEADS, encoding="utf-8")
         assert _cli(settings, "load", str(export)).exit_code == 0
-        building = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from leadtrack.cli import app; app()",
-                "--target",
-                "postgres",
-                "--warehouse",
-                str(settings.warehouse),
-                "build",
-                "--as-of",
-                "2026-11-23",
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            cwd=PROJECT_ROOT,
-            env={**os.environ, "COLUMNS": "1000"},
-        )
+        building = _leadtrack_on_postgres(settings.warehouse, "build", "--as-of", "2026-11-23")
         stopped = False
         with psycopg.connect(url, autocommit=True) as watcher:
             deadline = time.monotonic() + 120
