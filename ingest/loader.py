@@ -47,8 +47,8 @@ from ingest.writers import LoadOptions, RawWriter, as_writer
 from ingest.xlsx_reader import (
     WORKBOOK_SUFFIXES,
     frame_name,
+    other_sheet_heads,
     read_xlsx_into,
-    sheet_head,
     sheet_names,
 )
 
@@ -676,13 +676,9 @@ def _export_sheets(
 ) -> dict[str, str]:
     """A workbook's sheets other than `sheet` (the one read) that look like a kind of
     export, with that kind, in the workbook's order. Not a hidden sheet (lookups, lists)."""
-    sheets = sheet_names(path)
     fitting: dict[str, str] = {}
-    for name in sheets:
-        if name == sheet:
-            continue
-        head = sheet_head(path, name)
-        if head is None or not any(any(row) for row in head):
+    for name, head in other_sheet_heads(path, sheet).items():
+        if not any(any(row) for row in head):
             continue
         headers = header_texts(head[find_header_row(head, header_score)])
         try:

@@ -81,12 +81,17 @@ def sheet_names(path: Path) -> list[str]:
     return _open(path).sheet_names
 
 
-def sheet_head(path: Path, sheet: str) -> list[tuple[str | None, ...]] | None:
-    """The first rows of a sheet (those the header is looked for in), as text; None when the
-    sheet is hidden."""
-    if sheet in hidden_sheets(path):
-        return None
-    return _rows(_load_sheet(path, _open(path), sheet, rows=HEADER_SEARCH_ROWS))
+def other_sheet_heads(path: Path, sheet: str | None) -> dict[str, list[tuple[str | None, ...]]]:
+    """The first rows (those the header is looked for in), as text, of every sheet of the
+    workbook but `sheet` and the hidden ones, in the workbook's order: the workbook opened
+    once for them all."""
+    workbook = _open(path)
+    hidden = hidden_sheets(path)
+    return {
+        name: _rows(_load_sheet(path, workbook, name, rows=HEADER_SEARCH_ROWS))
+        for name in workbook.sheet_names
+        if name != sheet and name not in hidden
+    }
 
 
 def hidden_sheets(path: Path) -> set[str]:
