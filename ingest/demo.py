@@ -279,7 +279,8 @@ def generate_demo(
       or die early; statuses agree with the milestones and with time.
     - With at least 20 leads there is at least one interview, start date and probation end
       (every milestone with a `call_on_day` in the catalogue) on `as_of` and one in the 14
-      days after it, and at least one call-back agreed for `as_of`.
+      days after it, at least one call-back agreed for `as_of`, and a call-back agreed for
+      the day of an open lead's appointment in those 14 days when there is one.
     - The same arguments give byte-identical files; another seed gives other files.
     - From MESSINESS_MIN_LEADS leads on, the tracker holds the rows listed in
       `DemoFiles.bad_rows`, a few ticks instead of dates and a few text salaries.
@@ -303,7 +304,7 @@ def generate_demo(
     _events_frame(rng, lead_data, lead_frame, stages, as_of_day).write_csv(events_path)
 
     calls_path = out_dir / "calls.csv"
-    _calls_frame(rng, lead_data, lead_frame, consultants, as_of_day).write_csv(calls_path)
+    _calls_frame(rng, lead_data, lead_frame, consultants, stages, as_of_day).write_csv(calls_path)
 
     messy = leads >= MESSINESS_MIN_LEADS
     quirks = _plan_quirks(np.random.default_rng([seed, 1]), lead_data, stages, as_of_day, messy)
@@ -406,6 +407,16 @@ def _snap_forward(days: np.ndarray) -> np.ndarray:
 def _snap_back(days: np.ndarray) -> np.ndarray:
     weekday = _weekday(days)
     return days - np.where(weekday == 5, 1, np.where(weekday == 6, 2, 0))
+
+
+def _weekday_between(first: np.ndarray, last: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """The weekday `fraction` (in [0, 1)) of the way through the weekdays from `first` to
+    `last` (inclusive; `first` a weekday): spread evenly over the week, where snapping a day
+    drawn over the whole span would pile a weekend's days onto its Friday or Monday."""
+    start = first.astype("datetime64[D]")
+    weekdays = np.busday_count(start, (last + 1).astype("datetime64[D]"))
+    offset = (fraction * weekdays).astype(np.int64)
+    return np.busday_offset(start, offset, roll="forward").astype(np.int64)
 
 
 def _to_date(days: np.ndarray) -> pl.Series:
@@ -751,6 +762,7 @@ def _calls_frame(
     data: _Leads,
     lead_frame: pl.DataFrame,
     consultants: _Consultants,
+    stages: list[_Stage],
     as_of_day: int,
 ) -> pl.DataFrame:
     """The call log: about ten calls a lead, by its owner, on weekdays up to as_of.
@@ -767,8 +779,7 @@ def _calls_frame(
     per_lead = 1 + rng.poisson(expected)
     lead = np.repeat(np.arange(count), per_lead)
     start = data.created[lead]
-    span = data.activity_end[lead] - start + 1
-    day = _snap_back(start + (rng.random(len(lead)) * span).astype(np.int64))
+    day = _weekday_between(start, data.activity_end[lead], rng.random(len(lead)))
     first_call = np.concatenate(([0], np.cumsum(per_lead)[:-1]))
     day[first_call] = data.created
     outcome = rng.choice(len(CALL_OUTCOMES), size=len(lead), p=CALL_OUTCOME_WEIGHTS)
@@ -810,6 +821,25 @@ def _calls_frame(
             as_of_day,
             _snap_forward(as_of_day + rng.integers(1, 8, len(pinned))),
         )
+    # A few open leads asked, on their latest call, to be called on the day of an appointment
+    # in the fortnight ahead: two reasons due on one day, which the call list shows as one call.
+    appointments = data.dates[[k for k, stage in enumerate(stages) if stage.is_appointment]]
+    ahead = np.where(
+        (appointments > as_of_day) & (appointments <= as_of_day + 14), appointments, NO_DATE
+    ).max(axis=0, initial=NO_DATE)
+    latest = np.full(count, NO_DATE, dtype=np.int64)
+    np.maximum.at(latest, lead, day)
+    asking = np.flatnonzero(
+        (status == OPEN)
+        & ~awaiting_confirmation
+        & (day == latest[lead])
+        & (day < as_of_day)
+        & (ahead[lead] != NO_DATE)
+    )
+    if len(asking):
+        asking = rng.choice(asking, size=min(len(asking), 3), replace=False)
+        outcome[asking] = 0
+        callback[asking] = ahead[lead[asking]]
     notes = np.where(callback != NO_DATE, len(CALL_NOTES), notes)
 
     # A connected call on the start day confirms every start counted as filled.
@@ -825,7 +855,11 @@ def _calls_frame(
     bd_owner = rng.choice(
         len(consultants.names), size=bd_count, p=consultants.activity / consultants.activity.sum()
     )
-    bd_day = _snap_back(as_of_day - rng.integers(0, HISTORY_DAYS, bd_count))
+    bd_day = _weekday_between(
+        _snap_forward(np.full(bd_count, as_of_day - HISTORY_DAYS + 1)),
+        np.full(bd_count, as_of_day),
+        rng.random(bd_count),
+    )
 
     note_options = [*CALL_NOTES, CALLBACK_NOTE, START_CONFIRMED_NOTE, *BD_NOTES]
     all_lead = np.concatenate((lead, started, np.full(bd_count, -1)))
