@@ -427,6 +427,12 @@ def _short_word(text: str) -> str:
     return f"case when length({text}) <= {longest} then lower({text}) end"
 
 
+def reached_text(text: str) -> str:
+    """SQL: the text, or null where it is a word that says the milestone was not reached
+    (`n/a`, `TBC`): of a milestone's two columns, the one that says something."""
+    return f"case when {_short_word(text)} in ({_sql_items(NOT_REACHED)}) then null else {text} end"
+
+
 def is_tick_text(text: str) -> str:
     """SQL: whether the text is a tick (`Y`, `✓`: reached)."""
     return f"coalesce({_short_word(text)} in ({_sql_items(TICKS)}), false)"

@@ -36,6 +36,7 @@ from ingest.checks import (
     is_tick_text,
     iso_shape,
     money_dot_groups,
+    reached_text,
 )
 from ingest.contracts import CONTRACTS, HEADER_OWNERS, KINDS, TIME_OF_DAY, Contract, Field
 from ingest.csv_reader import TextScan, TextScanner, drop_read, malformed_lines, open_csv
@@ -740,9 +741,12 @@ def _check(
         return column
 
     def cell_text(code: str) -> str:
-        """A milestone's cell: its column's text, or its date column's, else its tick's."""
+        """A milestone's cell: its column's text, or its date column's, else its tick's (a
+        tick beside `n/a` under the date is a tick)."""
         cells = [text(column) for column in columns.milestones[code]]
-        return cells[0] if len(cells) == 1 else f"coalesce({', '.join(cells)})"
+        if len(cells) == 1:
+            return cells[0]
+        return f"coalesce({', '.join(reached_text(cell) for cell in cells)})"
 
     def field_text(name: str) -> str:
         """The text a field is read from: its column's, with the time of day of the file's

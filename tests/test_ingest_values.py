@@ -652,8 +652,9 @@ def test_a_milestone_with_a_tick_column_and_a_date_column_reads_both(
     settings: Settings, tmp_path: Path, tick_first: bool
 ) -> None:
     """A tracker that keeps "Started" (Y) beside "Start date": the date where there is one,
-    else the tick, whichever column comes first. Neither column is left unused."""
-    header, rows = ("Started,Start date", ["Y,05/11/2026", "Y,", ",06/11/2026", ","])
+    else the tick, whichever column comes first. Neither column is left unused. A tick beside
+    `n/a` under the date is a tick: the `n/a` was read as the cell, and the start was lost."""
+    header, rows = ("Started,Start date", ["Y,05/11/2026", "Y,", ",06/11/2026", ",", "Y,n/a"])
     if not tick_first:
         header = "Start date,Started"
         rows = [",".join(reversed(row.split(","))) for row in rows]
@@ -663,7 +664,7 @@ def test_a_milestone_with_a_tick_column_and_a_date_column_reads_both(
         + "".join(f"L{number},01/10/2026,Priya,{row}\n" for number, row in enumerate(rows))
     )
     result, con = load_one(settings, path)
-    assert (result.rows_loaded, result.rows_rejected, result.unused_columns) == (4, 0, ())
+    assert (result.rows_loaded, result.rows_rejected, result.unused_columns) == (5, 0, ())
     assert con.execute(
         "select lead_id, event_date, is_date_unknown from raw.milestone_events"
         " where milestone = 'started' order by lead_id"
@@ -671,4 +672,5 @@ def test_a_milestone_with_a_tick_column_and_a_date_column_reads_both(
         ("L0", date(2026, 11, 5), False),
         ("L1", None, True),
         ("L2", date(2026, 11, 6), False),
+        ("L4", None, True),
     ]
