@@ -963,10 +963,15 @@ def pipeline_leads(
 
 # --- Leads --------------------------------------------------------------------------------
 
+# What a list of leads shows of each. Days quiet of open leads only, as the Lead page and
+# Gone quiet show them: going quiet is a state of open leads, and a lost or completed lead's
+# days since its last touch read as a lead left too long (empty: a dash on the page, an
+# empty cell in the downloads).
 LEAD_COLUMNS = """
     leads.lead_id, leads.consultant, leads.team, leads.client, leads.contact, leads.phone,
     leads.job_title, leads.created_date, leads.status, leads.furthest_milestone_label,
-    leads.furthest_milestone_date, leads.last_touch_date, leads.days_quiet,
+    leads.furthest_milestone_date, leads.last_touch_date,
+    case when leads.status = 'open' then leads.days_quiet end as days_quiet,
     leads.expected_fee, leads.lost_reason, leads.next_due_date, leads.next_due_reason
 """
 

@@ -351,14 +351,16 @@ def lead_table(
     frame: pl.DataFrame, total: int, everything: Callable[[], pl.DataFrame], name: str, key: str
 ) -> None:
     """A list of leads: its count, its first `LIST_ROWS` rows (`frame`) and downloads of all
-    `total` of them (read by `everything` when a button is clicked)."""
+    `total` of them (read by `everything` when a button is clicked). An empty number or date
+    (a closed lead's days quiet, a lead without a milestone yet) reads a dash, as in the
+    metrics; it stays empty in the downloads, and its column stays numbers or dates to sort."""
     if total > frame.height:
         st.caption(
             f"{total:,} leads; the first {frame.height:,} shown, all of them in the downloads"
         )
     else:
         st.caption(f"{total:,} lead{'s' * (total != 1)}")
-    table(frame, key=f"{key}-table")
+    table(frame, key=f"{key}-table", placeholder="–")
     if total:
         downloads(everything if total > frame.height else frame, name, key)
 

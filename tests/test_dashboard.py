@@ -4,6 +4,8 @@ warehouse; the exports (formula neutralising, iCalendar)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -311,6 +313,57 @@ def test_a_drill_down_of_one_lead_says_1_lead(monkeypatch, warehouse, demo_wareh
     captions = [caption.value for caption in at.caption]
     assert "1 lead" in captions
     assert "1 leads" not in captions
+
+
+def every_lead(as_of: date) -> dict[str, str]:
+    """A link's period that holds every lead of the demo."""
+    return {"period": "custom", "from": "2020-01-01", "to": as_of.isoformat()}
+
+
+def test_lead_lists_leave_a_closed_lead_s_days_quiet_blank(monkeypatch, warehouse, demo_warehouse):
+    """Going quiet is for open leads, as the Lead page and Gone quiet show it: the lists of
+    leads behind the numbers gave a lost, filled or completed lead its days since its last
+    touch (a lead completed a year ago read 300 days quiet). Blank there: a dash in the table;
+    an empty cell in the CSV and XLSX downloads, so the column stays numbers to sort by."""
+    at = app(monkeypatch, warehouse, **every_lead(demo_warehouse.as_of))
+    at.switch_page("views/funnel.py").run()
+    first, label = rows(
+        warehouse,
+        "select milestone, label from staging.stg_milestone_catalogue order by milestone_order",
+    )[0]
+    at.selectbox(key="funnel-choice").select(f"Reached {label}").run()
+    assert_clean(at)
+    (listed,) = [frame for frame in at.dataframe if "lead_id" in frame.value.columns]
+    leads = listed.value
+    quiet = dict(rows(warehouse, "select lead_id, days_quiet from marts.leads"))
+    closed = leads[leads["status"] != "open"]
+    assert {"lost", "filled", "completed"} <= set(closed["status"])
+    assert closed["days_quiet"].isna().all()
+    still_open = leads[leads["status"] == "open"]
+    assert len(still_open)
+    assert [int(days) for days in still_open["days_quiet"]] == [
+        quiet[lead_id] for lead_id in still_open["lead_id"]
+    ]
+    # Streamlit writes "None" in an empty number cell; the lists write a dash.
+    assert listed.proto.placeholder == "–"
+
+    # The downloads hold what the lists do: the CSV an empty cell, the XLSX an empty cell.
+    source = marts_path(warehouse)
+    everything = queries.lead_list(source, queries.LeadCriteria(reached_milestone=first))
+    for frame in (
+        pl.read_csv(exports.to_csv(everything), infer_schema_length=None),
+        pl.read_excel(exports.to_xlsx(everything)),
+    ):
+        assert frame.filter(pl.col("status") != "open")["days_quiet"].null_count() == len(closed)
+        assert frame.filter(pl.col("status") == "open")["days_quiet"].null_count() == 0
+    written = list(csv.DictReader(io.StringIO(exports.to_csv(everything).decode("utf-8-sig"))))
+    assert {row["days_quiet"] for row in written if row["status"] != "open"} == {""}
+    # History's lists of a stage on a past date are lists of leads as well.
+    on = demo_warehouse.as_of - timedelta(days=90)
+    for stage in queries.pipeline_on(source, on, None, None)["milestone_order"]:
+        staged = queries.pipeline_leads(source, on, stage, None, None)
+        closed = staged.filter(pl.col("status") != "open")
+        assert closed["days_quiet"].null_count() == closed.height
 
 
 def test_funnel_for_last_quarter(monkeypatch, warehouse):
