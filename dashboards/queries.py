@@ -78,7 +78,9 @@ class LeadCriteria:
     team: str | None = None
     consultant: str | None = None
     status: str | None = None
+    statuses: tuple[str, ...] | None = None  # any of these
     furthest_order: int | None = None  # 0: no milestone reached
+    furthest_from: int | None = None  # the furthest milestone this one or a later one
     lost_reason: str | None = None
     is_stale: bool | None = None
     reached_from: date | None = None  # with reached_to: reached a milestone in that window
@@ -96,6 +98,32 @@ class LeadCriteria:
             **more,
         )
 
+    @classmethod
+    def at_decision(cls, scope: Scope, decision_order: int, number: str) -> LeadCriteria:
+        """The leads behind one number of `decision_gates` (`number`: one of its columns
+        `DECISION_NUMBERS` names) at the decision point of catalogue order `decision_order`,
+        by the same rule: of the leads created in the period that reached the milestone
+        before it, passed (reached it), failed (lost or declined there) or pending (open
+        there)."""
+        before = decision_order - 1
+        if number == "leads_at_gate":
+            return cls.created_in(scope, furthest_from=before)
+        if number == "leads_passed":
+            return cls.created_in(scope, furthest_from=decision_order)
+        if number == "leads_failed":
+            return cls.created_in(scope, furthest_order=before, statuses=("declined", "lost"))
+        if number == "leads_pending":
+            return cls.created_in(scope, furthest_order=before, status="open")
+        raise ValueError(f"not a number of a decision point: {number!r}")
+
+
+# The numbers `decision_gates` gives per decision point, and how a drill-down names them.
+DECISION_NUMBERS = {
+    "leads_at_gate": "at the decision",
+    "leads_passed": "passed",
+    "leads_failed": "failed",
+    "leads_pending": "pending",
+}
 
 # Filters on a table alias that has `team` and `consultant` (leads, calls_due, stale_leads),
 # and on one that has only `consultant` (the weekly and monthly marts).
@@ -1014,7 +1042,9 @@ def leads_matching(criteria: LeadCriteria) -> tuple[str, dict[str, Any]]:
         "team": "leads.team = $team",
         "consultant": "leads.consultant = $consultant",
         "status": "leads.status = $status",
+        "statuses": "list_contains($statuses, leads.status)",
         "furthest_order": "coalesce(leads.furthest_milestone_order, 0) = $furthest_order",
+        "furthest_from": "coalesce(leads.furthest_milestone_order, 0) >= $furthest_from",
         "lost_reason": "coalesce(leads.lost_reason, 'No reason given') = $lost_reason",
         "is_stale": "leads.is_stale = $is_stale",
     }

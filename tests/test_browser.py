@@ -7,6 +7,7 @@ the README's pictures."""
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import signal
 import socket
@@ -194,3 +195,54 @@ def test_drill_down_lists_the_first_rows_and_downloads_them_all(server, page, tm
     header, *lines = target.read_text(encoding="utf-8-sig").strip().splitlines()
     assert header.startswith("lead_id,consultant,")
     assert {line.split(",")[0] for line in lines} == open_now
+
+
+def test_a_decision_point_lists_its_leads_and_downloads_them_all(server, page, tmp_path):
+    """The leads that failed the first decision point, from the Funnel page's link: the count
+    shown, the first rows, and a download of them all, where a closed lead's days quiet is an
+    empty cell."""
+    url, warehouse = server
+    with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
+        as_of = con.execute(
+            "select max(last_touch_date + cast(days_quiet as integer)) from marts.leads"
+        ).fetchone()[0]
+        label, order = con.execute(
+            "select label, milestone_order from staging.stg_milestone_catalogue"
+            " where is_decision_point order by milestone_order limit 1"
+        ).fetchone()
+        failed = {
+            row[0]
+            for row in con.execute(
+                "select lead_id from marts.leads where status in ('lost', 'declined')"
+                " and coalesce(furthest_milestone_order, 0) = ?",
+                [order - 1],
+            ).fetchall()
+        }
+    assert len(failed) > LIST_ROWS
+    _open(page, f"{url}/funnel-and-drop-off?period=custom&from=2020-01-01&to={as_of}")
+    drill = page.get_by_test_id("stExpander").filter(
+        has_text="The leads behind the decision points"
+    )
+    drill.get_by_text("The leads behind the decision points").click()
+    choice = drill.get_by_label("Leads behind")
+    choice.wait_for(timeout=60_000)
+    for attempt in range(5):
+        choice.click(timeout=60_000)
+        try:
+            page.get_by_text(f"{label} – failed", exact=True).click(timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            if attempt == 4:
+                raise
+    drill.get_by_text(f"{len(failed):,} leads; the first {LIST_ROWS} shown").wait_for(
+        timeout=120_000
+    )
+    with page.expect_download(timeout=120_000) as download_info:
+        drill.get_by_role("button", name="Download CSV").click(timeout=120_000)
+    target = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(target)
+    assert target.name == "leads-decision-points.csv"
+    with target.open(encoding="utf-8-sig", newline="") as file:
+        listed = list(csv.DictReader(file))
+    assert {row["lead_id"] for row in listed} == failed
+    assert {row["days_quiet"] for row in listed} == {""}

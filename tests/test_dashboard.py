@@ -315,9 +315,90 @@ def test_a_drill_down_of_one_lead_says_1_lead(monkeypatch, warehouse, demo_wareh
     assert "1 leads" not in captions
 
 
+# The decision points table's numbers (its columns), and how its drill-down names each.
+GATE_NUMBERS = {
+    "leads_at_gate": "at the decision",
+    "leads_passed": "passed",
+    "leads_failed": "failed",
+    "leads_pending": "pending",
+}
+
+
 def every_lead(as_of: date) -> dict[str, str]:
     """A link's period that holds every lead of the demo."""
     return {"period": "custom", "from": "2020-01-01", "to": as_of.isoformat()}
+
+
+def gates_from_the_mart(warehouse: Path, team: str | None) -> dict[str, dict[str, int]]:
+    """Each decision point's numbers as `marts.decision_points` counts them over every lead:
+    its 'All consultants' row, or the rows of a team's consultants summed."""
+    sums = ", ".join(
+        f"cast(coalesce(sum(points.{column}), 0) as bigint)" for column in GATE_NUMBERS
+    )
+    found = rows(
+        warehouse,
+        f"""
+        select gates.milestone_label, {sums}
+        from marts.decision_points as gates
+        left join marts.decision_points as points
+            on points.milestone = gates.milestone
+            and case when ? is null then points.consultant = 'All consultants'
+                else points.consultant in (
+                    select consultant from marts.consultants where team = ?
+                ) end
+        where gates.consultant = 'All consultants'
+        group by gates.milestone_label, gates.milestone_order
+        order by gates.milestone_order
+        """,
+        [team, team],
+    )
+    return {label: dict(zip(GATE_NUMBERS, numbers, strict=True)) for label, *numbers in found}
+
+
+@pytest.mark.parametrize("whole_agency", [True, False], ids=["agency", "team"])
+def test_every_decision_point_number_lists_the_leads_behind_it(
+    monkeypatch, warehouse, demo_warehouse, whole_agency
+):
+    """The decision points (at the decision, passed, failed, pending) were the one table on
+    the Funnel page without the leads behind its numbers. Each lists as many leads as it
+    shows, which is what marts.decision_points counts, for the agency and for a team (opened
+    from a link), in the lists every drill-down shows (first rows, the count, downloads)."""
+    monkeypatch.setattr(ui, "LIST_ROWS", 5)
+    source = marts_path(warehouse)
+    team = None if whole_agency else queries.teams(source)[0]
+    at = app(
+        monkeypatch,
+        warehouse,
+        **every_lead(demo_warehouse.as_of),
+        **({"team": team} if team else {}),
+    )
+    at.switch_page("views/funnel.py").run()
+    assert_clean(at)
+    expected = gates_from_the_mart(warehouse, team)
+    assert len(expected) == 2 and all(numbers["leads_failed"] > 5 for numbers in expected.values())
+    shown = {
+        row["decision"]: {column: int(row[column]) for column in GATE_NUMBERS}
+        for _, row in at.dataframe[1].value.iterrows()
+    }
+    assert shown == expected
+    choice = at.selectbox(key="decision-points-choice")
+    assert choice.value is None  # nothing listed (or read) until a number is chosen
+    assert len(choice.options) == len(expected) * len(GATE_NUMBERS)
+    columns = queries.lead_list(source, queries.LeadCriteria(), limit=0).columns
+    for label, numbers in expected.items():
+        for column, outcome in GATE_NUMBERS.items():
+            at.selectbox(key="decision-points-choice").select(f"{label} – {outcome}").run()
+            assert_clean(at)
+            count = numbers[column]
+            captions = [caption.value for caption in at.caption]
+            if count > 5:
+                said = f"{count:,} leads; the first 5 shown, all of them in the downloads"
+            else:
+                said = f"{count:,} lead{'s' * (count != 1)}"
+            assert said in captions, (label, outcome)
+            (listed,) = [frame.value for frame in at.dataframe if "lead_id" in frame.value.columns]
+            assert len(listed) == min(count, 5), (label, outcome)
+            assert list(listed.columns) == columns
 
 
 def test_lead_lists_leave_a_closed_lead_s_days_quiet_blank(monkeypatch, warehouse, demo_warehouse):
@@ -920,6 +1001,16 @@ def test_dashboard_queries_match_the_marts_computed_another_way(warehouse, demo_
             )
         ]
         assert found["lead_id"].to_list() == expected, text
+
+    # A decision point's numbers in a period, as its drill-down lists them.
+    for gate_scope in (scope, queries.Scope(scope.start, as_of, team)):
+        for gate in queries.decision_gates(source, gate_scope).iter_rows(named=True):
+            for number in queries.DECISION_NUMBERS:
+                at_gate = queries.LeadCriteria.at_decision(
+                    gate_scope, gate["milestone_order"], number
+                )
+                assert queries.lead_count(source, at_gate) == gate[number], (gate, number)
+                assert queries.lead_list(source, at_gate).height == gate[number]
 
     criteria = queries.LeadCriteria.created_in(scope, reached_milestone="cvs_received")
     everything = queries.lead_list(source, criteria)

@@ -56,6 +56,17 @@ ui.table(
         "pass rate %",
     )
 )
+ui.drill(
+    "The leads behind the decision points",
+    {
+        f"{row['label']} – {name}": queries.LeadCriteria.at_decision(
+            scope, row["milestone_order"], number
+        )
+        for row in gates.iter_rows(named=True)
+        for number, name in queries.DECISION_NUMBERS.items()
+    },
+    key="decision-points",
+)
 
 st.subheader("Drop-off by stage")
 dropped = ui.run("dropoff", scope)
