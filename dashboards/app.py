@@ -174,7 +174,10 @@ def main() -> None:
         st.error(str(error))
         st.stop()
     path = ui.warehouse_path()
+    out_of_date = ui.refresh_shared_warehouse()
     ui.pin_build()
+    if out_of_date:
+        ui.stale_copy_warning(out_of_date)
     try:
         ready = ui.ready()
     except queries.WarehouseBusy as busy:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -319,6 +319,23 @@ def as_of_date(source: Source) -> date:
     if value is None:
         raise WarehouseMissing("The marts hold no leads yet.")
     return value
+
+
+def built_at(source: Source) -> datetime | None:
+    """When the build the marts hold was built (this machine's local time), for a copy of a
+    PostgreSQL warehouse's marts, from its build stamp (`marts.build_stamp`); None for a
+    DuckDB build, which has no stamp."""
+    stamped = fetch(
+        source,
+        "select count(*) as stamps from information_schema.tables"
+        " where table_schema = 'marts' and table_name = 'build_stamp'",
+    )
+    if stamped["stamps"][0] == 0:
+        return None
+    return fetch(
+        source,
+        "select cast(max(stamp.built_at) as timestamp) as built_at from marts.build_stamp as stamp",
+    )["built_at"][0]
 
 
 def catalogue(source: Source) -> pl.DataFrame:

@@ -3,6 +3,7 @@ into messages, drill-downs to the leads behind a number, and download buttons.""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -16,8 +17,10 @@ import polars as pl
 import streamlit as st
 
 from dashboards import exports, queries
-from leadtrack.publish import refresh_from_postgres
-from leadtrack.settings import DEFAULT_WAREHOUSE, load_settings, marts_path
+from leadtrack.publish import refresh_copy, refresh_from_postgres
+from leadtrack.settings import DEFAULT_WAREHOUSE, Settings, load_settings, marts_path
+
+log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 300
 PINNED = "_leadtrack_build"
@@ -104,29 +107,93 @@ def _cached(
         return getattr(queries, name)(cursor, *args, **dict(kwargs))
 
 
-def refresh_shared_warehouse() -> None:
-    """On PostgreSQL, bring the local copy of the marts up to the team's latest build. With a
-    copy, in the background: this page view shows the build it has (at worst one build old)
-    and a later one the new build. Without one, first (`leadtrack dashboard` fetched one
-    before serving, so only a copy deleted since gets here)."""
+# How long a page view waits for its check of the team's latest build (a one-row query; and
+# the copy, when there is a new build) before it shows the build it has.
+REFRESH_WAIT_SECONDS = 2.0
+
+
+@dataclass
+class Freshness:
+    """Whether this process could bring its local copy of a PostgreSQL warehouse's marts up
+    to the team's latest build: why not, the last time it tried (None: it could), and the
+    attempt under way. One attempt at a time: a page view that finds one under way (a new
+    build being copied, a server slow to answer) does not start another or wait for it."""
+
+    problem: str | None = None
+    attempt: threading.Thread | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def refresh(self, settings: Settings) -> None:
+        try:
+            self.problem = refresh_copy(settings).problem
+        except Exception as error:  # the copy deleted meanwhile, a disk full: say so too
+            self.problem = str(error) or type(error).__name__
+        if self.problem:
+            log.warning("kept the marts of the last build: %s", self.problem)
+
+
+@st.cache_resource
+def freshness(path: str) -> Freshness:
+    return Freshness()
+
+
+def refresh_shared_warehouse() -> str | None:
+    """On PostgreSQL, bring the local copy of the marts up to the team's latest build; why it
+    could not be, when the copy shown may be out of date (None: it is the latest, as far as
+    this process knows). With a copy, in the background, waited for `REFRESH_WAIT_SECONDS`:
+    the page view then shows the build it has (at worst one build old; a later view shows
+    the new one), and what the last attempt to fetch it found. Without one, first (`leadtrack
+    dashboard` fetched one before serving, so only a copy deleted since gets here)."""
     settings = load_settings()
     if settings.target != "postgres":
-        return
+        return None
     from leadtrack.postgres import PostgresError
 
     if settings.marts.exists():
-        threading.Thread(target=refresh_from_postgres, args=(settings,), daemon=True).start()
-        return
+        state = freshness(str(settings.marts))
+        with state.lock:
+            attempt = state.attempt
+            start = attempt is None or not attempt.is_alive()
+            if start:
+                attempt = threading.Thread(target=state.refresh, args=(settings,), daemon=True)
+                state.attempt = attempt
+                attempt.start()
+        if start:
+            attempt.join(REFRESH_WAIT_SECONDS)
+        return state.problem
     try:
         refresh_from_postgres(settings)
     except PostgresError as error:
         st.error(f"The team's marts could not be fetched from PostgreSQL: {error}")
+    return None
+
+
+def stale_copy_warning(problem: str) -> None:
+    """Say, above the page, that it shows this machine's copy of the team's marts, which
+    could not be brought up to date (`problem`: why), naming the build it holds (of the
+    pinned build: the one the page shows), and what to do: what `leadtrack dashboard` says
+    on the command line."""
+    try:
+        with queries.cursor(pinned()) as cursor:
+            built = queries.built_at(cursor)
+    except queries.WarehouseUnavailable:
+        built = None  # the page says why it cannot read the copy
+    which = f"the build of {built:%d/%m/%Y %H:%M}" if built else "an earlier build"
+    why = " ".join(problem.split()).replace("`", "'")
+    st.warning(
+        "**This may be out of date.** The team's latest build could not be fetched from"
+        f" PostgreSQL, so this shows this machine's copy of the team's marts, {which}. Check"
+        " that PostgreSQL is running and `LEADTRACK_POSTGRES_READER_URL` is right (or tell"
+        " whoever looks after the team's warehouse): the dashboard fetches the latest build"
+        f" on the next page view once it can. Why: `{why}`",
+        icon=":material/cloud_off:",
+    )
 
 
 def pin_build() -> None:
     """Fix the build this run of the page reads, so every figure on it comes from the same
-    build even if a new one is published while the page runs. app.py calls it first."""
-    refresh_shared_warehouse()
+    build even if a new one is published while the page runs. app.py calls it first, once
+    `refresh_shared_warehouse` has brought the copy up to date."""
     st.session_state.pop(PINNED, None)
     try:
         st.session_state[PINNED] = reader(warehouse_path()).current_build()

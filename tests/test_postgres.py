@@ -734,6 +734,52 @@ def test_a_dashboard_that_cannot_reach_postgres_says_its_copy_may_be_out_of_date
     assert postgres_database.reader_password not in outcome.output
 
 
+@pytest.mark.slow
+def test_every_dashboard_page_says_when_it_shows_a_copy_that_may_be_out_of_date(
+    pg_settings: Settings,
+    postgres_database: PostgresDatabase,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """PostgreSQL out of reach: `leadtrack dashboard` said that the local copy may be out of
+    date, but in the browser only the log did ("kept the marts of the last build"), and a
+    recruiter saw figures that may be days old without a word. Every page says so, naming the
+    build the copy holds and what to do; once PostgreSQL answers again, it says nothing."""
+    from psycopg.conninfo import make_conninfo
+
+    _load_and_build(pg_settings, tmp_path / "tracker.csv", LEADS)
+    built = _built_at(postgres_database.url)
+    # A consultant's dashboard: the reader's connection only, to a server that is down.
+    monkeypatch.delenv("LEADTRACK_POSTGRES_URL")
+    monkeypatch.setenv(
+        "LEADTRACK_POSTGRES_READER_URL", make_conninfo(postgres_database.reader_url, port="1")
+    )
+    monkeypatch.setattr("leadtrack.publish._stamp_connection", [])
+    monkeypatch.setenv("LEADTRACK_TARGET", "postgres")
+    monkeypatch.setenv("LEADTRACK_WAREHOUSE", str(pg_settings.warehouse))
+    page_view = AppTest.from_file(str(APP), default_timeout=120).run()
+    pages = sorted(path.name for path in (APP.parent / "views").glob("*.py"))
+    assert len(pages) == 7
+    for page in pages:
+        page_view.switch_page(f"views/{page}").run()
+        assert not page_view.exception, page
+        said = " ".join(" ".join(warning.value for warning in page_view.warning).split())
+        assert f"this machine's copy of the team's marts, the build of {built}" in said, page
+        assert "may be out of date" in said
+        assert "Check that PostgreSQL is running and `LEADTRACK_POSTGRES_READER_URL` is right" in (
+            said
+        )
+        assert "Why: `could not connect to PostgreSQL" in said
+        assert postgres_database.reader_password not in said
+        assert page_view.title, page  # and the page itself, from the copy
+
+    # PostgreSQL answers again: the page shows the latest build and says nothing.
+    monkeypatch.setenv("LEADTRACK_POSTGRES_READER_URL", postgres_database.reader_url)
+    page_view.run()
+    assert not page_view.exception
+    assert not [warning for warning in page_view.warning if "out of date" in warning.value]
+
+
 def test_a_report_from_a_copy_that_could_not_be_refreshed_says_which_build_it_is_from(
     pg_settings: Settings,
     postgres_database: PostgresDatabase,
