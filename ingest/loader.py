@@ -23,6 +23,7 @@ import duckdb
 import polars as pl
 
 from ingest.catalogue import (
+    CatalogueError,
     Milestone,
     milestone_names,
     normalise_name,
@@ -194,6 +195,7 @@ def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) 
     sha = file_sha256(catalogue)
     if writer.latest_catalogue_sha() == sha:
         return None
+    _refuse_dropping_loaded_milestones(writer, frame, catalogue)
     started = datetime.now()
     writer.checks.register(
         "_lt_catalogue", frame.with_row_index("_source_row", offset=2).to_arrow()
@@ -220,6 +222,43 @@ def sync_catalogue(con: duckdb.DuckDBPyConnection | RawWriter, catalogue: Path) 
     finally:
         writer.checks.unregister("_lt_catalogue")
     return load_id
+
+
+def _refuse_dropping_loaded_milestones(
+    writer: RawWriter, frame: pl.DataFrame, catalogue: Path
+) -> None:
+    """Stop a catalogue that no longer has a milestone the exports already loaded reached
+    (a date or a tick, in any version: the models would refuse them), saying which, for how
+    many leads, from which file, and what to do. raw keeps every load, so the dates of a
+    milestone taken out would be left out of every report, and a lead's furthest milestone,
+    its status and the funnel would move without a word; a code renamed reads as one taken
+    out and another added."""
+    codes = {code.lower() for code in frame["milestone"]}
+    held = writer.fetch(
+        "select lower(trim(milestone)), count(distinct trim(lead_id)), max(_load_id)"
+        " from raw.milestone_events where event_date is not null or is_date_unknown"
+        " group by lower(trim(milestone)) order by lower(trim(milestone))"
+    )
+    dropped = [row for row in held if row[0] not in codes]
+    if not dropped:
+        return
+    load_ids = ", ".join(str(int(load_id)) for _, _, load_id in dropped)
+    files = dict(
+        writer.fetch(f"select load_id, file_name from raw.loads where load_id in ({load_ids})")
+    )
+    described = [
+        f"{code}, which the exports already loaded hold for {leads:,} lead{'s' * (leads != 1)}"
+        f" (the latest from {files.get(load_id, 'an earlier load')}, load {load_id})"
+        for code, leads, load_id in dropped
+    ]
+    them = "them" if len(dropped) > 1 else "it"
+    raise CatalogueError(
+        f"{catalogue}: the catalogue has no milestone {'; nor '.join(described)}. Put {them}"
+        " back in the catalogue: a milestone no longer kept can stay (a lead reaching a later"
+        " milestone reaches it too); to rename a milestone, change its label and keep its"
+        f" code. Without {them}, those dates would be left out of every report, and the"
+        " leads' furthest milestones and statuses would move."
+    )
 
 
 def load_files(

@@ -71,6 +71,9 @@ class RawWriter(Protocol):
     def latest_catalogue_sha(self) -> str | None:
         """The content hash of the milestone catalogue loaded last."""
 
+    def fetch(self, query: str) -> list[tuple]:
+        """The rows of a query on `raw` (SQL both engines run, without parameters)."""
+
     def transaction(self) -> AbstractContextManager[int]:
         """One transaction, yielding the new load's id; commits on a clean exit."""
 
@@ -97,6 +100,9 @@ class DuckDBWriter:
             " order by load_id desc limit 1"
         ).fetchall()
         return rows[0][0] if rows else None
+
+    def fetch(self, query: str) -> list[tuple]:
+        return self.checks.execute(query).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[int]:
@@ -163,6 +169,9 @@ class PostgresWriter:
             " order by load_id desc limit 1"
         ).fetchone()
         return row[0] if row else None
+
+    def fetch(self, query: str) -> list[tuple]:
+        return self.pg.execute(query).fetchall()
 
     @contextmanager
     def transaction(self) -> Iterator[int]:

@@ -359,6 +359,52 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
     assert not (tmp_path / "demo.exports").exists()
 
 
+def test_a_catalogue_dropping_a_milestone_that_loaded_exports_hold_is_refused(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A team's catalogue that no longer has a milestone its loaded exports reached: the
+    build failed on dbt's relationships_stg_milestone_events_milestone__milestone__ref_...
+    test ("Got 2 results"), naming neither the milestone, the file nor the fix, and a load
+    took the catalogue without a word. Both stop, saying which milestone, how many leads,
+    from which file, and what to do; a milestone no export used goes without a word."""
+    ours = tmp_path / "ours.csv"
+    ours.write_text(DEFAULT_CATALOGUE.read_text())
+    for name, text in {"consultants.csv": CONSULTANTS, "tracker.csv": TRACKER}.items():
+        (tmp_path / name).write_text(text)
+    loaded = invoke(settings, "--milestones", str(ours), "load", str(tmp_path / "tracker.csv"))
+    assert loaded.exit_code == 0, loaded.output
+
+    def catalogue_loads() -> int:
+        return value(settings.warehouse, "select count(*) from raw.loads where kind = 'catalogue'")
+
+    kept = [line for line in ours.read_text().splitlines() if ",interviews_arranged," not in line]
+    ours.write_text("\n".join(kept) + "\n")
+    for command in (("load", str(tmp_path / "consultants.csv")), ("build",)):
+        refused = invoke(settings, "--milestones", str(ours), *command)
+        assert refused.exit_code == 1, refused.output
+        assert refused.says(
+            f"error: {ours}: the catalogue has no milestone interviews_arranged, which the"
+            f" exports already loaded hold for 2 leads (the latest from"
+            f" {tmp_path / 'tracker.csv'}, load 2)"
+        ), refused.output
+        assert refused.says("Put it back in the catalogue"), refused.output
+        assert refused.says("to rename a milestone, change its label and keep its code")
+        assert "relationships" not in refused.output
+    assert catalogue_loads() == 1
+    assert (
+        value(settings.warehouse, "select count(*) from raw.loads where kind <> 'catalogue'") == 1
+    )
+    assert not settings.marts.exists()
+
+    # Put back, and a milestone that no loaded export holds taken out instead: no question.
+    ours.write_text(DEFAULT_CATALOGUE.read_text().replace("Interviews booked,", "Booked,"))
+    unused = [line for line in ours.read_text().splitlines() if ",interviews_booked," not in line]
+    ours.write_text("\n".join(unused) + "\n")
+    taken = invoke(settings, "--milestones", str(ours), "load", str(tmp_path / "consultants.csv"))
+    assert taken.exit_code == 0, taken.output
+    assert catalogue_loads() == 2
+
+
 @pytest.mark.slow
 def test_build_on_a_small_loaded_dataset(
     settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
