@@ -351,6 +351,12 @@ def catalogue(source: Source) -> pl.DataFrame:
     )
 
 
+def filled_label(catalogue: pl.DataFrame) -> str:
+    """The label of the milestone that fills a lead (the catalogue's first `is_filled` one),
+    which names the counts of leads reaching it: "Reached Start date", "Reached Won"."""
+    return catalogue.filter(pl.col("is_filled"))["label"][0]
+
+
 def missing_sources(source: Source) -> list[str]:
     """What the dashboard's numbers lean on that nothing loaded holds: a call log (calls
     count 0, and leads go quiet on milestones alone) and a consultants list (no teams)."""
@@ -648,9 +654,10 @@ def where_now(source: Source, scope: Scope) -> pl.DataFrame:
 
 def league_table(source: Source, scope: Scope) -> pl.DataFrame:
     """One row per consultant: leads created in the period and how many of those are filled
-    (conversion), calls made in the period (keyed on the day made), starts in the period
-    (keyed on the start date), open and quiet leads now, and the median days per stage (all
-    measured stages to date, from `marts.stage_duration_medians`) against their team's.
+    (conversion), calls made in the period (keyed on the day made), `starts`: leads reaching
+    the milestone that fills a lead in the period (keyed on its date), open and quiet leads
+    now, and the median days per stage (all measured stages to date, from
+    `marts.stage_duration_medians`) against their team's.
     Everyone on the consultants list is in it (a new hire with zeros), and anyone else with
     leads, or calls in the period."""
     return fetch(

@@ -68,6 +68,11 @@ class Context:
     catalogue: pl.DataFrame = field(compare=False, hash=False)
 
     @property
+    def filled(self) -> str:
+        """The label of the milestone that fills a lead ("Start date", "Won")."""
+        return queries.filled_label(self.catalogue)
+
+    @property
     def period_label(self) -> str:
         return (
             f"{queries.PERIODS[self.period]}: {self.scope.start:%d %b %Y} – "

@@ -8,7 +8,7 @@ import shutil
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -83,13 +83,11 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
     return DemoWarehouse(settings, files, DEMO_AS_OF, build)
 
 
-@pytest.fixture(scope="session")
-def demo_copy(demo_warehouse: DemoWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the demo warehouse and its published marts; its path. Tests read the copy:
-    dbt, run in the test process, keeps the original open read-write, and DuckDB refuses a
-    read-only connection beside that."""
-    original = demo_warehouse.settings.warehouse
-    copy = tmp_path_factory.mktemp("demo-copy") / original.name
+def copy_warehouse(original: Path, folder: Path) -> Path:
+    """A copy of a warehouse and its published marts in `folder`; its path. Tests read the
+    copy: dbt, run in the test process, keeps the original open read-write, and DuckDB
+    refuses a read-only connection beside that."""
+    copy = folder / original.name
     for source, target in ((original, copy), (marts_path(original), marts_path(copy))):
         for suffix in ("", ".wal"):
             if source.with_name(source.name + suffix).exists():
@@ -97,6 +95,42 @@ def demo_copy(demo_warehouse: DemoWarehouse, tmp_path_factory: pytest.TempPathFa
                     source.with_name(source.name + suffix), target.with_name(target.name + suffix)
                 )
     return copy
+
+
+@pytest.fixture(scope="session")
+def demo_copy(demo_warehouse: DemoWarehouse, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the demo warehouse and its published marts; its path (see
+    `copy_warehouse`)."""
+    return copy_warehouse(demo_warehouse.settings.warehouse, tmp_path_factory.mktemp("demo-copy"))
+
+
+# A sales team's own checklist (engaged, demo booked, proposal sent, won), for the tests that
+# no page or report of such a team speaks of CVs, interviews or starts.
+SALES_CATALOGUE = Path(__file__).parent / "fixtures" / "sales_milestones.csv"
+SALES_LEADS = 200
+
+
+@pytest.fixture(scope="session")
+def sales_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DemoWarehouse:
+    """The demo generator's exports for a sales team with its own catalogue
+    (`SALES_CATALOGUE`), loaded and built as of DEMO_AS_OF, and published; its settings name
+    a copy, which the dashboard and the reports read (see `copy_warehouse`)."""
+    root = tmp_path_factory.mktemp("sales")
+    settings = Settings(warehouse=root / "sales.duckdb", catalogue=SALES_CATALOGUE)
+    files = generate_demo(
+        root / "exports",
+        leads=SALES_LEADS,
+        seed=DEMO_SEED,
+        as_of=DEMO_AS_OF,
+        catalogue=SALES_CATALOGUE,
+    )
+    con = connect(settings.warehouse)
+    load_files(con, [files.consultants, files.tracker, files.calls], settings.catalogue)
+    con.close()
+    build, _ = build_and_publish(settings, ["build"], as_of=DEMO_AS_OF, target_path=root / "target")
+    assert build.ok, [(node.name, node.message) for node in build.failures] or build.error
+    copy = copy_warehouse(settings.warehouse, tmp_path_factory.mktemp("sales-copy"))
+    return DemoWarehouse(replace(settings, warehouse=copy), files, DEMO_AS_OF, build)
 
 
 # --- PostgreSQL -----------------------------------------------------------------------------

@@ -163,7 +163,7 @@ def test_this_week_counts_match_consultant_weekly(monkeypatch, warehouse, demo_w
             "select count(*) from marts.lead_milestones where reached_date",
         ),
         (
-            "Starts",
+            "Reached Start date",
             "starts",
             "select count(*) from marts.lead_milestones where is_filled and reached_date",
         ),
@@ -1448,3 +1448,67 @@ def test_query_functions_run_without_streamlit(warehouse, demo_warehouse):
     )
     found = queries.find_leads(marts_path(warehouse), "100%_")
     assert found.height == 0
+
+
+# --- a team with its own catalogue -----------------------------------------------------------
+
+# What the default (recruitment) catalogue's words would look like on a page of a team with
+# another checklist. "Started" was the drill-down's name for the leads reaching the filled
+# milestone, "Starts" its count.
+RECRUITMENT_WORDS = re.compile(
+    r"\b(CVs?|starts?|started|interviews?|placements?|placed|probation)\b", re.IGNORECASE
+)
+
+
+def shown(at: AppTest) -> str:
+    """Everything a page put on screen, as its elements' protobuf text: titles, captions,
+    metrics and their help, options, table headers, charts' specs (not a table's data)."""
+    texts: list[str] = []
+
+    def walk(node) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            if getattr(node, "type", None) == "dataframe":
+                # The headers it shows, not the Arrow bytes (or the columns' own names).
+                texts.extend(
+                    str(config.get("label", "")) for config in json.loads(proto.columns).values()
+                )
+            else:
+                texts.append(str(proto))
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(texts)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_sales_teams_pages_speak_of_its_own_milestones(monkeypatch, sales_warehouse, page):
+    """A team whose catalogue is engaged, demo booked, proposal sent, won: This week counted
+    "Starts" and offered "Started this week", Consultants "Starts in the period" ("Candidates
+    who started in the period"), a league column and a trend line "starts", all of them leads
+    reaching Won. They are named after the milestone that fills a lead."""
+    warehouse = sales_warehouse.settings.warehouse
+    won = scalar(warehouse, "select min(lead_id) from marts.lead_milestones where is_filled")
+    at = app(monkeypatch, warehouse, period="this_quarter", lead=won)
+    at.switch_page(f"views/{page}.py").run()
+    assert_clean(at)
+    text = shown(at)
+    found = [
+        text[max(match.start() - 60, 0) : match.end() + 60]
+        for match in RECRUITMENT_WORDS.finditer(text)
+    ]
+    assert not found, found
+    if page == "this_week":
+        # The demo's as-of date is a Monday: the page opens on the week just ended.
+        week = queries.week_start(sales_warehouse.as_of) - timedelta(days=7)
+        won_in_week = scalar(
+            warehouse,
+            "select count(*) from marts.lead_milestones"
+            " where is_filled and reached_date between ? and ?",
+            [week, week + timedelta(days=6)],
+        )
+        assert number(metrics(at)["Reached Won"]) == won_in_week
+        assert "Reached Won last week" in at.selectbox(key="this-week-choice").options
+    if page == "consultants":
+        assert "Reached Won in the period" in metrics(at)

@@ -13,7 +13,7 @@ scope = ctx.scope
 st.title("Consultants")
 st.caption(
     f"{ctx.period_label}. Leads created and conversion are keyed on the creation date; calls "
-    "on the day made; starts on the start date; open "
+    f"on the day made; leads reaching {ctx.filled} (which fills a lead) on that day; open "
     f"and quiet leads are as of {ctx.as_of:%d %b %Y}; days per stage are over every measured "
     "stage to date (keyed on the milestone's date)."
 )
@@ -22,7 +22,8 @@ league = ui.run("league_table", scope)
 ui.table(
     league.with_columns((pl.col("conversion") * 100).round(1).alias("conversion %")).drop(
         "conversion"
-    )
+    ),
+    labels={"starts": f"Reached {ctx.filled}"},
 )
 if league.height:
     ui.downloads(league, "consultants", key="league")
@@ -63,9 +64,10 @@ metrics[2].metric(
     help="Of the leads created in the period, the share filled by now.",
 )
 metrics[3].metric(
-    "Starts in the period",
+    f"Reached {ctx.filled} in the period",
     f"{row['starts']:,}",
-    help="Candidates who started in the period, whenever their lead was created.",
+    help=f"Leads that reached {ctx.filled}, the milestone that fills a lead, in the period,"
+    " whenever they were created.",
 )
 metrics[4].metric("Quiet leads", f"{row['quiet_leads']:,}")
 
@@ -83,11 +85,12 @@ else:
     )
 last = min(scope.end, ctx.as_of)
 first_week = min(queries.week_start(scope.start), queries.week_start(last) - timedelta(weeks=11))
-trend = ui.run("weekly_trend", chosen, first_week, last)
+reached_filled = f"reached {ctx.filled}"
+trend = ui.run("weekly_trend", chosen, first_week, last).rename({"starts": reached_filled})
 right.plotly_chart(
     charts.weekly_trend(
         trend,
-        ["leads_created", "calls_connected", "milestones_reached", "starts"],
+        ["leads_created", "calls_connected", "milestones_reached", reached_filled],
         "Weekly trend (each measure keyed on its own date)",
         ctx.as_of,
     ),
@@ -108,7 +111,7 @@ ui.drill(
         "Completed from the period's leads": queries.LeadCriteria.created_in(
             own, status="completed"
         ),
-        "Started in the period": queries.LeadCriteria(
+        f"Reached {ctx.filled} in the period": queries.LeadCriteria(
             consultant=chosen, reached_from=scope.start, reached_to=scope.end, filled_only=True
         ),
         "Open now": queries.LeadCriteria(consultant=chosen, status="open"),

@@ -45,8 +45,8 @@ against = (
 )
 st.caption(
     f"{week:%a %d %b} – {week_end:%a %d %b %Y}, against {against}. "
-    "Leads count in their creation week, calls in the week made, milestones and starts in "
-    "the week reached. Open and quiet leads are as of "
+    "Leads count in their creation week, calls in the week made, milestones (and "
+    f"{ctx.filled}, the one that fills a lead) in the week reached. Open and quiet leads are as of "
     f"{ctx.as_of:%d %b %Y}. Team and consultant from the sidebar apply; the period does not."
 )
 
@@ -62,7 +62,7 @@ for column, (label, measure) in zip(
         ("Calls made", "calls_made"),
         ("Calls connected", "calls_connected"),
         ("Milestones reached", "milestones_reached"),
-        ("Starts", "starts"),
+        (f"Reached {ctx.filled}", "starts"),
     ],
     strict=False,
 ):
@@ -91,6 +91,7 @@ stage_options = {
         reached_from=week, reached_to=week_end, reached_milestone=row["milestone"], **own
     )
     for row in by_stage.iter_rows(named=True)
+    if row["label"] != ctx.filled  # listed above the stages, as its count is
 }
 ui.drill(
     "The leads behind these numbers",
@@ -99,7 +100,7 @@ ui.drill(
         f"Reached any milestone {named}": queries.LeadCriteria(
             reached_from=week, reached_to=week_end, **own
         ),
-        f"Started {named}": queries.LeadCriteria(
+        f"Reached {ctx.filled} {named}": queries.LeadCriteria(
             reached_from=week, reached_to=week_end, filled_only=True, **own
         ),
         "Open now": queries.LeadCriteria(status="open", **own),
