@@ -215,7 +215,7 @@ def test_consultant_review_shows_their_period(rendered, demo: Settings) -> None:
     )
     assert created > 0
     assert metric(page, "Leads created") == f"{created:,}"
-    assert metric(page, "Starts") == f"{starts:,}"
+    assert metric(page, "Reached Start date") == f"{starts:,}"
     assert metric(page, "Quiet leads") == f"{quiet:,}"
     assert f"{html.escape(consultant)} (" in page
 
@@ -295,6 +295,61 @@ def test_every_date_shown_is_written_uk_style(rendered, name: str) -> None:
     assert [text for text in shown if ISO_DATE.search(text)] == []
     if name == "weekly":
         assert f"Leads created {WEEK - timedelta(weeks=12):%d/%m/%Y} to 22/11/2026" in shown
+
+
+# The default (recruitment) catalogue's words, which a team with another checklist should
+# not read in its reports (a sales team's: engaged, demo booked, proposal sent, won).
+RECRUITMENT_WORDS = re.compile(
+    r"\b(CVs?|starts?|started|interviews?|placements?|placed|probation)\b", re.IGNORECASE
+)
+
+
+def _text_and_figures(page: str) -> str:
+    """A report's text (tags, styles and scripts left out) and its charts' specs (titles,
+    legends, labels), without plotly.js itself."""
+    figures = [
+        script
+        for script in re.findall(r"<script>(.*?)</script>", page, flags=re.DOTALL)
+        if script.lstrip().startswith("window.PLOTLYENV")
+    ]
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.DOTALL)
+    return "\n".join([html.unescape(re.sub(r"<[^>]+>", " ", text)), *figures])
+
+
+@pytest.mark.slow
+def test_a_sales_teams_reports_speak_of_its_own_milestones(sales_warehouse, tmp_path) -> None:
+    """A team whose catalogue is engaged, demo booked, proposal sent, won: the weekly and
+    consultant reports counted "Starts" (leads reaching Won) and the quarterly one
+    "Completed probation"; they are named after the catalogue's milestones."""
+    settings = sales_warehouse.settings
+    consultant = _one(settings.marts, "select min(consultant) from marts.leads")
+    pages = {
+        name: render_report(name, given, tmp_path, settings).read_text(encoding="utf-8")
+        for name, given in {
+            "weekly": {"week": WEEK.isoformat()},
+            "consultant": {
+                "consultant": consultant,
+                "start": PERIOD[0].isoformat(),
+                "end": PERIOD[1].isoformat(),
+            },
+            "quarterly": {"quarter": QUARTER},
+            "quality": {},
+        }.items()
+    }
+    for name, page in pages.items():
+        shown = _text_and_figures(page)
+        found = [
+            shown[max(match.start() - 60, 0) : match.end() + 60]
+            for match in RECRUITMENT_WORDS.finditer(shown)
+        ]
+        assert not found, (name, found)
+    won = _one(
+        settings.marts,
+        "select count(*) from marts.lead_milestones"
+        " where consultant = ? and is_filled and reached_date between ? and ?",
+        [consultant, *PERIOD],
+    )
+    assert metric(pages["consultant"], "Reached Won") == f"{won:,}"
 
 
 @pytest.mark.slow
