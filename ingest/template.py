@@ -28,20 +28,25 @@ LEAD_HEADERS = (
     "Notes",
 )
 
-INSTRUCTIONS = (
-    "How to keep this tracker",
-    "",
-    "One row per lead: a client that is hiring. Fill in Ref, Date generated and Consultant on "
-    "every row; the rest when you know it.",
-    "Milestone columns: type the date the lead reached the milestone (dd/mm/yyyy). A later date "
-    "than today is a scheduled date (an interview booked, a start date): leadtrack puts the call "
-    "on that day's list.",
-    "Don't know the date? Put Y or ✓: the milestone counts as reached on an unknown date.",
-    "Status: Open, Declined (the client said no before any CVs), Lost (died later: say why in "
-    "Lost reason), Filled, Completed. Leave it blank and leadtrack works it out.",
-    "Salary in pounds (45000 or £45,000); Fee % as 20 or 20%.",
-    "Load it with:  leadtrack load this-file.xlsx",
-)
+
+def instructions(milestones: list[Milestone]) -> list[str]:
+    """The Instructions sheet's lines, in the words of the team's own checklist: the
+    catalogue's first milestone is what a declined lead never reached."""
+    return [
+        "How to keep this tracker",
+        "",
+        "One row per lead. Fill in Ref, Date generated and Consultant on every row; the rest"
+        " when you know it.",
+        "Milestone columns: type the date the lead reached the milestone (dd/mm/yyyy). A date"
+        " later than today is a scheduled date, not reached yet: leadtrack puts the call on"
+        " that day's list.",
+        "Don't know the date? Put Y or ✓: the milestone counts as reached on an unknown date.",
+        "Status: Open, Declined (the client said no before"
+        f" {milestones[0].label}), Lost (died later: say why in Lost reason), Filled,"
+        " Completed. Leave it blank and leadtrack works it out.",
+        "Salary in pounds (45000 or £45,000); Fee % as 20 or 20%.",
+        "Load it with:  leadtrack load this-file.xlsx",
+    ]
 
 
 def write_template(path: Path, milestones: list[Milestone], rows: int = 1000) -> Path:
@@ -96,7 +101,7 @@ def write_template(path: Path, milestones: list[Milestone], rows: int = 1000) ->
         guide = workbook.add_worksheet("Instructions")
         guide.set_column(0, 0, 110)
         wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-        for row, line in enumerate(INSTRUCTIONS):
+        for row, line in enumerate(instructions(milestones)):
             guide.write(row, 0, line, header if row == 0 else wrap)
     finally:
         workbook.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 import subprocess
 import sys
 from datetime import date, datetime, time
@@ -19,7 +20,7 @@ from ingest.catalogue import read_catalogue
 from ingest.csv_reader import Utf8Checker
 from ingest.loader import LoadResult, connect, load_files
 from ingest.template import write_template
-from leadtrack.settings import Settings
+from leadtrack.settings import DEFAULT_CATALOGUE, Settings
 
 LEADS_CSV = (
     "Ref,Date generated,Consultant,Client,Salary,Fee %\n"
@@ -733,6 +734,31 @@ def test_the_template_round_trip(settings: Settings, tmp_path: Path) -> None:
         ("R-1", "interviews_booked", None, True),
         ("R-2", "started", date(2026, 11, 2), False),
     ]
+
+
+def test_a_sales_teams_template_explains_its_own_checklist(tmp_path: Path) -> None:
+    """The Instructions sheet of a sales team's tracker (engaged, demo booked, proposal sent,
+    won) told it that a future date is "an interview booked, a start date" and that
+    Declined means "the client said no before any CVs"."""
+    sales = read_catalogue(Path(__file__).parent / "fixtures" / "sales_milestones.csv")
+    path = write_template(tmp_path / "tracker.xlsx", sales)
+    guide = " ".join(
+        str(row[0])
+        for row in openpyxl.load_workbook(path)["Instructions"].iter_rows(values_only=True)
+        if row[0]
+    )
+    assert "Declined (the client said no before Engaged)" in guide
+    recruitment = re.compile(
+        r"\b(CVs?|starts?|started|interviews?|placements?|placed|probation|hiring)\b", re.I
+    )
+    assert recruitment.findall(guide) == [], guide
+    default = write_template(tmp_path / "default.xlsx", read_catalogue(DEFAULT_CATALOGUE))
+    guide = " ".join(
+        str(row[0])
+        for row in openpyxl.load_workbook(default)["Instructions"].iter_rows(values_only=True)
+        if row[0]
+    )
+    assert "Declined (the client said no before CVs received)" in guide
 
 
 def test_an_empty_template_is_a_file_without_data(settings: Settings, tmp_path: Path) -> None:
