@@ -82,7 +82,7 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
         )
     if frame.is_empty():
         raise CatalogueError(f"{path}: the catalogue has no milestones: one row per milestone")
-    frame = frame.select(pl.col(CATALOGUE_COLUMNS).str.strip_chars())
+    frame = unsorted = frame.select(pl.col(CATALOGUE_COLUMNS).str.strip_chars())
     frame = frame.with_columns(
         *(_typed(frame, path, column, "flag") for column in FLAG_COLUMNS),
         *(_typed(frame, path, column, "number") for column in NUMBER_COLUMNS),
@@ -95,6 +95,15 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
     if not frame["is_filled"].any():
         raise CatalogueError(
             f"{path}: mark one milestone is_filled=true (the one that fills a lead)"
+        )
+    filled = frame.filter(pl.col("is_filled"))["milestone"]
+    if filled.len() > 1:
+        # The file's rows, as written: the frame is sorted by milestone_order by now.
+        rows = {code: index + 2 for index, code in enumerate(unsorted["milestone"])}
+        first, second = filled[0], filled[1]
+        raise CatalogueError(
+            f"{path}, row {rows[second]}: is_filled is true on {second} and on {first} (row"
+            f" {rows[first]}): one milestone fills a lead: set is_filled to false on the other"
         )
     return frame
 

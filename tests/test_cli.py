@@ -317,7 +317,8 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
 ) -> None:
     """A catalogue without every column, with a flag or a number that is neither, empty, or
     a --milestones path that is not there, gave a Python traceback from load, build and demo
-    (only template caught the first)."""
+    (only template caught the first); one filling a lead at two milestones went without a
+    word."""
     (tmp_path / "consultants.csv").write_text(CONSULTANTS)
     short = tmp_path / "ours.csv"
     short.write_text("milestone_order,milestone,label\n1,engaged,Engaged\n")
@@ -336,6 +337,13 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
     blank.write_text(f"{header}\n1,engaged,Engaged,,,14,no,yes,,,\n")
     rowless = tmp_path / "rowless.csv"
     rowless.write_text(f"{header}\n")
+    # A team moving the milestone that fills a lead marks the new one and keeps the old:
+    # leads were filled at the first, and counted at both ("Starts" added them up).
+    two_filled = tmp_path / "two_filled.csv"
+    two_filled.write_text(
+        f"{header}\n1,engaged,Engaged,no,,14,no,no,,,\n2,proposal,Proposal,no,,7,no,yes,,,\n"
+        "3,won,Won,no,,,no,yes,,,\n"
+    )
     arguments = [str(tmp_path / part) if "." in part[1:] else part for part in command]
     for catalogue, says, fix in (
         (short, ": the catalogue lacks the column(s) is_decision_point", "a copy of seeds/"),
@@ -345,6 +353,11 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
         (empty, ": not a catalogue CSV", "a copy of seeds/"),
         (blank, ", row 2: is_decision_point is empty", "write true or false"),
         (rowless, ": the catalogue has no milestones", "one row per milestone"),
+        (
+            two_filled,
+            ", row 4: is_filled is true on won and on proposal (row 3)",
+            "one milestone fills a lead: set is_filled to false on the other",
+        ),
     ):
         result = runner.invoke(
             app,
