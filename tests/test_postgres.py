@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from dashboards import queries
+from ingest.catalogue import CatalogueError
 from ingest.loader import load_file, load_files, read_catalogue
 from leadtrack.cli import app
 from leadtrack.dbt import run_dbt
@@ -115,6 +117,27 @@ def test_ingest_writes_rows_rejects_and_lineage_and_skips_a_file_seen_before(
     other.write_text(LEADS.replace("L-", "M-"), encoding="utf-8")
     (more,) = _load(pg_settings, other)
     assert more.load_id == result.load_id + 1
+
+
+def test_a_catalogue_without_a_milestone_postgres_raw_holds_is_refused(
+    pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    """The check that a new catalogue keeps every milestone the loaded exports reached reads
+    PostgreSQL's raw, as it does DuckDB's."""
+    export = tmp_path / "tracker.csv"
+    export.write_text(LEADS, encoding="utf-8")
+    _load(pg_settings, export)
+    before = _counts(postgres_database.url)
+    ours = tmp_path / "ours.csv"
+    lines = pg_settings.catalogue.read_text().splitlines()
+    ours.write_text("\n".join(line for line in lines if ",interviews_booked," not in line) + "\n")
+    with pytest.raises(
+        CatalogueError,
+        match=r"no milestone interviews_booked, which the"
+        r" exports already loaded hold for 1 lead \(the latest from .*tracker\.csv, load 2\)",
+    ):
+        _load(replace(pg_settings, catalogue=ours))
+    assert _counts(postgres_database.url) == before
 
 
 def test_a_failing_file_leaves_postgres_raw_unchanged(
