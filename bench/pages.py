@@ -80,12 +80,21 @@ def page_calls(source: Any, as_of: date) -> list[tuple[str, str, Callable[[], An
     add("Funnel", "decision_gates(all)", q.decision_gates, scope)
     add("Funnel", "dropoff(all)", q.dropoff, scope)
     add("Funnel", "where_now(all)", q.where_now, scope)
-    first = q.catalogue(source)["milestone"][0]
+    catalogue = q.catalogue(source)
+    first = catalogue["milestone"][0]
     add_list(
         "Funnel",
         f"period, reached {first}",
         LeadCriteria.created_in(scope, reached_milestone=first),
     )
+    gates = catalogue.filter(catalogue["is_decision_point"])
+    if gates.height:
+        gate = gates.row(0, named=True)
+        add_list(
+            "Funnel",
+            f"period, failed {gate['milestone']}",
+            LeadCriteria.at_decision(scope, gate["milestone_order"], "leads_failed"),
+        )
 
     # Consultants.
     own = Scope(start, end, None, consultant)
