@@ -134,6 +134,23 @@ LEAD_FIELDS = (
         "Lost reason",
         ("Reason lost", "Reason", "Closed lost reason", "Why lost"),
     ),
+    # The day a lost or declined lead closed, where the export keeps it. Not "Close date": a
+    # CRM's is the forecast close of an open deal too.
+    Field(
+        "closed_date",
+        "date",
+        "Date closed",
+        (
+            "Closed date",
+            "Closed on",
+            "Date lost",
+            "Lost date",
+            "Lost on",
+            "Date declined",
+            "Declined date",
+            "Declined on",
+        ),
+    ),
     Field("notes", "text", "Notes", NOTES_ALIASES),
 )
 

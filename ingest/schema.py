@@ -64,6 +64,7 @@ RAW_TABLES: dict[str, str] = {
         fee decimal(14, 2),
         status varchar,
         lost_reason varchar,
+        closed_date date,
         notes varchar,
         {LINEAGE_COLUMNS}
     """,
@@ -114,7 +115,11 @@ RAW_TABLES: dict[str, str] = {
 
 # Columns added since the first warehouses were made: (table, column, type). A warehouse
 # made before one gets it (null in its earlier rows) the next time ingest opens it.
-ADDED_COLUMNS = (("loads", "dayfirst", "boolean"), ("milestone_events", "is_ticked", "boolean"))
+ADDED_COLUMNS = (
+    ("loads", "dayfirst", "boolean"),
+    ("milestone_events", "is_ticked", "boolean"),
+    ("leads", "closed_date", "date"),
+)
 
 
 def create_raw_schema(con: duckdb.DuckDBPyConnection | psycopg.Connection) -> None:

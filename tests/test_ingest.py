@@ -652,6 +652,32 @@ def test_a_re_export_of_changed_leads_adds_new_versions(settings: Settings, tmp_
     ]
 
 
+@pytest.mark.parametrize("header", ["Date closed", "Date lost", "Lost on", "Declined date"])
+def test_a_date_closed_column_is_the_leads_closed_date(
+    settings: Settings, tmp_path: Path, header: str
+) -> None:
+    """A tracker's own date of closing loads as the lead's closed_date, under the names
+    trackers give it; a warehouse made before the column gets it, null in its earlier rows."""
+    before = tmp_path / "before.csv"
+    before.write_text("Ref,Date generated,Consultant,Status\nT-1,01/10/2026,Tom Reid,Open\n")
+    _, con = load_one(settings, before)
+    con.execute("alter table raw.leads drop column closed_date")
+    con.close()
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        f"Ref,Date generated,Consultant,Status,{header},CVs received\n"
+        "T-1,01/10/2026,Tom Reid,Lost,12/11/2026,05/10/2026\n"
+        "T-2,01/10/2026,Tom Reid,Open,,\n"
+    )
+    result, con = load_one(settings, path)
+    assert (result.kind, result.rows_loaded, result.rows_rejected) == ("tracker", 2, 0)
+    assert leads(con, "lead_id, status, closed_date") == [
+        ("T-1", "open", None),
+        ("T-1", "lost", date(2026, 11, 12)),
+        ("T-2", "open", None),
+    ]
+
+
 # Rollback ---------------------------------------------------------------------------------
 
 
