@@ -43,23 +43,47 @@
 
 {#-
     The latest version per key of `relation`: the newest load, then the last row in it; with
-    `_first_loaded_at`, when the key's first version among these rows was loaded.
+    `_first_loaded_at`, when the key's first version among these rows was loaded. With
+    `since` (a condition on a version: that it says the lead is closed), also `_since_at`:
+    when the key's latest unbroken run of versions meeting it began, the earliest
+    `_loaded_at` among them (null when the latest version does not meet it); and
+    `_since_first`: whether every version of the key among these rows meets it.
 -#}
-{% macro latest_versions(relation, key) -%}
-    {{ return(adapter.dispatch('latest_versions', 'leadtrack')(relation, key)) }}
+{% macro latest_versions(relation, key, since=none) -%}
+    {{ return(adapter.dispatch('latest_versions', 'leadtrack')(relation, key, since)) }}
 {%- endmacro %}
 
-{% macro default__latest_versions(relation, key, where='true') -%}
+{% macro default__latest_versions(relation, key, since=none, where='true') -%}
     select * from (
         select
-            *,
-            row_number() over (
-                partition by {{ key }}
-                order by _load_id desc, _source_row desc
-            ) as version_rank,
-            min(_loaded_at) over (partition by {{ key }}) as _first_loaded_at
-        from {{ relation }}
-        where {{ where }}
+            *
+            {%- if since %},
+                min(
+                    case when _versions_not_meeting_since = 0 then _loaded_at end
+                ) over (partition by {{ key }}) as _since_at,
+                max(_versions_not_meeting_since) over (partition by {{ key }}) = 0
+                    as _since_first
+            {%- endif %}
+        from (
+            select
+                *,
+                row_number() over (
+                    partition by {{ key }}
+                    order by _load_id desc, _source_row desc
+                ) as version_rank,
+                {%- if since %}
+                    -- From the newest version back to this one, how many do not meet it:
+                    -- none along the latest unbroken run of versions that do.
+                    sum(case when {{ since }} then 0 else 1 end) over (
+                        partition by {{ key }}
+                        order by _load_id desc, _source_row desc
+                        rows between unbounded preceding and current row
+                    ) as _versions_not_meeting_since,
+                {%- endif %}
+                min(_loaded_at) over (partition by {{ key }}) as _first_loaded_at
+            from {{ relation }}
+            where {{ where }}
+        ) as versions_counted
     ) as versions_ranked
     where version_rank = 1
 {%- endmacro %}
@@ -87,19 +111,32 @@
     than once are ranked. Keys are told apart by their hash here; keys sharing a hash are
     ranked together, each in its own partition, so a collision costs time, never a row.
 -#}
-{% macro duckdb__latest_versions(relation, key) -%}
+{% macro duckdb__latest_versions(relation, key, since=none) -%}
     with repeated_keys as (
         select hash({{ key }}) as key_hash from {{ relation }}
         group by key_hash
         having count(*) > 1
     )
 
-    select *, 1 as version_rank, _loaded_at as _first_loaded_at from {{ relation }}
+    select
+        *,
+        1 as version_rank,
+        {%- if since %}
+            {#- The columns in the order the ranked versions below have them. #}
+            case when {{ since }} then 0 else 1 end as _versions_not_meeting_since,
+        {%- endif %}
+        _loaded_at as _first_loaded_at
+        {%- if since %},
+            case when {{ since }} then _loaded_at end as _since_at,
+            coalesce({{ since }}, false) as _since_first
+        {%- endif %}
+    from {{ relation }}
     where hash({{ key }}) not in (select repeated_keys.key_hash from repeated_keys)
     union all
     {{ default__latest_versions(
         relation,
         key,
+        since,
         where='hash(' ~ key ~ ') in (select repeated_keys.key_hash from repeated_keys)',
     ) }}
 {%- endmacro %}

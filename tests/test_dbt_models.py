@@ -1120,9 +1120,23 @@ def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Pa
     reached when its day passes nor asks for a call. A date already passed when cleared stays
     (moves backwards never un-reach), and so does a date from a milestone history, which a
     tracker's blank cell says nothing about. Written again later, the date counts again.
-    Incremental builds agree with a full one."""
+
+    The same loads date each lead's closing: W6, open, then lost, reopened and lost again
+    (and again), closed by the load that said lost the second time; W7, lost in every load,
+    closed by its first; W8 declined with a Date closed that is used. Incremental builds,
+    one per load, agree with a full one."""
     warehouse = tmp_path / "withdrawn.duckdb"
-    leads = [_lead(f"W{number}", "2026-09-01", "Alice Hart") for number in range(1, 6)]
+    # W6's status in each load of the tracker, by load id; W7 is lost and W8 open in all.
+    w6_statuses = {3: "open", 5: "lost", 6: "open", 7: "lost", 8: "lost"}
+
+    def leads(load_id: int, w8: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [
+            *(_lead(f"W{number}", "2026-09-01", "Alice Hart") for number in range(1, 6)),
+            _lead("W6", "2026-09-01", "Alice Hart", status=w6_statuses[load_id]),
+            _lead("W7", "2026-09-01", "Bob Lane", status="lost"),
+            _lead("W8", "2026-09-01", "Bob Lane", **(w8 or {"status": "open"})),
+        ]
+
     # W5 started long ago: every export of the tracker has a Start date column.
     w5_started = _event("W5", "started", "2026-10-01")
     with duckdb.connect(str(warehouse)) as con:
@@ -1135,7 +1149,7 @@ def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Pa
             con,
             3,
             "2026-11-01",
-            leads,
+            leads(3),
             [
                 _event("W1", "started", "2026-12-01"),
                 _event("W2", "interviews_completed", "2026-11-20"),
@@ -1153,12 +1167,12 @@ def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Pa
             con,
             5,
             "2026-11-10",
-            leads,
+            leads(5),
             [_event("W3", "interviews_completed", "2026-10-25"), w5_started],
         )
     run_models(warehouse, tmp_path / "target")
 
-    def state() -> tuple[list[Any], list[Any], list[Any]]:
+    def state() -> tuple[list[Any], ...]:
         staged = query(
             warehouse,
             "select lead_id, milestone, event_date, is_withdrawn from staging.stg_milestone_events"
@@ -1172,9 +1186,19 @@ def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Pa
             "select lead_id, due_date from marts.calls_due"
             " where lead_id = 'W1' and reason_code like 'milestone%'",
         )
-        return staged, reached, due
+        closed = query(
+            warehouse,
+            "select lead_id, status, closed_date, closed_date_source from marts.leads"
+            " where lead_id in ('W6', 'W7', 'W8') order by lead_id",
+        )
+        staged_leads = query(
+            warehouse,
+            "select lead_id, status, recorded_closed_date, closed_loaded_date,"
+            " first_loaded_date from staging.stg_leads order by all",
+        )
+        return staged, reached, due, closed, staged_leads
 
-    staged, reached, due = state()
+    staged, reached, due, closed, staged_leads = state()
     withdrawn = {(row["lead_id"], row["milestone"]) for row in staged if row["is_withdrawn"]}
     assert withdrawn == {("W1", "started"), ("W2", "interviews_completed")}
     assert {(row["lead_id"], row["milestone"]) for row in reached} >= {
@@ -1184,15 +1208,21 @@ def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Pa
     assert not [row for row in reached if row["lead_id"] == "W2"], reached
     assert due == []
     assert [row["event_date"] for row in staged if row["lead_id"] == "W4"] == [D("2026-12-03")]
+    assert [tuple(row.values()) for row in closed] == [
+        ("W6", "lost", D("2026-11-10"), "load_date"),
+        ("W7", "lost", D("2026-11-01"), "first_load"),
+        ("W8", "open", None, None),
+    ]
     run_models(warehouse, tmp_path / "target", "--full-refresh")
-    assert state() == (staged, reached, due)
-    # W1's start is written again, a week later than first promised: it counts again.
+    assert state() == (staged, reached, due, closed, staged_leads)
+    # W1's start is written again, a week later than first promised: it counts again. W6 is
+    # reopened.
     with duckdb.connect(str(warehouse)) as con:
         _tracker_load(
             con,
             6,
             "2026-11-15",
-            leads,
+            leads(6),
             [
                 _event("W1", "started", "2026-12-08"),
                 _event("W3", "interviews_completed", "2026-10-25"),
@@ -1200,11 +1230,34 @@ def test_a_scheduled_date_a_later_tracker_leaves_blank_is_withdrawn(tmp_path: Pa
             ],
         )
     run_models(warehouse, tmp_path / "target")
-    staged, reached, due = state()
+    staged, reached, due, closed, staged_leads = state()
     assert ("W1", "started", D("2026-12-08"), False) in [tuple(row.values()) for row in staged]
     assert [row["due_date"] for row in due] == [D("2026-12-08")]
+    assert closed[0] == {
+        "lead_id": "W6",
+        "status": "open",
+        "closed_date": None,
+        "closed_date_source": None,
+    }
     run_models(warehouse, tmp_path / "target", "--full-refresh")
-    assert state() == (staged, reached, due)
+    assert state() == (staged, reached, due, closed, staged_leads)
+    # W6 is lost again (20/11), and still lost in the next export (22/11): closed by the
+    # first of the two. W8 is declined on 21/11 with its Date closed, 18/11.
+    for load_id, loaded_on, w8 in (
+        (7, "2026-11-20", None),
+        (8, "2026-11-22", {"status": "declined", "closed_date": D("2026-11-18")}),
+    ):
+        with duckdb.connect(str(warehouse)) as con:
+            _tracker_load(con, load_id, loaded_on, leads(load_id, w8), [w5_started])
+        run_models(warehouse, tmp_path / "target")
+    staged, reached, due, closed, staged_leads = state()
+    assert [tuple(row.values()) for row in closed] == [
+        ("W6", "lost", D("2026-11-20"), "load_date"),
+        ("W7", "lost", D("2026-11-01"), "first_load"),
+        ("W8", "declined", D("2026-11-18"), "recorded"),
+    ]
+    run_models(warehouse, tmp_path / "target", "--full-refresh")
+    assert state() == (staged, reached, due, closed, staged_leads)
 
 
 def test_a_tick_loaded_the_day_the_lead_was_first_loaded_counts_as_from_its_first_export(

@@ -162,6 +162,9 @@ lead_facts_joined as (
         leads_created_by_as_of.fee,
         leads_created_by_as_of.status as recorded_status,
         leads_created_by_as_of.lost_reason,
+        leads_created_by_as_of.recorded_closed_date,
+        leads_created_by_as_of.closed_loaded_date,
+        leads_created_by_as_of.first_loaded_date,
         leads_created_by_as_of.notes,
         furthest_milestones.furthest_order,
         furthest_milestones.furthest_milestone,
@@ -229,6 +232,33 @@ status_resolved as (
 
 ),
 
+closed_dated as (
+
+    -- The day a lost or declined lead stopped counting as live: the day the export gives,
+    -- when the lead can have closed on it (on or after its creation, and on or before the
+    -- first load whose export showed it closed); else the day of that load: it had closed
+    -- by then. A lead reopened and closed again closed the second time. One closed by the
+    -- day it was first loaded (a team's first import of its history) may have died any
+    -- time before.
+    select
+        *,
+        case
+            when status not in ('lost', 'declined') then null
+            when recorded_closed_date between created_date and closed_loaded_date
+                then recorded_closed_date
+            else closed_loaded_date
+        end as closed_date,
+        case
+            when status not in ('lost', 'declined') then null
+            when recorded_closed_date between created_date and closed_loaded_date
+                then 'recorded'
+            when closed_loaded_date <= first_loaded_date then 'first_load'
+            else 'load_date'
+        end as closed_date_source
+    from status_resolved
+
+),
+
 money_computed as (
 
     select
@@ -241,7 +271,7 @@ money_computed as (
             as {{ dbt.type_numeric() }}
         ) as fee_lost,
         case when status = 'lost' then furthest_milestone end as lost_at_milestone
-    from status_resolved
+    from closed_dated
 
 ),
 
@@ -360,6 +390,8 @@ final as (
         recorded_status,
         coalesce(recorded_status <> status, true) as is_status_derived,
         lost_reason,
+        closed_date,
+        closed_date_source,
         lost_at_milestone,
         fee_lost,
         furthest_order as furthest_milestone_order,

@@ -3,8 +3,9 @@
 -- (exclusive). The first run of every lead is order 0 (no milestone yet) and starts with no
 -- date. So the pipeline as it stood on a day is one row per lead, the row whose run covers
 -- that day, and the History page filters and counts instead of taking a max per lead.
--- Ordered by milestone and creation date, so listing the newest leads at one stage reads
--- only that stage's rows.
+-- A lost or declined lead carries its closed date (marts.leads): on that day and after it
+-- had died, at the stage of the run that covers the day. Ordered by milestone and creation
+-- date, so listing the newest leads at one stage reads only that stage's rows.
 with
 
 leads as (
@@ -93,6 +94,9 @@ leads_joined as (
         leads.team,
         leads.consultant,
         leads.created_date,
+        leads.status,
+        leads.closed_date,
+        leads.closed_date_source,
         runs_ended.milestone_order,
         runs_ended.stage_from_date,
         runs_ended.stage_to_date
