@@ -77,6 +77,21 @@ def bars(frame: pl.DataFrame, x: str, y: str, title: str) -> go.Figure:
     return figure.update_layout(title=title, yaxis_title=y.replace("_", " "), **LAYOUT)
 
 
+def pipeline_on(frame: pl.DataFrame, title: str) -> go.Figure:
+    """The pipeline on a past day, one bar per stage (column label) stacked from the leads
+    live then up through those lost and declined by then (columns live, lost, declined)."""
+    figure = go.Figure()
+    for column, name, colour in (
+        ("live", "live then", STATUS_COLOURS["open"]),
+        ("lost", "lost by then", STATUS_COLOURS["lost"]),
+        ("declined", "declined by then", STATUS_COLOURS["declined"]),
+    ):
+        figure.add_bar(
+            name=name, x=frame["label"].to_list(), y=frame[column].to_list(), marker_color=colour
+        )
+    return figure.update_layout(barmode="stack", title=title, yaxis_title="leads", **LAYOUT)
+
+
 def reached_vs_now(frame: pl.DataFrame, title: str) -> go.Figure:
     """Per stage, leads that reached it next to where they are now, by status: columns
     label, leads_reached and one column per status."""

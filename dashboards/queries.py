@@ -960,12 +960,24 @@ def cohort_outcomes(
 
 def pipeline_on(source: Source, on: date, team: str | None, consultant: str | None) -> pl.DataFrame:
     """The pipeline as it stood on a past date: leads created by then, by the furthest
-    milestone they had reached by then (order 0: none yet)."""
+    milestone they had reached by then (order 0: none yet): `leads` in all, of which `live`
+    then, `lost` and `declined` by then (their closed date on or before the day), and
+    `closed_when_first_loaded`: the live leads already closed on the later day they were
+    first loaded, which may have died before the day."""
     return fetch(
         source,
         f"""
         with furthest as (
-            select history.milestone_order as stage, count(*) as leads
+            select
+                history.milestone_order as stage,
+                count(*) as leads,
+                count(case when history.closed_date <= $on and history.status = 'lost' then 1
+                    end) as lost,
+                count(case when history.closed_date <= $on and history.status = 'declined'
+                    then 1 end) as declined,
+                count(case when history.closed_date > $on
+                    and history.closed_date_source = 'first_load' then 1 end)
+                    as closed_when_first_loaded
             from marts.lead_stage_history as history
             where {STAGE_ON}
             group by history.milestone_order
@@ -975,7 +987,14 @@ def pipeline_on(source: Source, on: date, team: str | None, consultant: str | No
             union all
             select catalogue.milestone_order, catalogue.label from {CATALOGUE} as catalogue
         )
-        select stages.milestone_order, stages.label, coalesce(furthest.leads, 0) as leads
+        select
+            stages.milestone_order,
+            stages.label,
+            coalesce(furthest.leads, 0) as leads,
+            coalesce(furthest.leads - furthest.lost - furthest.declined, 0) as live,
+            coalesce(furthest.lost, 0) as lost,
+            coalesce(furthest.declined, 0) as declined,
+            coalesce(furthest.closed_when_first_loaded, 0) as closed_when_first_loaded
         from stages
         left join furthest on stages.milestone_order = furthest.stage
         order by stages.milestone_order
@@ -993,18 +1012,27 @@ def pipeline_leads(
     limit: int | None = None,
 ) -> pl.DataFrame:
     """The leads behind one stage of `pipeline_on` (newest first, the first `limit` of them
-    when given; `pipeline_on` has their count), with their status now."""
+    when given; `pipeline_on` has their count): on the day (`on_the_day`: live, lost or
+    declined by then), with their status now and closed date."""
     return fetch(
         source,
         f"""
         with at_stage as (
-            select history.lead_id, history.created_date
+            select
+                history.lead_id,
+                history.created_date,
+                case when history.closed_date <= $on then history.status else 'live' end
+                    as on_the_day
             from marts.lead_stage_history as history
             where {STAGE_ON} and history.milestone_order = $stage
             order by history.created_date desc, history.lead_id
             limit $limit
         )
-        select {LEAD_COLUMNS}
+        select
+            leads.lead_id,
+            at_stage.on_the_day,
+            leads.closed_date,
+            {LEAD_DETAILS}
         from marts.leads as leads
         inner join at_stage on leads.lead_id = at_stage.lead_id
         order by leads.created_date desc, leads.lead_id
@@ -1015,17 +1043,18 @@ def pipeline_leads(
 
 # --- Leads --------------------------------------------------------------------------------
 
-# What a list of leads shows of each. Days quiet of open leads only, as the Lead page and
-# Gone quiet show them: going quiet is a state of open leads, and a lost or completed lead's
-# days since its last touch read as a lead left too long (empty: a dash on the page, an
-# empty cell in the downloads).
-LEAD_COLUMNS = """
-    leads.lead_id, leads.consultant, leads.team, leads.client, leads.contact, leads.phone,
+# What a list of leads shows of each (`marts.leads`, alias `leads`) after the lead's id.
+# Days quiet of open leads only, as the Lead page and Gone quiet show them: going quiet is a
+# state of open leads, and a lost or completed lead's days since its last touch read as a
+# lead left too long (empty: a dash on the page, an empty cell in the downloads).
+LEAD_DETAILS = """
+    leads.consultant, leads.team, leads.client, leads.contact, leads.phone,
     leads.job_title, leads.created_date, leads.status, leads.furthest_milestone_label,
     leads.furthest_milestone_date, leads.last_touch_date,
     case when leads.status = 'open' then leads.days_quiet end as days_quiet,
     leads.expected_fee, leads.lost_reason, leads.next_due_date, leads.next_due_reason
 """
+LEAD_COLUMNS = f"leads.lead_id, {LEAD_DETAILS}"
 
 
 def lead_list(source: Source, criteria: LeadCriteria, limit: int | None = None) -> pl.DataFrame:

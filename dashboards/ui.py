@@ -347,6 +347,9 @@ LABELS = {
     "quiet_threshold_days": "Quiet after (days)",
     "fee_pct": "Fee %",
     "team_p80_days": "Team 80% within (days)",
+    # The History page's pipeline on a past day: live then, or lost or declined by then.
+    "on_the_day": "On the day",
+    "closed_date": "Closed on or before",
 }
 MONEY = {"salary", "fee", "expected_fee", "fee_won", "fee_lost"}
 

@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 from dashboards import charts, exports, queries, ui
 from ingest.loader import connect, load_files
 from leadtrack.publish import build_and_publish
-from leadtrack.settings import marts_path
+from leadtrack.settings import DEFAULT_CATALOGUE, marts_path
 
 APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 PAGES = [
@@ -1016,6 +1016,240 @@ def test_dashboard_queries_match_the_marts_computed_another_way(warehouse, demo_
     everything = queries.lead_list(source, criteria)
     assert queries.lead_count(source, criteria) == everything.height > 3
     assert queries.lead_list(source, criteria, limit=3).equals(everything.head(3))
+
+
+# The History page's pipeline on a past day, against a tracker exported week after week ---
+
+
+def _weekly_exports() -> list[tuple[int, str, list[dict], list[dict]]]:
+    """A team's tracker exported and loaded every Monday from 03/08/2026 to 16/11/2026, as
+    (load id, loaded at, lead rows, milestone rows), its leads' statuses moving between
+    exports: some already lost or declined in the first (a team's first import of its
+    history), some lost, reopened and lost again, some with a Date closed of the export's own
+    (some of those before the lead's creation or after the export: not used), some left out
+    of an export. A lead's milestones are in every export from the first dated on or after
+    them."""
+    import random
+
+    rng = random.Random(20261123)
+    with duckdb.connect() as con:
+        milestones = dict(
+            con.sql(
+                "select milestone_order, milestone from read_csv(?)",
+                params=[str(DEFAULT_CATALOGUE)],
+            ).fetchall()
+        )
+    leads = []
+    for number in range(60):
+        created = date(2026, 6, 1) + timedelta(days=rng.randrange(160))
+        reached, day = [], created
+        # Orders 1-11: none needs confirming (a start does), so each counts on its date.
+        for order in sorted(rng.sample(range(1, 12), rng.randrange(5))):
+            day += timedelta(days=rng.randrange(1, 15))
+            reached.append((milestones[order], day))
+        leads.append((f"H{number:02}", created, reached))
+    exports, status, closed_on = [], {}, {}
+    for week in range(16):
+        monday = date(2026, 8, 3) + timedelta(weeks=week)
+        rows, events = [], []
+        for lead_id, created, reached in leads:
+            if created > monday or (week and rng.random() < 0.1):
+                continue  # not created yet, or left out of this export
+            before = status.get(lead_id)
+            if before in (None, "open"):
+                closing = rng.random() < (0.45 if before is None else 0.12)
+                now = rng.choice(["lost", "declined"]) if closing else "open"
+            else:
+                now = "open" if rng.random() < 0.15 else before
+            if now == "open":
+                closed_on.pop(lead_id, None)
+            elif before in (None, "open") and rng.random() < 0.5:
+                # Written when it closes, and kept while it stays closed.
+                closed_on[lead_id] = monday - timedelta(days=rng.randrange(-3, 20))
+            status[lead_id] = now
+            rows.append(
+                {
+                    "lead_id": lead_id,
+                    "created_date": created,
+                    "consultant": "Alice Hart" if lead_id < "H30" else "Bob Lane",
+                    "status": now,
+                    "closed_date": closed_on.get(lead_id),
+                }
+            )
+            events += [
+                {"lead_id": lead_id, "milestone": code, "event_date": day, "is_date_unknown": False}
+                for code, day in reached
+                if day <= monday
+            ]
+        exports.append((week + 3, f"{monday} 08:00:00", rows, events))
+    return exports
+
+
+def _load_exports(warehouse: Path, exports: list[tuple[int, str, list[dict], list[dict]]]) -> None:
+    """Write `_weekly_exports` to raw as ingest does: rows with their lineage, a raw.loads row
+    per export."""
+    from tests.test_dbt_models import insert_rows
+
+    with duckdb.connect(str(warehouse)) as con:
+        for load_id, loaded_at, rows, events in exports:
+            con.execute(
+                "insert into raw.loads (load_id, file_name, file_sha256, kind, rows_read,"
+                " rows_loaded, rows_rejected, rows_skipped, started_at, finished_at, status)"
+                " values (?, 'tracker.csv', ?, 'tracker', 0, 0, 0, 0, ?, ?, 'loaded')",
+                [load_id, str(load_id), loaded_at, loaded_at],
+            )
+            insert_rows(con, "leads", rows, load_id=load_id, loaded_at=loaded_at)
+            insert_rows(con, "milestone_events", events, load_id=load_id, loaded_at=loaded_at)
+
+
+@pytest.fixture(scope="module")
+def weekly_warehouse(tmp_path_factory) -> Path:
+    """`_weekly_exports` loaded and built as of 23/11/2026: after its first 8 exports, then
+    (incrementally) after the other 8."""
+    from ingest.schema import create_raw_schema
+    from tests.test_dbt_models import CONSULTANTS, insert_rows, load_catalogue, run_models
+
+    root = tmp_path_factory.mktemp("weekly")
+    warehouse = root / "leadtrack.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        create_raw_schema(con)
+        load_catalogue(con)
+        insert_rows(con, "consultants", CONSULTANTS, load_id=2)
+    exports = _weekly_exports()
+    for part in (exports[:8], exports[8:]):
+        _load_exports(warehouse, part)
+        run_models(warehouse, root / "target")
+    return warehouse
+
+
+def _pipeline_from_raw(warehouse: Path, on: date, team: str | None) -> dict[int, dict[str, int]]:
+    """The pipeline on `on` worked out from raw in polars: per stage (the furthest milestone
+    dated by then; 0: none), the leads live then, lost and declined by then, and the live
+    ones closed by the day they were first loaded. A lead's versions are ordered by load and
+    dated by raw.loads.started_at; it died on the Date closed of its latest version when that
+    falls between its creation and the first load of its latest run of lost or declined
+    versions, else on that load's day."""
+    # Not read-only: dbt, run in this process, may keep its connection to the file open, and
+    # DuckDB refuses a second one configured otherwise.
+    with duckdb.connect(str(warehouse)) as con:
+        versions = con.sql(
+            "select leads.lead_id, leads.created_date, leads.consultant, leads.status,"
+            " leads.closed_date, loads.started_at"
+            " from raw.leads as leads join raw.loads as loads on leads._load_id = loads.load_id"
+            " order by leads._load_id, leads._source_row"
+        ).pl()
+        events = con.sql(
+            "select events.lead_id, catalogue.milestone_order, events.event_date"
+            " from raw.milestone_events as events"
+            " join raw.milestone_catalogue as catalogue using (milestone)"
+        ).pl()
+    stages = dict(
+        events.filter(pl.col("event_date") <= on)
+        .group_by("lead_id")
+        .agg(pl.col("milestone_order").max())
+        .iter_rows()
+    )
+    teams = {"Alice Hart": "North", "Bob Lane": "South"}
+    pipeline: dict[int, dict[str, int]] = {}
+    for (lead_id,), lead in versions.group_by("lead_id", maintain_order=True):
+        latest = lead.row(-1, named=True)
+        if latest["created_date"] > on or team not in (None, teams[latest["consultant"]]):
+            continue
+        closed = [status in ("lost", "declined") for status in lead["status"]]
+        bucket, first_load = "live", False
+        if closed[-1]:
+            run_start = len(closed) - 1
+            while run_start > 0 and closed[run_start - 1]:
+                run_start -= 1
+            loaded_on = lead["started_at"][run_start].date()
+            recorded = latest["closed_date"]
+            usable = recorded is not None and latest["created_date"] <= recorded <= loaded_on
+            if (recorded if usable else loaded_on) <= on:
+                bucket = latest["status"]
+            first_load = loaded_on == lead["started_at"][0].date() and not usable
+        counts = pipeline.setdefault(
+            stages.get(lead_id, 0),
+            {"live": 0, "lost": 0, "declined": 0, "closed_when_first_loaded": 0},
+        )
+        counts[bucket] += 1
+        counts["closed_when_first_loaded"] += bucket == "live" and first_load
+    return pipeline
+
+
+@pytest.mark.parametrize("team", [None, "South"])
+def test_the_pipeline_on_a_past_day_counts_the_leads_dead_by_then_apart(weekly_warehouse, team):
+    """On each day, the History page's pipeline (pipeline_on, pipeline_leads) holds the leads
+    created by then at their stage then: live, or lost or declined by then, as worked out
+    from raw and its loads another way (`_pipeline_from_raw`); a lead lost before the day no
+    longer counts as live."""
+    source = marts_path(weekly_warehouse)
+    dead_before_the_end = 0
+    for on in (
+        date(2026, 7, 1),
+        date(2026, 8, 2),
+        date(2026, 8, 3),
+        date(2026, 9, 16),
+        date(2026, 10, 12),
+        date(2026, 11, 23),
+    ):
+        expected = _pipeline_from_raw(weekly_warehouse, on, team)
+        pipeline = queries.pipeline_on(source, on, team, None)
+        shown = {
+            row["milestone_order"]: {
+                name: row[name] for name in ("live", "lost", "declined", "closed_when_first_loaded")
+            }
+            for row in pipeline.iter_rows(named=True)
+            if row["leads"]
+        }
+        assert shown == expected, on
+        assert (pipeline["live"] + pipeline["lost"] + pipeline["declined"]).to_list() == pipeline[
+            "leads"
+        ].to_list()
+        for stage, counts in shown.items():
+            listed = queries.pipeline_leads(source, on, stage, team, None)
+            assert listed["on_the_day"].value_counts().sort("on_the_day").rows() == sorted(
+                (bucket, counts[bucket])
+                for bucket in ("live", "lost", "declined")
+                if counts[bucket]
+            )
+        dead_before_the_end += sum(counts["lost"] + counts["declined"] for counts in shown.values())
+    # The agency has every kind of lead the rule tells apart.
+    closed = dict(
+        rows(
+            weekly_warehouse,
+            "select closed_date_source, count(*) from marts.leads group by all",
+        )
+    )
+    assert all(closed.get(source, 0) > 2 for source in ("recorded", "load_date", "first_load"))
+    assert dead_before_the_end
+
+
+def test_history_shows_the_leads_dead_by_then_apart(monkeypatch, weekly_warehouse):
+    """The page's figures: leads created by then, live then, lost and declined by then (the
+    three add up to the first), and how many of the live were closed when first loaded: on
+    the eve of the first export, those it held closed but with no Date closed."""
+    on = date(2026, 8, 2)
+    expected = _pipeline_from_raw(weekly_warehouse, on, None)
+    totals = {
+        name: sum(counts[name] for counts in expected.values())
+        for name in ("live", "lost", "declined", "closed_when_first_loaded")
+    }
+    at = app(monkeypatch, weekly_warehouse)
+    at.switch_page("views/history.py").run()
+    at.date_input(key="pipeline_on").set_value(on).run()
+    assert_clean(at)
+    shown = {label: number(value) for label, value in metrics(at).items()}
+    assert shown["Leads created by then"] == totals["live"] + totals["lost"] + totals["declined"]
+    assert (shown["Live then"], shown["Lost by then"], shown["Declined by then"]) == (
+        totals["live"],
+        totals["lost"],
+        totals["declined"],
+    )
+    assert totals["lost"] + totals["declined"] and totals["closed_when_first_loaded"]
+    assert (
+        f"Of the {totals['live']:,} live then, {totals['closed_when_first_loaded']:,} were"
+        " already lost or declined on the day they were first loaded"
+    ) in " ".join(caption.value for caption in at.caption)
 
 
 def test_lead_page_finds_a_lead(monkeypatch, warehouse):

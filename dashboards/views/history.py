@@ -95,33 +95,63 @@ on = st.date_input(
     key="pipeline_on",
     format="DD/MM/YYYY",
 )
+pipeline = ui.run("pipeline_on", on, scope.team, scope.consultant)
+totals = {
+    column: int(pipeline[column].sum())
+    for column in ("leads", "live", "lost", "declined", "closed_when_first_loaded")
+}
 st.caption(
     f"Leads created by {on:%d %b %Y}, by the furthest milestone reached by then (keyed on the "
-    "milestone's reached date). Lost and declined leads carry no date in the marts, so leads "
-    "that had already died by then still count at their stage."
+    "milestone's reached date): live then, lost by then or declined by then, which add up to "
+    "the leads created by then. A lead counts as lost or declined from its closed date: the "
+    "Date closed its export gives, else the day of the first load whose export showed it lost "
+    "or declined (it had closed by then, perhaps earlier; a lead reopened and closed again, "
+    "from the second closing). A lead already lost or declined on the day it was first loaded "
+    "(a team's first import of its history) is dated to that day: on the days before it, it "
+    "counts as live at its stage."
 )
-pipeline = ui.run("pipeline_on", on, scope.team, scope.consultant)
-st.metric("Leads created by then", f"{int(pipeline['leads'].sum()):,}")
-st.plotly_chart(
-    charts.bars(pipeline, "label", "leads", f"Pipeline on {on:%d %b %Y}"), width="stretch"
-)
+columns = st.columns(4)
+for column, (name, label) in zip(
+    columns,
+    {
+        "leads": "Leads created by then",
+        "live": "Live then",
+        "lost": "Lost by then",
+        "declined": "Declined by then",
+    }.items(),
+    strict=True,
+):
+    column.metric(label, f"{totals[name]:,}")
+if totals["closed_when_first_loaded"]:
+    st.caption(
+        f"Of the {totals['live']:,} live then, {totals['closed_when_first_loaded']:,} were "
+        "already lost or declined on the day they were first loaded, a later day: nothing says "
+        "when they died, so they count as live."
+    )
+st.plotly_chart(charts.pipeline_on(pipeline, f"Pipeline on {on:%d %b %Y}"), width="stretch")
 with st.expander("The leads behind a stage"):
     # Nothing is chosen (so nothing is read) until someone picks a stage: Streamlit runs an
     # expander's body even while it is closed.
-    counts = dict(zip(pipeline["milestone_order"], pipeline["leads"], strict=True))
-    labels = dict(zip(pipeline["milestone_order"], pipeline["label"], strict=True))
+    stages = {row["milestone_order"]: row for row in pipeline.iter_rows(named=True)}
+
+    def stage_name(order: int) -> str:
+        """The stage and its leads: "CVs received (120, of which 30 lost by then)"."""
+        row = stages[order]
+        dead = " and ".join(f"{row[end]:,} {end}" for end in ("lost", "declined") if row[end])
+        return f"{row['label']} ({row['leads']:,}{f', of which {dead} by then' if dead else ''})"
+
     stage = st.selectbox(
         "Leads at stage",
-        pipeline["milestone_order"].to_list(),
+        list(stages),
         index=None,
         placeholder="Choose a stage to list its leads",
-        format_func=lambda order: f"{labels[order]} ({counts[order]:,})",
+        format_func=stage_name,
         key="pipeline_stage",
     )
     if stage is not None:
         ui.lead_table(
             ui.run("pipeline_leads", on, stage, scope.team, scope.consultant, limit=ui.LIST_ROWS),
-            int(counts[stage]),
+            int(stages[stage]["leads"]),
             ui.deferred("pipeline_leads", on, stage, scope.team, scope.consultant),
             f"pipeline-{on:%Y%m%d}-stage-{stage}",
             key="pipeline",
