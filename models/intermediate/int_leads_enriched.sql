@@ -239,14 +239,15 @@ closed_dated as (
     -- first load whose export showed it closed); else the day of that load: it had closed
     -- by then. A lead reopened and closed again closed the second time. One closed by the
     -- day it was first loaded (a team's first import of its history) may have died any
-    -- time before.
+    -- time before. Capped at the as-of date, as the status is the latest export's whatever
+    -- the as-of date (a tick's load date is capped the same way).
     select
         *,
         case
             when status not in ('lost', 'declined') then null
             when recorded_closed_date between created_date and closed_loaded_date
-                then recorded_closed_date
-            else closed_loaded_date
+                then least(recorded_closed_date, {{ as_of_date() }})
+            else least(closed_loaded_date, {{ as_of_date() }})
         end as closed_date,
         case
             when status not in ('lost', 'declined') then null
