@@ -228,11 +228,11 @@ def _refuse_dropping_loaded_milestones(
     writer: RawWriter, frame: pl.DataFrame, catalogue: Path
 ) -> None:
     """Stop a catalogue that no longer has a milestone the exports already loaded reached
-    (a date or a tick, in any version: the models would refuse them), saying which, for how
-    many leads, from which file, and what to do. raw keeps every load, so the dates of a
-    milestone taken out would be left out of every report, and a lead's furthest milestone,
-    its status and the funnel would move without a word; a code renamed reads as one taken
-    out and another added."""
+    (a date or a tick, in any version), saying which, for how many leads, from which file,
+    and what to do. raw keeps every load: without the milestone its dates would drop out of
+    every report and move the leads' furthest milestones and statuses (the models' test that
+    every event's milestone is in the catalogue fails the build instead, naming none of
+    this). A code renamed reads as one taken out and another added."""
     codes = {code.lower() for code in frame["milestone"]}
     held = writer.fetch(
         "select lower(trim(milestone)), count(distinct trim(lead_id)), max(_load_id)"
