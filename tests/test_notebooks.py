@@ -236,6 +236,8 @@ def test_quarterly_history_shows_the_quarters_cohort(rendered, demo: Settings) -
     # The cohorts' fee lost (lost leads) and the drop-off's (lost and declined) are headed
     # apart: under one heading they gave two totals for one quarter.
     assert html.escape("Fee lost (£)") in page and html.escape("Fee dropped (£)") in page
+    # The pipeline at the quarter's end counts the leads dead by then apart from the live.
+    assert "Live on 30/09/2026" in page and "Lost by then" in page
 
 
 @pytest.mark.slow
