@@ -67,14 +67,11 @@ def demo(demo_warehouse, demo_copy) -> Settings:
     return replace(demo_warehouse.settings, warehouse=copy)
 
 
-@pytest.fixture(scope="module")
-def rendered(demo: Settings, tmp_path_factory) -> dict[str, str]:
-    """Each report rendered once on the demo warehouse: report name -> its HTML."""
-    out_dir = tmp_path_factory.mktemp("reports")
-    team = _one(demo.marts, "select min(team) from marts.leads")
-    consultant = _one(demo.marts, "select min(consultant) from marts.leads")
-    parameters = {
-        "weekly": {"week": WEEK.isoformat(), "team": team},
+def _parameters(consultant: str, team: str | None = None) -> dict[str, dict[str, str]]:
+    """Each report's parameters: the test week (for `team`, else the agency), `consultant`
+    over the test period, the test quarter."""
+    return {
+        "weekly": {"week": WEEK.isoformat()} | ({"team": team} if team else {}),
         "consultant": {
             "consultant": consultant,
             "start": PERIOD[0].isoformat(),
@@ -83,8 +80,16 @@ def rendered(demo: Settings, tmp_path_factory) -> dict[str, str]:
         "quarterly": {"quarter": QUARTER},
         "quality": {},
     }
+
+
+@pytest.fixture(scope="module")
+def rendered(demo: Settings, tmp_path_factory) -> dict[str, str]:
+    """Each report rendered once on the demo warehouse: report name -> its HTML."""
+    out_dir = tmp_path_factory.mktemp("reports")
+    team = _one(demo.marts, "select min(team) from marts.leads")
+    consultant = _one(demo.marts, "select min(consultant) from marts.leads")
     pages = {}
-    for name, given in parameters.items():
+    for name, given in _parameters(consultant, team).items():
         path = render_report(name, given, out_dir, demo)
         assert path.parent == out_dir and path.suffix == ".html"
         pages[name] = path.read_text(encoding="utf-8")
@@ -327,16 +332,7 @@ def test_a_sales_teams_reports_speak_of_its_own_milestones(sales_warehouse, tmp_
     consultant = _one(settings.marts, "select min(consultant) from marts.leads")
     pages = {
         name: render_report(name, given, tmp_path, settings).read_text(encoding="utf-8")
-        for name, given in {
-            "weekly": {"week": WEEK.isoformat()},
-            "consultant": {
-                "consultant": consultant,
-                "start": PERIOD[0].isoformat(),
-                "end": PERIOD[1].isoformat(),
-            },
-            "quarterly": {"quarter": QUARTER},
-            "quality": {},
-        }.items()
+        for name, given in _parameters(consultant).items()
     }
     for name, page in pages.items():
         shown = _text_and_figures(page)
