@@ -516,6 +516,41 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
     assert not at.info
 
 
+def test_a_consultant_s_filled_leads_are_those_their_conversion_counts(
+    monkeypatch, warehouse, demo_warehouse
+):
+    """"Filled from the period's leads" listed the leads whose status is filled, leaving out
+    those that have since completed (a start whose probation is done), so over a long period
+    it listed fewer leads than the conversion beside it counted filled."""
+    at = app(
+        monkeypatch,
+        warehouse,
+        period="custom",
+        **{"from": "2020-01-01", "to": demo_warehouse.as_of.isoformat()},
+    )
+    at.switch_page("views/consultants.py").run()
+    chosen = at.selectbox(key="drill_consultant").value
+    league = at.dataframe[0].value.set_index("consultant")
+    filled = {
+        lead: status
+        for lead, status in rows(
+            warehouse,
+            "select lead_id, status from marts.leads"
+            " where consultant = ? and status in ('filled', 'completed')",
+            [chosen],
+        )
+    }
+    assert "completed" in filled.values()
+    assert league.loc[chosen, "leads_filled"] == len(filled)
+    choice = at.selectbox(key="consultant-choice")
+    assert "Completed from the period's leads" in choice.options
+    choice.select("Filled from the period's leads").run()
+    assert_clean(at)
+    assert f"{len(filled):,} leads" in [caption.value for caption in at.caption]
+    (listed,) = [frame.value for frame in at.dataframe if "lead_id" in frame.value.columns]
+    assert set(listed["lead_id"]) == set(filled)
+
+
 def test_consultants_in_a_period_without_leads_do_not_claim_a_conversion_of_0(
     monkeypatch, warehouse, demo_warehouse
 ):
@@ -1746,3 +1781,7 @@ def test_a_sales_teams_pages_speak_of_its_own_milestones(monkeypatch, sales_ware
         assert "Reached Won last week" in at.selectbox(key="this-week-choice").options
     if page == "consultants":
         assert "Reached Won in the period" in metrics(at)
+        # Won is its last milestone: every filled lead is complete, one list says so.
+        options = at.selectbox(key="consultant-choice").options
+        assert "Filled from the period's leads" in options
+        assert "Completed from the period's leads" not in options

@@ -103,20 +103,21 @@ st.plotly_chart(
 )
 ui.table(durations.drop("milestone_order", "milestone"))
 
-ui.drill(
-    "Their leads",
-    {
-        "Created in the period": queries.LeadCriteria.created_in(own),
-        "Filled from the period's leads": queries.LeadCriteria.created_in(own, status="filled"),
-        "Completed from the period's leads": queries.LeadCriteria.created_in(
-            own, status="completed"
-        ),
-        f"Reached {ctx.filled} in the period": queries.LeadCriteria(
-            consultant=chosen, reached_from=scope.start, reached_to=scope.end, filled_only=True
-        ),
-        "Open now": queries.LeadCriteria(consultant=chosen, status="open"),
-        "Quiet now": queries.LeadCriteria(consultant=chosen, is_stale=True),
-        "All their leads": queries.LeadCriteria(consultant=chosen),
-    },
-    key="consultant",
-)
+# Filled counts the completed too, as conversion does; a catalogue whose last milestone fills a
+# lead completes every filled lead, so its completed list would repeat the filled one.
+their_leads = {
+    "Created in the period": queries.LeadCriteria.created_in(own),
+    "Filled from the period's leads": queries.LeadCriteria.created_in(
+        own, statuses=("filled", "completed")
+    ),
+    "Completed from the period's leads": queries.LeadCriteria.created_in(own, status="completed"),
+    f"Reached {ctx.filled} in the period": queries.LeadCriteria(
+        consultant=chosen, reached_from=scope.start, reached_to=scope.end, filled_only=True
+    ),
+    "Open now": queries.LeadCriteria(consultant=chosen, status="open"),
+    "Quiet now": queries.LeadCriteria(consultant=chosen, is_stale=True),
+    "All their leads": queries.LeadCriteria(consultant=chosen),
+}
+if ctx.catalogue["is_filled"][-1]:
+    del their_leads["Completed from the period's leads"]
+ui.drill("Their leads", their_leads, key="consultant")
