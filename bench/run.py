@@ -416,7 +416,8 @@ def child_week_delta(leads: int) -> dict[str, Any]:
     re-export, not a week's worth. So this keeps from it what a week adds: the calls made and
     the milestone events dated in the new week, the tracker rows of the leads created that
     week (renamed W<id>, so they are new leads) and of the older leads that reached a
-    milestone that week (a later version of an existing lead, as a real re-export has)."""
+    milestone or were closed that week (a later version of an existing lead, as a real
+    re-export has)."""
     import polars as pl
 
     from ingest.demo import generate_demo
@@ -453,8 +454,9 @@ def child_week_delta(leads: int) -> dict[str, Any]:
         ("W" + pl.col("Call ID")).alias("Call ID"),
         rename.otherwise(pl.col("Lead ID")).alias("Lead ID"),
     )
-    milestone_columns = tracker.columns[13:]
-    changed = tracker.filter(pl.any_horizontal(*(in_week(column) for column in milestone_columns)))
+    # The milestones' columns follow Notes; a lead lost or declined that week changed too.
+    dated_columns = ["Date closed", *tracker.columns[tracker.columns.index("Notes") + 1 :]]
+    changed = tracker.filter(pl.any_horizontal(*(in_week(column) for column in dated_columns)))
     rows = pl.concat(
         [
             tracker.filter(pl.col("Ref").is_in(new_leads)),
@@ -1042,7 +1044,7 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
             " ids, other dates): a full re-export. So the week's exports are cut from it"
             " (`bench.run.child_week_delta`): the calls and milestone events dated in the new week,"
             " the tracker rows of the leads created that week (renamed so they are new leads)"
-            " and of older leads that reached a milestone that week:"
+            " and of older leads that reached a milestone or were closed that week:"
             f" {c['new_leads']:,} new leads, {c['changed_leads']:,} changed leads,"
             f" {c['events']:,} events, {c['calls']:,} calls. Loaded into a copy of the built"
             f" {w['size']:,}-lead warehouse, then built as of"

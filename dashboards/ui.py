@@ -334,6 +334,12 @@ DATE_SOURCES = {
     "load_date": "ticked: the day the tick first appeared",
     "earliest_possible": "ticked, day unknown: the earliest it can have been",
 }
+# How a closed lead's closed date was found (leads.closed_date_source), as the Lead page says.
+CLOSED_DATE_SOURCES = {
+    "recorded": "the export's Date closed",
+    "load_date": "the day of the first load that showed it closed; it died since the load before",
+    "first_load": "the day it was first loaded, already closed; it may have died earlier",
+}
 LABELS = {
     "lead_id": "Lead",
     # A milestone's label (catalogue order tables: reached against now, stage durations).

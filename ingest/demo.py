@@ -277,6 +277,9 @@ def generate_demo(
       milestones (interviews, resignations, start dates, probation ends) and agreed call-backs.
     - Reached-milestone counts never rise along the catalogue order; most leads are declined
       or die early; statuses agree with the milestones and with time.
+    - Every lost or declined lead has its Date closed, between its creation and `as_of`: the
+      day it was declined or died, or, for one that went quiet long ago, the last weekday of
+      that quarter (closed out at the quarter's review); no other lead has one.
     - With at least 20 leads there is at least one interview, start date and probation end
       (every milestone with a `call_on_day` in the catalogue) on `as_of` and one in the 14
       days after it, at least one call-back agreed for `as_of`, and a call-back agreed for
@@ -419,6 +422,14 @@ def _weekday_between(first: np.ndarray, last: np.ndarray, fraction: np.ndarray) 
     return np.busday_offset(start, offset, roll="forward").astype(np.int64)
 
 
+def _quarter_end(days: np.ndarray) -> np.ndarray:
+    """The last weekday of each day's quarter: when a team's quarterly review closes out
+    the leads that went quiet."""
+    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    next_quarter = ((months // 3 + 1) * 3).astype("datetime64[M]").astype("datetime64[D]")
+    return _snap_back(next_quarter.astype(np.int64) - 1)
+
+
 def _to_date(days: np.ndarray) -> pl.Series:
     values = pl.Series(days.astype(np.int32))
     return pl.select(pl.when(values != NO_DATE).then(values).cast(pl.Date)).to_series()
@@ -436,6 +447,7 @@ class _Leads:
     lost_reason: list[str]  # reasons indexed by reason_code
     reason_code: np.ndarray  # -1 for none
     activity_end: np.ndarray  # last day the lead was worked (calls stop then)
+    closed: np.ndarray  # the day a lost or declined lead was closed, else NO_DATE
     filled_stage: int  # index of the catalogue's filled milestone
 
 
@@ -491,6 +503,7 @@ def _simulate_leads(
     end = np.full(count, as_of_day, dtype=np.int64)
     decided_day = _snap_forward(created + rng.integers(0, 10, count))
     end[declined] = np.minimum(decided_day[declined], as_of_day)
+    closed = np.where(declined, end, NO_DATE)
 
     for k, stage in enumerate(stages):
         profile = stage.profile
@@ -520,12 +533,14 @@ def _simulate_leads(
         closed_out = stall_now & (previous < as_of_day - 90) & (rng.random(count) < 0.8)
         status[closed_out] = LOST
         reason_code[closed_out] = stage_reason_codes[reason_pick[closed_out]]
+        closed[closed_out] = np.minimum(_quarter_end(end[closed_out]), as_of_day)
 
         fail = active & ~passes
         lost_now = fail & (death <= as_of_day)
         status[lost_now] = LOST
         reason_code[lost_now] = stage_reason_codes[reason_pick[lost_now]]
         end[lost_now] = death[lost_now]
+        closed[lost_now] = death[lost_now]
 
         in_future = day > as_of_day
         succeed = active & passes
@@ -564,6 +579,7 @@ def _simulate_leads(
         lost_reason=reasons,
         reason_code=reason_code[order],
         activity_end=np.maximum(end, created)[order],
+        closed=np.where(closed == NO_DATE, NO_DATE, np.maximum(closed, created))[order],
         filled_stage=filled_index,
     )
 
@@ -680,6 +696,7 @@ def _lead_frame(
         **{"Lost reason": pl.when(pl.Series(data.reason_code) >= 0).then(
             reasons.gather(np.maximum(data.reason_code, 0).astype(np.int64))
         )},
+        **{"Date closed": _to_date(data.closed)},
         Notes=_choice(rng, LEAD_NOTES, LEAD_NOTE_WEIGHTS, count),
         **{stage.label: _to_date(data.dates[k]) for k, stage in enumerate(stages)},
     )  # fmt: skip

@@ -25,6 +25,7 @@ LEAD_HEADERS = (
     "Fee",
     "Status",
     "Lost reason",
+    "Date closed",
     "Notes",
 )
 
@@ -44,6 +45,8 @@ def instructions(milestones: list[Milestone]) -> list[str]:
         "Status: Open, Declined (the client said no before"
         f" {milestones[0].label}), Lost (died later: say why in Lost reason), Filled,"
         " Completed. Leave it blank and leadtrack works it out.",
+        "Date closed: the day a lead was lost or declined, so that looking back shows it live"
+        " until then and dead after.",
         "Salary in pounds (45000 or £45,000); Fee % as 20 or 20%.",
         "Load it with:  leadtrack load this-file.xlsx",
     ]
@@ -67,7 +70,11 @@ def write_template(path: Path, milestones: list[Milestone], rows: int = 1000) ->
         sheet.freeze_panes(1, 1)
         sheet.set_row(0, 45)
         sheet.set_column(0, len(headers) - 1, 14)
-        date_columns = [1, *list(range(len(lead_headers), len(headers)))]
+        date_columns = [
+            headers.index("Date generated"),
+            headers.index("Date closed"),
+            *range(len(lead_headers), len(headers)),
+        ]
         for column in date_columns:
             sheet.set_column(column, column, 13, date_format)
             sheet.data_validation(

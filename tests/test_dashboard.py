@@ -1287,6 +1287,38 @@ def test_history_shows_the_leads_dead_by_then_apart(monkeypatch, weekly_warehous
     ) in " ".join(caption.value for caption in at.caption)
 
 
+def test_the_demo_s_history_dates_its_closed_leads(warehouse, demo_warehouse):
+    """The demo's tracker gives every lost or declined lead its Date closed, so its History
+    counts them dead from that day: before, all were closed when first loaded (the demo is
+    one load) and so live on every past day."""
+    sources = dict(
+        rows(
+            warehouse,
+            "select closed_date_source, count(*) from marts.leads"
+            " where status in ('lost', 'declined') group by all",
+        )
+    )
+    assert set(sources) == {"recorded"}
+    on = demo_warehouse.as_of - timedelta(days=90)
+    pipeline = queries.pipeline_on(str(marts_path(warehouse)), on, None, None)
+    assert pipeline["closed_when_first_loaded"].sum() == 0
+    assert pipeline["lost"].sum() > 0 and pipeline["declined"].sum() > 0
+
+
+def test_lead_page_says_when_a_closed_lead_closed(monkeypatch, warehouse):
+    lead_id, closed = rows(
+        warehouse,
+        "select lead_id, closed_date from marts.leads where status = 'lost' order by lead_id"
+        " limit 1",
+    )[0]
+    at = app(monkeypatch, warehouse, lead=lead_id)
+    at.switch_page("views/lead.py").run()
+    assert_clean(at)
+    assert f"**Lost on** {closed:%d %b %Y} (the export's Date closed)" in [
+        markdown.value for markdown in at.markdown
+    ]
+
+
 def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     # The lead with the most calls, so the call log has rows to compare.
     lead_id, status, client = rows(

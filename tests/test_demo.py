@@ -133,6 +133,24 @@ def test_most_leads_are_declined_or_die_early(tracker: pl.DataFrame) -> None:
     assert others["Lost reason"].is_null().all()
 
 
+def test_lost_and_declined_leads_say_when_they_closed(tracker: pl.DataFrame) -> None:
+    """The History page counts a lead dead from its Date closed; without one, a demo lead
+    closed in the only load counted as live on every day before it."""
+    leads = _leads(tracker).with_columns(
+        # The messy rows' impossible dates read null.
+        pl.col("Date generated", "Date closed")
+        .str.slice(0, 10)
+        .str.to_date("%Y-%m-%d", strict=False)
+    )
+    closed = leads.filter(pl.col("Status").is_in(["Lost", "Declined"]))
+    assert closed["Date closed"].is_not_null().all()
+    assert (closed["Date closed"] >= closed["Date generated"]).drop_nulls().all()
+    assert (closed["Date closed"] <= AS_OF).all()
+    # Closed over the months, not on one day: a declined lead within days, a lost one later.
+    assert closed["Date closed"].n_unique() > 100
+    assert leads.filter(~pl.col("Status").is_in(["Lost", "Declined"]))["Date closed"].is_null().all()
+
+
 def test_statuses_agree_with_the_milestones(tracker: pl.DataFrame) -> None:
     dates = _milestone_dates(tracker)
     completed = dates.filter(pl.col("Status") == "Completed")

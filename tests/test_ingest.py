@@ -741,16 +741,26 @@ def test_the_template_round_trip(settings: Settings, tmp_path: Path) -> None:
             "Status": "Filled",
             "Start date": datetime(2026, 11, 2),
         },
+        {
+            "Ref": "R-3",
+            "Date generated": datetime(2026, 10, 3),
+            "Consultant": "Tom Reid",
+            "Status": "Lost",
+            "Lost reason": "Filled internally",
+            "Date closed": datetime(2026, 10, 20),
+            "CVs received": datetime(2026, 10, 9),
+        },
     ]
     for number, row in enumerate(rows, start=2):
         for header, value in row.items():
             sheet.cell(row=number, column=column[header], value=value)
     workbook.save(path)
     result, con = load_one(settings, path)
-    assert (result.kind, result.rows_loaded, result.rows_rejected) == ("tracker", 2, 0)
-    assert leads(con, "lead_id, created_date, consultant, status") == [
-        ("R-1", date(2026, 10, 1), "Priya Shah", "open"),
-        ("R-2", date(2026, 10, 2), "Tom Reid", "filled"),
+    assert (result.kind, result.rows_loaded, result.rows_rejected) == ("tracker", 3, 0)
+    assert leads(con, "lead_id, created_date, consultant, status, closed_date") == [
+        ("R-1", date(2026, 10, 1), "Priya Shah", "open", None),
+        ("R-2", date(2026, 10, 2), "Tom Reid", "filled", None),
+        ("R-3", date(2026, 10, 3), "Tom Reid", "lost", date(2026, 10, 20)),
     ]
     assert con.execute(
         "select lead_id, milestone, event_date, is_date_unknown from raw.milestone_events"
@@ -759,6 +769,7 @@ def test_the_template_round_trip(settings: Settings, tmp_path: Path) -> None:
         ("R-1", "cvs_received", date(2026, 10, 5), False),
         ("R-1", "interviews_booked", None, True),
         ("R-2", "started", date(2026, 11, 2), False),
+        ("R-3", "cvs_received", date(2026, 10, 9), False),
     ]
 
 

@@ -36,7 +36,8 @@ lead_id = st.selectbox("Lead", list(labels), format_func=labels.get, key="lead_c
 st.query_params["lead"] = lead_id
 
 lead = ui.run("lead_detail", lead_id).row(0, named=True)
-st.header(f"{lead['lead_id']}: {lead['job_title'] or 'role'} at {lead['client']}")
+role = f"{lead['job_title']} at " if lead["job_title"] else ""
+st.header(f"{lead['lead_id']}: {role}{lead['client']}")
 columns = st.columns(4)
 columns[0].metric("Status", lead["status"])
 columns[1].metric("Furthest milestone", lead["furthest_milestone_label"] or "none yet")
@@ -58,6 +59,11 @@ st.write(
 )
 if lead["is_stale"]:
     st.warning(f"Gone quiet: {lead['stale_reason']}")
+if lead["closed_date"]:
+    st.write(
+        f"**{lead['status'].capitalize()} on** {lead['closed_date']:%d %b %Y}"
+        f" ({ui.CLOSED_DATE_SOURCES[lead['closed_date_source']]})"
+    )
 if lead["lost_reason"]:
     st.write(f"**Reason lost/declined:** {lead['lost_reason']}")
 if lead["notes"]:
