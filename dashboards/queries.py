@@ -1104,7 +1104,16 @@ def leads_matching(criteria: LeadCriteria) -> tuple[str, dict[str, Any]]:
     conditions = [condition for name, condition in on_leads.items() if name in given]
     # A milestone reached: that milestone (at any time) and/or one reached in the window;
     # `reached_to` alone and `filled_only` alone pick nothing more.
-    if "reached_from" in given or "reached_milestone" in given:
+    in_window = "reached_from" in given or "reached_to" in given
+    if "reached_milestone" in given and not in_window and not criteria.filled_only:
+        # At any time: a lead has reached every milestone up to its furthest and no other
+        # (a dbt test on lead_milestones says so), so its furthest milestone's order tells,
+        # with no join with the two million milestones reached of a million leads.
+        conditions.append(
+            "coalesce(leads.furthest_milestone_order, 0) >= (select catalogue.milestone_order"
+            f" from {CATALOGUE} as catalogue where catalogue.milestone = $reached_milestone)"
+        )
+    elif "reached_from" in given or "reached_milestone" in given:
         on_milestones = {
             "reached_milestone": "reached.milestone = $reached_milestone",
             "reached_from": "reached.reached_date >= $reached_from",

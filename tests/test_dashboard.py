@@ -1051,6 +1051,23 @@ def test_dashboard_queries_match_the_marts_computed_another_way(warehouse, demo_
     everything = queries.lead_list(source, criteria)
     assert queries.lead_count(source, criteria) == everything.height > 3
     assert queries.lead_list(source, criteria, limit=3).equals(everything.head(3))
+    # The leads that reached each milestone (the list reads leads' furthest milestone) are
+    # those lead_milestones holds it for.
+    for milestone in queries.catalogue(source)["milestone"]:
+        for reached_scope in (scope, queries.Scope(scope.start, as_of, team)):
+            listed = queries.lead_list(
+                source, queries.LeadCriteria.created_in(reached_scope, reached_milestone=milestone)
+            )
+            expected = rows(
+                warehouse,
+                "select leads.lead_id from marts.leads as leads"
+                " inner join marts.lead_milestones as reached using (lead_id)"
+                " where reached.milestone = ? and leads.created_date between ? and ?"
+                " and (? is null or leads.team = ?)",
+                [milestone, reached_scope.start, reached_scope.end, reached_scope.team]
+                + [reached_scope.team],
+            )
+            assert sorted(listed["lead_id"]) == sorted(lead for (lead,) in expected), milestone
 
 
 # The History page's pipeline on a past day, against a tracker exported week after week ---
