@@ -579,7 +579,7 @@ def _lost_connection(settings: Settings, result: BuildResult) -> str | None:
     said = [line for line in lines if any(mark in line.lower() for mark in _CONNECTION_LOST)]
     if not said:
         try:
-            connect(connect_timeout=10).close()
+            connect().close()
             return None
         except PostgresError as error:
             said = [str(error).splitlines()[0]]

@@ -38,6 +38,8 @@ CATALOGUE_SOURCE = ("staging", "stg_milestone_catalogue")
 # The advisory lock a build holds for its whole run (exclusive), and each load's transaction
 # takes shared: one build at a time, and no load commits rows while a build reads raw.
 BUILD_LOCK = "hashtext('leadtrack build')"
+# How long a connection may take to open before it is an error (dbt-postgres waits as long).
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 class PostgresError(Exception):
@@ -90,13 +92,17 @@ def scrub(text: str) -> str:
 
 
 def connect(conninfo: str | None = None, **options) -> psycopg.Connection:
-    """A connection (the builder's unless given); connection errors carry no password."""
+    """A connection (the builder's unless given); connection errors carry no password. It
+    gives up after CONNECT_TIMEOUT_SECONDS unless the URL or PGCONNECT_TIMEOUT says
+    otherwise: libpq's own default is to wait for ever on a server that accepted the
+    connection and never answers, and the dashboard's refresh would never be retried."""
     try:
-        return psycopg.connect(
-            builder_conninfo() if conninfo is None else conninfo,
-            application_name="leadtrack",
-            **options,
-        )
+        url = builder_conninfo() if conninfo is None else conninfo
+        if "connect_timeout" not in conninfo_to_dict(url) and not os.environ.get(
+            "PGCONNECT_TIMEOUT"
+        ):
+            options.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
+        return psycopg.connect(url, application_name="leadtrack", **options)
     except psycopg.Error as error:
         detail = scrub(str(error)).strip()
         if conninfo is None and not os.environ.get(BUILDER_URL) and os.environ.get(READER_URL):

@@ -727,6 +727,37 @@ def _built_at(url: str) -> str:
     return f"{built.astimezone():%d/%m/%Y %H:%M}"
 
 
+def test_a_server_that_never_answers_is_an_error_not_a_wait_for_ever(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """libpq waits for ever on a server that took the connection and says nothing (a hung
+    server, a proxy before a stopped one): a load hung, and the dashboard's refresh never
+    ended, so it was never tried again and no page said the copy might be out of date."""
+    import socket
+
+    monkeypatch.setattr("leadtrack.postgres.CONNECT_TIMEOUT_SECONDS", 1)
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+    outcome: list[BaseException] = []
+
+    def attempt(url: str) -> None:
+        try:
+            connect(url).close()
+        except PostgresError as error:
+            outcome.append(error)
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        url = f"postgresql://leadtrack@127.0.0.1:{silent.getsockname()[1]}/leadtrack"
+        trying = threading.Thread(target=attempt, args=(url,), daemon=True)
+        trying.start()
+        trying.join(60)
+        assert not trying.is_alive(), "still waiting for the server after 60 s"
+    assert len(outcome) == 1
+    assert "could not connect to PostgreSQL" in str(outcome[0])
+    assert "timeout expired" in str(outcome[0])
+
+
 def test_a_dashboard_that_cannot_reach_postgres_says_its_copy_may_be_out_of_date(
     pg_settings: Settings,
     postgres_database: PostgresDatabase,
