@@ -519,7 +519,7 @@ def test_consultants_league_table(monkeypatch, warehouse, demo_warehouse):
 def test_a_consultant_s_filled_leads_are_those_their_conversion_counts(
     monkeypatch, warehouse, demo_warehouse
 ):
-    """"Filled from the period's leads" listed the leads whose status is filled, leaving out
+    """The "Filled from the period's leads" list held the leads whose status is filled, leaving out
     those that have since completed (a start whose probation is done), so over a long period
     it listed fewer leads than the conversion beside it counted filled."""
     at = app(
@@ -1064,8 +1064,7 @@ def test_dashboard_queries_match_the_marts_computed_another_way(warehouse, demo_
                 " inner join marts.lead_milestones as reached using (lead_id)"
                 " where reached.milestone = ? and leads.created_date between ? and ?"
                 " and (? is null or leads.team = ?)",
-                [milestone, reached_scope.start, reached_scope.end, reached_scope.team]
-                + [reached_scope.team],
+                [milestone, reached_scope.start, reached_scope.end, *[reached_scope.team] * 2],
             )
             assert sorted(listed["lead_id"]) == sorted(lead for (lead,) in expected), milestone
 
