@@ -133,7 +133,7 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
     quiet = _one(demo.marts, "select count(*) from marts.stale_leads where team = ?", [team])
     due_next_week = _one(
         demo.marts,
-        "select count(*) from marts.calls_due where team = ? and due_date between ? and ?",
+        "select count(*) from marts.calls_to_make where team = ? and due_date between ? and ?",
         [team, WEEK + timedelta(weeks=1), WEEK + timedelta(days=13)],
     )
     assert leads_created > 0
@@ -143,7 +143,7 @@ def test_weekly_report_shows_the_weeks_numbers(rendered, demo: Settings) -> None
     assert metric(page, "Calls due next week") == f"{due_next_week:,}"
     # A missed call-back is the first call to make: the overdue calls are listed too.
     overdue = _one(
-        demo.marts, "select count(*) from marts.calls_due where team = ? and is_overdue", [team]
+        demo.marts, "select count(*) from marts.calls_to_make where team = ? and is_overdue", [team]
     )
     assert metric(page, "Overdue (due earlier, not yet made)") == f"{overdue:,}"
     assert f"{team}: week of {WEEK:%d/%m/%Y} to 22/11/2026" in html.unescape(page)
@@ -194,7 +194,7 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
     # The rest of the week under way is on the list too, not only next week's calls.
     still_due = _one(
         demo.marts,
-        "select count(*) from marts.calls_due where due_date between ? and ?",
+        "select count(*) from marts.calls_to_make where due_date between ? and ?",
         [as_of, as_of - timedelta(days=as_of.weekday()) + timedelta(days=6)],
     )
     assert still_due > 0
