@@ -12,20 +12,17 @@ calls_due as (
 
 ),
 
-merged_per_lead_and_day as (
+leads as (
+
+    select * from {{ ref('int_leads_enriched') }}
+
+),
+
+reasons_merged as (
 
     select
         lead_id,
         due_date,
-        due_week,
-        consultant,
-        team,
-        client,
-        contact,
-        phone,
-        email,
-        job_title,
-        status,
         string_agg(reason, '; ' order by reason_code, reason) as reason,
         string_agg(reason_code, ', ' order by reason_code, reason) as reason_code,
         string_agg(distinct candidate, ', ' order by candidate) as candidate,
@@ -33,19 +30,35 @@ merged_per_lead_and_day as (
         max(days_overdue) as days_overdue,
         count(*) as reasons
     from calls_due
-    group by
-        lead_id,
-        due_date,
-        due_week,
-        consultant,
-        team,
-        client,
-        contact,
-        phone,
-        email,
-        job_title,
-        status
+    group by lead_id, due_date
+
+),
+
+lead_details_joined as (
+
+    -- The lead's details as calls_due has them (from the same model).
+    select
+        reasons_merged.lead_id,
+        reasons_merged.due_date,
+        {{ week_start('reasons_merged.due_date') }} as due_week,
+        leads.consultant,
+        leads.team,
+        leads.client,
+        leads.contact,
+        leads.phone,
+        leads.email,
+        leads.job_title,
+        leads.status,
+        reasons_merged.reason,
+        reasons_merged.reason_code,
+        reasons_merged.candidate,
+        reasons_merged.is_overdue,
+        reasons_merged.days_overdue,
+        reasons_merged.reasons
+    from reasons_merged
+    inner join leads
+        on reasons_merged.lead_id = leads.lead_id
 
 )
 
-select * from merged_per_lead_and_day
+select * from lead_details_joined
