@@ -8,7 +8,7 @@ Python.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -16,7 +16,7 @@ import duckdb
 from ingest.catalogue import normalise_name
 from ingest.contracts import STATUS_WORDS, STATUSES, Contract, Field
 from ingest.mapping import Mapping
-from ingest.source import sql_literal
+from ingest.source import EXCEL_ERRORS, sql_literal
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
 # The ways a date is written, day first; the month written first ("Nov 3, 2026", as US
@@ -128,6 +128,9 @@ create or replace temp macro lt_blank_end(x) as
 create or replace temp macro lt_text_start(x) as case
     when x < '!' or x >= chr(128) then nullif(trim(x, {sql_literal(BLANKS)}), '')
     else x end;
+-- Whether a value is the text of an Excel error (#REF!, #N/A: EXCEL_ERRORS).
+create or replace temp macro lt_excel_error(x) as
+    x like '#%' and x in ({", ".join(map(sql_literal, EXCEL_ERRORS))});
 """
     + r"""
 create or replace temp macro lt_norm(x) as regexp_replace(
@@ -306,6 +309,18 @@ class RowChecks:
             f" dates are {order}, load it {fix} --monthfirst' end, '')"
         )
 
+    def excel_error(self, text: str, label: str) -> str:
+        """SQL of what to say of a value that is the text of an Excel error (`#REF!`: a cell
+        whose formula failed, read as its text from a workbook or a CSV Excel saved), else
+        null. Such a cell is no empty cell: a date or a milestone under it is not known, not
+        unreached."""
+        where = "the tracker" if self.contract.kind == "tracker" else "the file"
+        return (
+            f"case when lt_excel_error({text}) then 'the cell under '"
+            f" || {sql_literal(quoted(label))} || ' holds Excel''s error ' || {text}"
+            f" || ' (a broken formula): fix or clear the cell in {where} and load it again' end"
+        )
+
     def plausible(self, value: str, label: str) -> str:
         """A problem when a date is before 2000 or years ahead: almost always a typo."""
         return (
@@ -343,15 +358,20 @@ class RowChecks:
             # drops its 0: put it back, so it can be dialled (not in month-first files).
             value = f"case when regexp_full_match({text}, '[1-9][0-9]{{9}}') then '0' || {text} end"
             return CheckedColumn(f"coalesce({value}, {text})", missing)
+        # Only where a value already failed (no date, no amount...) is it tested for an error,
+        # but a text or an id has nothing to fail: every value is tested (a prefix first).
+        error = None if field.free_text else self.excel_error(text, field.label)
         if field.type in ("text", "id"):
-            return CheckedColumn(text, missing)
+            return CheckedColumn(text, _first(missing, error))
+        error = error or "null"
         if field.type in ("date", "timestamp"):
             value = self._date(text, field.type)
             known = "" if field.required else f" and {_not_unknown(text)}"
             unparsed = (
-                f"case when {text} is not null and {field.name} is null{known} then {shown}"
-                f" || ' is not a date: ' || coalesce({self._excel_number(text)}, 'write it as"
-                f" {self.date_shape} (or yyyy-mm-dd)' || {self._other_order(text)}) end"
+                f"case when {text} is not null and {field.name} is null{known} then"
+                f" coalesce({error}, {shown} || ' is not a date: ' || coalesce("
+                f"{self._excel_number(text)}, 'write it as {self.date_shape} (or yyyy-mm-dd)'"
+                f" || {self._other_order(text)})) end"
             )
             return CheckedColumn(value, _first(missing, unparsed))
         if field.type == "money":
@@ -359,11 +379,12 @@ class RowChecks:
             digits = f"lt_money_text({text})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0)"
-                f" and {_not_unknown(text)} then {shown} || case when regexp_full_match({digits},"
-                f" {sql_literal(MONEY_AMBIGUOUS)}) then ' could be ' || split_part({digits},"
-                f" '.', 1) || ' or ' || replace({digits}, '.', ',') || ': write it like '"
-                f" || replace({digits}, '.', '') || ' or £' || replace({digits}, '.', ',')"
-                " else ' is not an amount: write it like 45000 or £45,000' end end"
+                f" and {_not_unknown(text)} then coalesce({error}, {shown} || case when"
+                f" regexp_full_match({digits}, {sql_literal(MONEY_AMBIGUOUS)}) then ' could be '"
+                f" || split_part({digits}, '.', 1) || ' or ' || replace({digits}, '.', ',')"
+                f" || ': write it like ' || replace({digits}, '.', '') || ' or £'"
+                f" || replace({digits}, '.', ',')"
+                " else ' is not an amount: write it like 45000 or £45,000' end) end"
             )
             return CheckedColumn(value, bad)
         if field.type == "percent":
@@ -371,32 +392,37 @@ class RowChecks:
             value = f"lt_percent({text}, {str(bool(self.money_dot_groups)).lower()})"
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0"
-                f" or {field.name} > 100) and {_not_unknown(text)} then {shown}"
-                " || ' is not a percentage: write it like"
-                f" 20 or 20%' end"
+                f" or {field.name} > 100) and {_not_unknown(text)} then coalesce({error}, {shown}"
+                " || ' is not a percentage: write it like 20 or 20%') end"
             )
             return CheckedColumn(value, bad)
         if field.type == "status":
             value = self._value_map(field, text, STATUS_WORDS)
             bad = (
-                f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
-                f" status leadtrack knows: use one of {', '.join(STATUSES)} (or a synonym such"
-                f" as Placed or Dead), or map it in a mapping file' end"
+                f"case when {text} is not null and {field.name} is null then coalesce({error},"
+                f" {shown} || ' is not a status leadtrack knows: use one of"
+                f" {', '.join(STATUSES)} (or a synonym such as Placed or Dead), or map it in a"
+                " mapping file') end"
             )
             return CheckedColumn(value, bad)
         value = self._value_map(field, text, self.milestone_names)
         examples = ", ".join(list(self.milestone_labels.values())[:3])
         bad = (
-            f"case when {text} is not null and {field.name} is null then {shown} || ' is not a"
-            f" milestone of the catalogue: use its label (e.g. {examples}), or add it to the"
-            f" catalogue''s aliases or a mapping file''s values' end"
+            f"case when {text} is not null and {field.name} is null then coalesce({error},"
+            f" {shown} || ' is not a milestone of the catalogue: use its label (e.g."
+            f" {examples}), or add it to the catalogue''s aliases or a mapping file''s"
+            " values') end"
         )
         return CheckedColumn(value, _first(missing, bad))
 
-    def milestone_cell(self, code: str, text: str) -> tuple[str, str, str]:
+    def milestone_cell(
+        self, code: str, text: str, columns: Sequence[tuple[str, str]] = ()
+    ) -> tuple[str, str, str]:
         """A tracker's milestone cell: (date SQL, is-a-tick SQL, problem SQL over the typed
         columns `m_<code>` and `t_<code>`). A word that says the milestone was not reached
-        (`NOT_REACHED`) is no milestone and no problem, as a blank cell."""
+        (`NOT_REACHED`) is no milestone and no problem, as a blank cell; an Excel error in
+        one of its `columns` (their SQL text and header; by default `text` and the
+        milestone's label) is a problem naming that column."""
         word = _short_word(text)
         is_tick = is_tick_text(text)
         value = (
@@ -404,14 +430,25 @@ class RowChecks:
             f" else {self._date(text, 'date')} end"
         )
         label = sql_literal(self.milestone_labels[code])
+        errors = _first(
+            *(
+                self.excel_error(column, header)
+                for column, header in columns or [(text, self.milestone_labels[code])]
+            )
+        )
         problem = (
             f"case when {text} is not null and not t_{code} and m_{code} is null"
-            f" and ({word} in ({_sql_items(NOT_REACHED)})) is not true then {label}"
-            f" || ' holds ''' || {text} || ''', ' || coalesce({self._excel_number(text)},"
+            f" and ({word} in ({_sql_items(NOT_REACHED)})) is not true then coalesce({errors},"
+            f" {label} || ' holds ''' || {text} || ''', ' || coalesce({self._excel_number(text)},"
             f" 'which is neither a date ({self.date_shape}) nor a tick (Y, ✓): leave it blank"
-            f" if the milestone is not reached' || {self._other_order(text)}) end"
+            f" if the milestone is not reached' || {self._other_order(text)})) end"
         )
         return value, is_tick, problem
+
+
+def quoted(text: str) -> str:
+    """`text` in single quotes, as messages quote a file's header."""
+    return f"'{text}'"
 
 
 def consultant_key(text: str) -> str:

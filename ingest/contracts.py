@@ -24,6 +24,11 @@ class Field:
     label: str
     aliases: tuple[str, ...] = ()
     required: bool = False
+    # Words for people (a note, a job title, a phone number) that no model counts, groups or
+    # joins by: an Excel error in it (#N/A from a broken lookup) is kept as its text, for
+    # whoever reads it, rather than costing the row its dates. In any other field it rejects
+    # the row (`ingest.checks.RowChecks.column`).
+    free_text: bool = False
 
     def header_names(self) -> set[str]:
         return {normalise_name(name) for name in (self.name, self.label, *self.aliases)}
@@ -107,20 +112,29 @@ LEAD_FIELDS = (
             "Organization",
             "Employer",
         ),
+        free_text=True,
     ),
-    Field("contact", "text", "Contact", ("Contact name", "Hiring manager", "Client contact")),
+    Field(
+        "contact",
+        "text",
+        "Contact",
+        ("Contact name", "Hiring manager", "Client contact"),
+        free_text=True,
+    ),
     Field(
         "phone",
         "text",
         "Phone",
         ("Telephone", "Tel", "Phone number", "Contact phone", "Mobile", "Contact number"),
+        free_text=True,
     ),
-    Field("email", "text", "Email", ("Contact email", "E-mail", "Email address")),
+    Field("email", "text", "Email", ("Contact email", "E-mail", "Email address"), free_text=True),
     Field(
         "job_title",
         "text",
         "Role",
         ("Job title", "Position", "Vacancy", "Job", "Title", "Job role"),
+        free_text=True,
     ),
     Field("salary", "money", "Salary", ("Base salary", "Package", "Salary (£)", "Annual salary")),
     Field("fee_pct", "percent", "Fee %", ("Fee percent", "Fee rate", "Fee percentage", "Fee pc")),
@@ -133,6 +147,7 @@ LEAD_FIELDS = (
         "text",
         "Lost reason",
         ("Reason lost", "Reason", "Closed lost reason", "Why lost"),
+        free_text=True,
     ),
     # The day a lost or declined lead closed, where the export keeps it. Not "Close date": a
     # CRM's is the forecast close of an open deal too.
@@ -151,7 +166,7 @@ LEAD_FIELDS = (
             "Declined on",
         ),
     ),
-    Field("notes", "text", "Notes", NOTES_ALIASES),
+    Field("notes", "text", "Notes", NOTES_ALIASES, free_text=True),
 )
 
 CONTRACTS: dict[str, Contract] = {
@@ -211,8 +226,9 @@ CONTRACTS: dict[str, Contract] = {
                 "text",
                 "Candidate",
                 ("Candidate name", "Applicant", "Candidate ID", "Application ID"),
+                free_text=True,
             ),
-            Field("notes", "text", "Notes", NOTES_ALIASES),
+            Field("notes", "text", "Notes", NOTES_ALIASES, free_text=True),
         ),
         signature=("milestone", "event_date"),
         called="a milestone history (one row per lead and milestone)",
@@ -273,8 +289,10 @@ CONTRACTS: dict[str, Contract] = {
                     "Call me on",
                 ),
             ),
-            Field("contact", "text", "Contact", ("Contact name", "Spoke to", "Person")),
-            Field("notes", "text", "Notes", (*NOTES_ALIASES, "Summary")),
+            Field(
+                "contact", "text", "Contact", ("Contact name", "Spoke to", "Person"), free_text=True
+            ),
+            Field("notes", "text", "Notes", (*NOTES_ALIASES, "Summary"), free_text=True),
         ),
         key=("call_id",),
         signature=("called_at", "outcome"),
@@ -293,7 +311,7 @@ CONTRACTS: dict[str, Contract] = {
             ),
             Field("team", "text", "Team", ("Desk", "Division", "Department")),
             Field("manager", "text", "Manager", ("Team leader", "Line manager", "Reports to")),
-            Field("email", "text", "Email", ("E-mail", "Email address")),
+            Field("email", "text", "Email", ("E-mail", "Email address"), free_text=True),
         ),
         key=("consultant",),
         signature=("consultant", "team"),

@@ -843,7 +843,11 @@ def _check(
         if field.type in ("date", "timestamp"):
             problems.append(checks.plausible(field.name, field.label))
     for code, cells in columns.milestones.items():
-        value, is_tick, problem = checks.milestone_cell(code, cell_text(code))
+        value, is_tick, problem = checks.milestone_cell(
+            code,
+            cell_text(code),
+            [(text(column), headers.get(column, code)) for column in cells],
+        )
         values.append(f"{value} as m_{code}, {is_tick} as t_{code}")
         if len(cells) > 1:
             # Ticked, with or without a date: a tick column beside the date column (Started:

@@ -11,6 +11,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 HEADER_SEARCH_ROWS = 30
+# What Excel shows in a cell whose formula failed (a VLOOKUP that found nothing, a reference
+# to a deleted column), and what "Save as CSV" writes there: both readers give such a cell
+# as this text, so the checks tell it from an empty cell (`ingest.checks`).
+EXCEL_ERRORS = (
+    *("#REF!", "#N/A", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!"),
+    *("#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"),
+    *("#PYTHON!", "#EXTERNAL!"),
+)
 
 
 @dataclass(frozen=True)

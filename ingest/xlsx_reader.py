@@ -1,12 +1,15 @@
 """XLSX (and the other workbook formats calamine reads) through fastexcel.
 
 Every cell is read as text: Excel's own dates arrive as ISO text, so the checks treat them
-like any other date. Blank rows are kept while reading so row numbers match what Excel shows,
-and dropped by the loader.
+like any other date, and an error cell (`#REF!`) as the error's text, as in a CSV Excel saves.
+Blank rows are kept while reading so row numbers match what Excel shows, and dropped by the
+loader.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,12 +19,28 @@ import duckdb
 import fastexcel
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ingest.errors import IngestError
 from ingest.source import HEADER_SEARCH_ROWS, SourceTable, find_header_row, header_texts
 
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods"}
 ROWS_PER_BATCH = 16_384
+# calamine's names of the Excel errors it reads (`Error(Ref)`), and the texts Excel shows.
+CALAMINE_ERRORS = {
+    "Ref": "#REF!",
+    "NA": "#N/A",
+    "Value": "#VALUE!",
+    "Div0": "#DIV/0!",
+    "Name": "#NAME?",
+    "Num": "#NUM!",
+    "Null": "#NULL!",
+    "GettingData": "#GETTING_DATA",
+}
+# What calamine says of a sheet holding an error it does not know (#SPILL!, #CALC!).
+UNSUPPORTED_ERROR = "Unsupported cell error value"
+# An error cell's type in a sheet's XML (`<c r="D7" s="3" t="e">`).
+ERROR_CELL = re.compile(rb'(<c\b[^>]*?\s)t="e"')
 
 
 def read_xlsx_into(
@@ -125,19 +144,73 @@ def _load_sheet(
     path: Path, workbook: fastexcel.ExcelReader, sheet: str | int, rows: int | None = None
 ) -> pa.RecordBatch:
     """The sheet's cells as text from Excel's row 1, straight to one Arrow batch (no data
-    frame nor lazy sheet in between)."""
+    frame in between). A cell holding an Excel error (`#REF!`, `#N/A`: a broken formula)
+    holds its text, as in the CSV Excel saves, not nothing: see `_with_error_texts`."""
     if isinstance(sheet, str) and sheet not in workbook.sheet_names:
         raise IngestError(
             path, f"has no sheet named {sheet!r}; its sheets are {', '.join(workbook.sheet_names)}"
         )
     try:
-        # skip_rows=0: calamine would start at the first row with a value, and every row
-        # number after blank rows above the header would be off by as many.
-        return workbook.load_sheet_eager(
-            sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
-        )
+        return _with_error_texts(*_read_cells(workbook, sheet, rows))
+    except fastexcel.CalamineError as error:
+        if UNSUPPORTED_ERROR not in str(error):
+            raise IngestError(path, f"the sheet cannot be read ({error})") from error
+    # calamine refuses a whole sheet with one of Excel's newer errors in a cell (#SPILL!,
+    # #CALC!): read a copy whose error cells are cells of text instead. Only such a sheet pays
+    # for the copy.
+    try:
+        copy = fastexcel.read_excel(_errors_as_text(path))
+        return _read_cells(copy, sheet, rows)[0]
     except Exception as error:
         raise IngestError(path, f"the sheet cannot be read ({error})") from error
+
+
+def _read_cells(
+    workbook: fastexcel.ExcelReader, sheet: str | int, rows: int | None
+) -> tuple[pa.RecordBatch, fastexcel.CellErrors | None]:
+    """The sheet's cells as text, and those that are no text (Excel errors, read as null)."""
+    # skip_rows=0: calamine would start at the first row with a value, and every row
+    # number after blank rows above the header would be off by as many. The errors come with
+    # the cells, from the one read (no second pass over the sheet).
+    return workbook.load_sheet(
+        sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string"
+    ).to_arrow_with_errors()
+
+
+def _with_error_texts(cells: pa.RecordBatch, errors: fastexcel.CellErrors | None) -> pa.RecordBatch:
+    """`cells` with each Excel error among `errors` written as Excel shows it (`#REF!`);
+    fastexcel gives such a cell as null (ToucanToco/fastexcel#229), which read as an empty
+    cell: a milestone not reached, a salary not known, without a word."""
+    by_column: dict[int, dict[int, str]] = {}
+    for error in errors.errors if errors else ():
+        kind = re.search(r"Error\((\w+)\)", error.detail)
+        if kind:
+            row, column = error.offset_position
+            by_column.setdefault(column, {})[row] = CALAMINE_ERRORS.get(kind[1], "#" + kind[1])
+    if not by_column:
+        return cells
+    columns = list(cells.columns)
+    for column, texts in by_column.items():
+        rows = sorted(texts)
+        mask = np.zeros(cells.num_rows, dtype=bool)
+        mask[rows] = True
+        columns[column] = pc.replace_with_mask(
+            columns[column], pa.array(mask), pa.array([texts[row] for row in rows], pa.string())
+        )
+    return pa.RecordBatch.from_arrays(columns, schema=cells.schema)
+
+
+def _errors_as_text(path: Path) -> bytes:
+    """The workbook with every error cell of its sheets made a cell of text holding the
+    error (`<c t="e"><v>#SPILL!</v>` as `<c t="str">`, a formula's text result)."""
+    copy = io.BytesIO()
+    with zipfile.ZipFile(path) as archive, zipfile.ZipFile(copy, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in archive.infolist():
+            content = archive.read(item)
+            if item.filename.startswith("xl/worksheets/") and item.filename.endswith(".xml"):
+                content = ERROR_CELL.sub(rb'\1t="str"', content)
+            out.writestr(item, content)
+    return copy.getvalue()
 
 
 def _rows(cells: pa.RecordBatch) -> list[tuple[str | None, ...]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import json
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import hypothesis
+import openpyxl
 import pytest
 import xlsxwriter
 from hypothesis import strategies as st
@@ -566,3 +568,180 @@ def test_keep_rows_where_skips_a_row_whose_column_is_blank(
         2,
     )
     assert con.execute("select lead_id from raw.leads").fetchall() == [("L-1",)]
+
+
+# Excel errors -------------------------------------------------------------------------------
+
+
+def excel_error_message(header: str, error: str, where: str = "the tracker") -> str:
+    return (
+        f"the cell under '{header}' holds Excel's error {error} (a broken formula): fix or"
+        f" clear the cell in {where} and load it again"
+    )
+
+
+def write_sheet(path: Path, rows: list[list[str]]) -> Path:
+    """`rows` as a CSV, or as a workbook (openpyxl) whose cells reading like an Excel error
+    (`#REF!`) are error cells, as a failed formula leaves them."""
+    if path.suffix == ".csv":
+        with path.open("w", newline="") as handle:
+            csv.writer(handle).writerows(rows)
+        return path
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith("#"):
+                cell.data_type = "e"
+    workbook.save(path)
+    return path
+
+
+TRACKER_HEADER = [
+    *("Ref", "Date generated", "Consultant", "Client", "Salary", "Fee %", "Status"),
+    *("Notes", "CVs received", "Start date", "Owner's desk"),
+]
+GOOD_LEAD = ["L-1", "01/10/2026", "Tom Reid", "Acme", "45000", "20", "Open", "", "02/10/2026"]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_excel_error_in_a_field_that_counts_rejects_its_row_and_says_so(
+    settings: Settings, tmp_path: Path, suffix: str
+) -> None:
+    """A workbook's error cell (a broken VLOOKUP's #N/A) was read as an empty cell: a start
+    date became "not reached", a salary unknown, without a word; its CSV (Excel writes the
+    error's text) rejected the row as "not a date" and loaded "#REF!" as a lead's id or
+    consultant. A workbook and the CSV Excel saves of it now load alike: the row is rejected,
+    naming the column, the error and the fix, and the rest of the file loads. An error in
+    free text (Client, Notes) or in a column leadtrack does not read keeps the lead, and the
+    error's text is loaded as it reads."""
+    errors = {
+        "Ref": "#REF!",
+        "Date generated": "#VALUE!",
+        "Consultant": "#N/A",
+        "Salary": "#DIV/0!",
+        "Fee %": "#NAME?",
+        "Status": "#N/A",
+        "CVs received": "#NUM!",
+        "Start date": "#REF!",
+    }
+    rows = [TRACKER_HEADER, [*GOOD_LEAD, "", ""]]
+    for number, (header, error) in enumerate(errors.items(), start=2):
+        row = [f"L-{number}", *GOOD_LEAD[1:], "02/11/2026", ""]
+        row[TRACKER_HEADER.index(header)] = error
+        rows.append(row)
+    kept = [f"L-{len(rows)}", *GOOD_LEAD[1:], "", "#REF!"]
+    kept[TRACKER_HEADER.index("Client")] = "#N/A"
+    kept[TRACKER_HEADER.index("Notes")] = "#DIV/0!"
+    rows.append(kept)
+    path = write_sheet(tmp_path / f"tracker{suffix}", rows)
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (10, 2, 8)
+    assert con.execute(
+        "select source_row, reason from raw.rejected_rows order by 1"
+    ).fetchall() == [
+        (row, excel_error_message(header, error))
+        for row, (header, error) in enumerate(errors.items(), start=3)
+    ]
+    assert con.execute(
+        "select lead_id, client, notes, salary from raw.leads order by _source_row"
+    ).fetchall() == [("L-1", "Acme", None, 45000), ("L-10", "#N/A", "#DIV/0!", 45000)]
+    # The rejected start date is no start: the lead's milestones load with nothing of it.
+    assert con.execute(
+        "select distinct lead_id from raw.milestone_events order by 1"
+    ).fetchall() == [("L-1",), ("L-10",)]
+    # A reject's record shows the error where the cell holds it.
+    record = con.execute("select record from raw.rejected_rows where source_row = 10").fetchone()
+    assert json.loads(record[0])["Start date"] == "#REF!"
+
+
+def test_excel_errors_calamine_cannot_read_reject_their_row_not_the_workbook(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """calamine refuses a whole sheet holding one of Excel's newer errors (#SPILL!, #CALC!:
+    "Unsupported cell error value"): the workbook loaded nothing, for one cell, and a
+    summary sheet beside the tracker spilling a dynamic array stopped it as well."""
+    rows = [
+        TRACKER_HEADER[:10],
+        GOOD_LEAD,
+        ["L-2", "#SPILL!", "Tom Reid", "Acme", "45000", "20", "Open", "", "02/10/2026"],
+        ["L-3", *GOOD_LEAD[1:8], "#CALC!"],
+        ["L-4", *GOOD_LEAD[1:6], "#REF!", "", "02/10/2026"],
+    ]
+    path = write_sheet(tmp_path / "tracker.xlsx", rows)
+    workbook = openpyxl.load_workbook(path)
+    summary = workbook.create_sheet("Summary")
+    summary.append(["Consultant", "Leads"])
+    summary.append(["Tom Reid", "#SPILL!"])
+    summary["B2"].data_type = "e"
+    workbook.save(path)
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_loaded, result.rows_rejected) == (1, 3)
+    assert con.execute(
+        "select source_row, reason from raw.rejected_rows order by 1"
+    ).fetchall() == [
+        (3, excel_error_message("Date generated", "#SPILL!")),
+        (4, excel_error_message("CVs received", "#CALC!")),
+        (5, excel_error_message("Status", "#REF!")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "rows", "rejected", "loaded"),
+    [
+        (
+            "calls.csv",
+            [
+                ["Call ID", "Lead ID", "Consultant", "Date/Time", "Outcome", "Notes"],
+                ["C-1", "L-1", "Tom Reid", "01/10/2026 09:00", "Connected", "#N/A"],
+                ["C-2", "L-1", "Tom Reid", "01/10/2026 10:00", "#N/A", ""],
+                ["C-3", "#REF!", "Tom Reid", "01/10/2026 11:00", "Connected", ""],
+            ],
+            [(3, "Outcome", "#N/A"), (4, "Lead ID", "#REF!")],
+            "select call_id, notes from raw.calls",
+        ),
+        (
+            "consultants.csv",
+            [
+                ["Consultant", "Team", "Manager", "Email"],
+                ["Tom Reid", "North", "Ann Cole", "#VALUE!"],
+                ["Priya Shah", "#N/A", "Ann Cole", ""],
+            ],
+            [(3, "Team", "#N/A")],
+            "select consultant, email from raw.consultants",
+        ),
+        (
+            "events.csv",
+            [
+                ["Lead ID", "Milestone", "Event date", "Candidate"],
+                ["L-1", "CVs received", "01/10/2026", "#N/A"],
+                ["L-1", "#N/A", "02/10/2026", ""],
+                ["L-2", "CVs received", "#REF!", ""],
+            ],
+            [(3, "Milestone", "#N/A"), (4, "Event date", "#REF!")],
+            "select lead_id, candidate from raw.milestone_events",
+        ),
+    ],
+)
+def test_an_excel_error_rejects_a_row_of_every_kind_but_not_for_free_text(
+    settings: Settings,
+    tmp_path: Path,
+    name: str,
+    rows: list[list[str]],
+    rejected: list[tuple[int, str, str]],
+    loaded: str,
+) -> None:
+    path = write_sheet(tmp_path / name, rows)
+    con = connect(settings.warehouse)
+    load_files(con, [path], settings.catalogue)
+    assert con.execute(
+        "select source_row, reason from raw.rejected_rows order by 1"
+    ).fetchall() == [
+        (row, excel_error_message(header, error, "the file")) for row, header, error in rejected
+    ]
+    first = rows[1]
+    assert con.execute(loaded).fetchall() == [(first[0], next(v for v in first if "#" in v))]
