@@ -892,7 +892,29 @@ def _check(
             + ([headers[time]] if time else [])
             + ([by_field["lead_id"]] if "lead_id" in by_field else [])
         )
-    duplicate = f"'repeats row ' || {DUPLICATES}._first_row || ' (same {key_labels}): keep one row'"
+    # A repeat is told from a copy by the columns other than its key's, which leadtrack
+    # already found the same as it reads them (a call's consultant in any case, its time in
+    # any format).
+    key_fields = (
+        ("consultant", "called_at", "lead_id")
+        if contract.kind == "calls" and "call_id" not in columns.fields
+        else key
+    )
+    key_columns = {
+        column
+        for name in key_fields
+        for column in (columns.fields.get(name), columns.times.get(name))
+        if column
+    }
+    repeat_reason = _repeat_reason(
+        [
+            (column, header)
+            for column, header in zip(source.columns, source.headers, strict=True)
+            if column not in key_columns
+        ],
+        key_labels,
+        _repeat_advice(contract, key_labels, has_id="call_id" in columns.fields),
+    )
     record = (
         "cast(json_object("
         + ", ".join(
@@ -994,7 +1016,7 @@ def _check(
             with checked as (
                 select *, nullif(concat_ws('; ', {reasons}), '') as _problems from {rows}
             )
-            select * exclude ({", ".join(source.columns)}, _problems),
+            select * exclude (_problems),
                 case when _kept and not _skip and not _total then _problems end as _reason,
                 case
                     when _kept and not _skip and not _total
@@ -1012,14 +1034,18 @@ def _check(
             f" group by all having count(*) > 1"
         )
         if con.execute(f"select count(*) from {DUPLICATES}").fetchall()[0][0]:
-            # A repeat's record is its row as the file writes it, as every reject's is.
+            # A repeat's record is its row as the file writes it, as every reject's is; its
+            # reason says whether it copies the first row or differs from it, and where.
             matches = " and ".join(
-                f"{TYPED}.{name} is not distinct from {DUPLICATES}.{name}" for name in key
+                f"later.{name} is not distinct from repeated.{name}" for name in key
             )
             con.execute(
-                f"update {TYPED} set _reason = {duplicate}"
-                f" from {DUPLICATES} where {matches}"
-                f" and {TYPED}._source_row > {DUPLICATES}._first_row and {TYPED}._reason is null"
+                f"update {TYPED} set _reason = repeats.reason from ("
+                f" select later._source_row, {repeat_reason} as reason"
+                f" from {TYPED} as later join {DUPLICATES} as repeated on {matches}"
+                " and later._source_row > repeated._first_row and later._reason is null"
+                f" join {TYPED} as first on first._source_row = repeated._first_row"
+                f") as repeats where {TYPED}._source_row = repeats._source_row"
             )
         return f"(select {outputs} from {TYPED} where {ok})"
 
@@ -1033,6 +1059,60 @@ def _check(
         return mistaken
 
     return Checked(read, malformed_lines(con, source), clean, repeated, look_closer, date_order)
+
+
+# How many of the columns a repeated row differs in its reason names.
+REPEAT_DIFFERENCES_NAMED = 3
+
+
+def _repeat_reason(columns: Sequence[tuple[str, str]], key_labels: str, advice: str) -> str:
+    """SQL of the reason a row (`later`) repeating an earlier row's key (`first`, loaded)
+    is rejected: the same as that row (in `columns`, (source column, header) as written), or
+    the same key with other details, up to `REPEAT_DIFFERENCES_NAMED` of the columns that
+    differ named with both values, in the file's order, then `advice`. A row copied and
+    half-edited, or two roles at one client given one Ref, is another lead rather than a
+    copy to delete."""
+    shown = "coalesce({}, 'blank')"
+    differences = ", ".join(
+        f"case when later.{column} is distinct from first.{column} then"
+        f" {sql_literal(header + ' (')} || {shown.format('first.' + column)} || ' there, '"
+        f" || {shown.format('later.' + column)} || ' here)' end"
+        for column, header in columns
+    )
+    listed = f"list_filter([{differences}], lambda difference: difference is not null)"
+    named = REPEAT_DIFFERENCES_NAMED
+    described = (
+        "case len(differences)"
+        " when 1 then differences[1]"
+        " when 2 then differences[1] || ' and ' || differences[2]"
+        " when 3 then differences[1] || ', ' || differences[2] || ' and ' || differences[3]"
+        f" else array_to_string(differences[1:{named}], ', ') || ' and '"
+        f" || (len(differences) - {named}) || case when len(differences) = {named + 1}"
+        " then ' other column' else ' other columns' end end"
+    )
+    first_row = "cast(first._source_row as varchar)"
+    return (
+        f"(select case when len(differences) = 0 then 'the same as row ' || {first_row}"
+        " || ': delete one of them'"
+        f" else {sql_literal('same ' + key_labels + ' as row ')} || {first_row}"
+        f" || ' but another ' || {described} || ': row ' || {first_row} || ' was loaded. '"
+        f" || replace({sql_literal(advice)}, '{{row}}', {first_row}) end"
+        f" from (select {listed} as differences))"
+    )
+
+
+def _repeat_advice(contract: Contract, key_labels: str, has_id: bool) -> str:
+    """What to do with a row that has an earlier row's key and other details (`{row}`:
+    that row's number): tell the two apart by the key, or correct the first."""
+    correct = "if it corrects row {row}, fix row {row} and delete this one"
+    if contract.kind in ("tracker", "leads"):
+        return f"If this is another lead, give it its own {key_labels}; {correct}"
+    if contract.kind == "consultants":
+        return f"If this is another consultant, tell them apart by name; {correct}"
+    if contract.kind == "calls" and has_id:
+        return f"If this is another call, give it its own {key_labels}; {correct}"
+    # A call without a Call ID is its consultant, time and lead; an event, every column read.
+    return correct[0].upper() + correct[1:]
 
 
 def _totals_row(columns: Sequence[str], required: Sequence[str]) -> str:

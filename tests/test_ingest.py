@@ -356,7 +356,12 @@ def test_each_row_check_rejects_with_a_reason(settings: Settings, tmp_path: Path
             "Date generated 01/01/2090 is implausible (before 2000 or more than 3 years"
             " ahead): check the year",
         ),
-        (10, "repeats row 2 (same Ref): keep one row"),
+        (
+            10,
+            "same Ref as row 2 but another Date generated (01/10/2026 there, 02/10/2026 here):"
+            " row 2 was loaded. If this is another lead, give it its own Ref; if it corrects"
+            " row 2, fix row 2 and delete this one",
+        ),
         (11, "Fee % '150%' is not a percentage: write it like 20 or 20%"),
     ]
     record = con.execute("select record from raw.rejected_rows where source_row = 7").fetchone()
@@ -370,6 +375,110 @@ def test_each_row_check_rejects_with_a_reason(settings: Settings, tmp_path: Path
         "Salary": None,
         "Fee %": None,
     }
+
+
+AGAIN = "row 2 was loaded. If this is another"
+CORRECTS = "if it corrects row 2, fix row 2 and delete this one"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reasons"),
+    [
+        (
+            "tracker.csv",
+            "Ref,Date generated,Consultant,Client,Role,Salary,Notes,CVs received\n"
+            "L-1,01/10/2026,Tom Reid,Acme,Developer,45000,,02/10/2026\n"
+            "L-1,01/10/2026,Tom Reid,Acme,Developer,45000,,02/10/2026\n"
+            "L-1,01/10/2026,Tom Reid,Acme,Tester,40000,second role,\n"
+            "L-1,01/10/2026,Tom Reid,Acme,Tester,40000,second role,03/10/2026\n"
+            "L-2,01/10/2026,Tom Reid,Acme,Developer,45000,,\n",
+            [
+                (3, "the same as row 2: delete one of them"),
+                (
+                    4,
+                    "same Ref as row 2 but another Role (Developer there, Tester here), Salary"
+                    " (45000 there, 40000 here), Notes (blank there, second role here) and 1"
+                    f" other column: {AGAIN} lead, give it its own Ref; {CORRECTS}",
+                ),
+                (
+                    5,
+                    "same Ref as row 2 but another Role (Developer there, Tester here), Salary"
+                    " (45000 there, 40000 here), Notes (blank there, second role here) and 1"
+                    f" other column: {AGAIN} lead, give it its own Ref; {CORRECTS}",
+                ),
+            ],
+        ),
+        (
+            "calls.csv",
+            "Call ID,Lead ID,Consultant,Date/Time,Outcome\n"
+            "C-1,L-1,Tom Reid,01/10/2026 09:00,Connected\n"
+            "C-1,L-1,Tom Reid,01/10/2026 09:00,No answer\n"
+            "C-1,L-1,Tom Reid,01/10/2026 09:00,Connected\n",
+            [
+                (
+                    3,
+                    "same Call ID as row 2 but another Outcome (Connected there, No answer"
+                    f" here): {AGAIN} call, give it its own Call ID; {CORRECTS}",
+                ),
+                (4, "the same as row 2: delete one of them"),
+            ],
+        ),
+        (
+            "calls.csv",
+            "Lead ID,Consultant,Date/Time,Outcome\n"
+            "L-1,Tom Reid,01/10/2026 09:00,Connected\n"
+            "L-1,Tom Reid,01/10/2026 09:00,No answer\n",
+            [
+                (
+                    3,
+                    "same Consultant, Date/Time, Lead ID as row 2 but another Outcome (Connected"
+                    " there, No answer here): row 2 was loaded. If it corrects row 2, fix row 2"
+                    " and delete this one",
+                ),
+            ],
+        ),
+        (
+            "consultants.csv",
+            "Name,Team,Manager\nPriya Shah,North,Ann Cole\nPriya Shah,South,Ann Cole\n",
+            [
+                (
+                    3,
+                    "same Name as row 2 but another Team (North there, South here):"
+                    f" {AGAIN} consultant, tell them apart by name; {CORRECTS}",
+                ),
+            ],
+        ),
+        (
+            "events.csv",
+            "Lead ID,Milestone,Event date,Entered by\n"
+            "L-1,CVs received,01/10/2026,Ann\n"
+            "L-1,CVs received,01/10/2026,Bo\n",
+            [
+                (
+                    3,
+                    "same Lead ID, Milestone, Event date as row 2 but another Entered by (Ann"
+                    " there, Bo here): row 2 was loaded. If it corrects row 2, fix row 2 and"
+                    " delete this one",
+                ),
+            ],
+        ),
+    ],
+)
+def test_a_repeated_key_says_whether_the_row_is_a_copy_or_another_with_the_same_key(
+    settings: Settings, tmp_path: Path, name: str, text: str, reasons: list[tuple[int, str]]
+) -> None:
+    """A row with an earlier row's key was rejected with "repeats row 2 (same Ref): keep one
+    row" whether it copied row 2 or was another lead given its Ref (a row copied and
+    half-edited, two roles at one client): deleting it lost a lead. The first row still
+    loads and the later ones are still rejected; the reason tells a copy from a row with
+    other details, naming up to three columns that differ with both values."""
+    path = tmp_path / name
+    path.write_text(text)
+    result, con = load_one(settings, path)
+    assert rejects(con) == reasons
+    assert result.rows_loaded == result.rows_read - len(reasons)
+    table = {"tracker": "leads", "events": "milestone_events"}.get(result.kind, result.kind)
+    assert con.execute(f"select min(_source_row) from raw.{table}").fetchone() == (2,)
 
 
 def test_events_reject_unknown_milestones_and_exact_duplicates(
@@ -390,9 +499,7 @@ def test_events_reject_unknown_milestones_and_exact_duplicates(
         "Milestone 'Coffee with the client' is not a milestone of the catalogue: use its label"
         " (e.g. CVs received, Interviews booked, Interviews arranged)"
     )
-    assert reasons[4] == "repeats row 2 (same Lead ID, Milestone, Event date): keep one row" or (
-        reasons[4].startswith("repeats row 2")
-    )
+    assert reasons[4] == "the same as row 2: delete one of them"
     assert reasons[5] == "Milestone is empty: fill it in (every row needs one)"
 
 
@@ -436,7 +543,7 @@ def test_a_call_log_with_the_time_apart_from_the_date_keeps_both(
         (datetime(2026, 11, 4),),
     ]
     assert rejects(con) == [
-        (4, "repeats row 3 (same Consultant, Date, Time, Lead ID): keep one row"),
+        (4, "the same as row 3: delete one of them"),
     ]
     # Excel's own dates end at midnight and its times start on 31/12/1899.
     book = openpyxl.Workbook()
@@ -468,7 +575,7 @@ def test_a_call_log_without_ids_finds_a_call_written_twice_otherwise(
     result, con = load_one(settings, path)
     assert (result.rows_loaded, result.rows_rejected) == (2, 1)
     assert rejects(con) == [
-        (3, "repeats row 2 (same Consultant, Date/Time, Lead ID): keep one row"),
+        (3, "the same as row 2: delete one of them"),
     ]
 
 

@@ -371,7 +371,7 @@ def test_a_12_hour_clock_and_a_month_written_first(
     result, con = load_one(settings, path, dayfirst=dayfirst)
     assert (result.rows_loaded, result.rows_rejected) == (2, 1), rejects(con)
     # Without call ids, a call is its consultant and time.
-    assert rejects(con) == [(4, "repeats row 3 (same Consultant, Date/Time): keep one row")]
+    assert rejects(con) == [(4, "the same as row 3: delete one of them")]
     assert con.execute(
         "select called_at, callback_date from raw.calls order by _source_row"
     ).fetchall() == [
