@@ -128,9 +128,11 @@ create or replace temp macro lt_blank_end(x) as
 create or replace temp macro lt_text_start(x) as case
     when x < '!' or x >= chr(128) then nullif(trim(x, {sql_literal(BLANKS)}), '')
     else x end;
--- Whether a value is the text of an Excel error (#REF!, #N/A: EXCEL_ERRORS).
+-- Whether a value is the text of an Excel error (#REF!, #N/A: EXCEL_ERRORS). The range
+-- (what starts with #) is tested first: every value of an id or consultant column is, and
+-- two comparisons cost nothing measurable where `like '#%'` cost 12 ms a million values.
 create or replace temp macro lt_excel_error(x) as
-    x like '#%' and x in ({", ".join(map(sql_literal, EXCEL_ERRORS))});
+    x >= '#' and x < '$' and x in ({", ".join(map(sql_literal, EXCEL_ERRORS))});
 """
     + r"""
 create or replace temp macro lt_norm(x) as regexp_replace(
@@ -359,7 +361,7 @@ class RowChecks:
             value = f"case when regexp_full_match({text}, '[1-9][0-9]{{9}}') then '0' || {text} end"
             return CheckedColumn(f"coalesce({value}, {text})", missing)
         # Only where a value already failed (no date, no amount...) is it tested for an error,
-        # but a text or an id has nothing to fail: every value is tested (a prefix first).
+        # but a text or an id has nothing to fail: every value is tested (`lt_excel_error`).
         error = None if field.free_text else self.excel_error(text, field.label)
         if field.type in ("text", "id"):
             return CheckedColumn(text, _first(missing, error))
