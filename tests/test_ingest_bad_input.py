@@ -745,3 +745,24 @@ def test_an_excel_error_rejects_a_row_of_every_kind_but_not_for_free_text(
     ]
     first = rows[1]
     assert con.execute(loaded).fetchall() == [(first[0], next(v for v in first if "#" in v))]
+
+
+def test_a_formula_error_far_down_a_big_sheet_is_found(settings: Settings, tmp_path: Path) -> None:
+    """The sheet's XML is looked through in chunks for an error cell, beside the read: one
+    a megabyte of XML down, left by a VLOOKUP Excel computed to #N/A (a formula with its
+    cached value, as Excel saves it), is found."""
+    path = tmp_path / "tracker.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("Tracker")
+    sheet.write_row(0, 0, ["Ref", "Date generated", "Consultant", "Client", "Start date"])
+    leads = 20_000
+    for number in range(1, leads + 1):
+        sheet.write_row(number, 0, [f"L-{number}", "01/10/2026", "Tom Reid", "Acme"])
+    sheet.write_formula(leads, 4, "=VLOOKUP(A20001,Starts!A:B,2,FALSE)", None, "#N/A")
+    workbook.close()
+    con = connect(settings.warehouse)
+    (result,) = load_files(con, [path], settings.catalogue)
+    assert (result.rows_loaded, result.rows_rejected) == (leads - 1, 1)
+    assert con.execute("select source_row, reason from raw.rejected_rows").fetchall() == [
+        (leads + 1, excel_error_message("Start date", "#N/A"))
+    ]
