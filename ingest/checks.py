@@ -344,9 +344,13 @@ class RowChecks:
         )
         return f"case lt_norm({text}) {branches} end"
 
-    def column(self, field: Field, text: str) -> CheckedColumn:
+    def column(
+        self, field: Field, text: str, parts: Sequence[tuple[str, str]] = ()
+    ) -> CheckedColumn:
         """`text` is the SQL of the field's trimmed, blank-as-null source text. The problem
-        reads the typed value back by the field's name, so nothing is parsed twice."""
+        reads the typed value back by the field's name, so nothing is parsed twice. `parts`:
+        the columns (SQL, header) `text` puts together, when it does (a Date and a Time
+        column), each looked at for an Excel error."""
         label = sql_literal(field.label)
         shown = f"{label} || ' ''' || {text} || ''''"
         missing = (
@@ -362,7 +366,13 @@ class RowChecks:
             return CheckedColumn(f"coalesce({value}, {text})", missing)
         # Only where a value already failed (no date, no amount...) is it tested for an error,
         # but a text or an id has nothing to fail: every value is tested (`lt_excel_error`).
-        error = None if field.free_text else self.excel_error(text, field.label)
+        error = (
+            None
+            if field.free_text
+            else _first(
+                *(self.excel_error(part, header) for part, header in parts or [(text, field.label)])
+            )
+        )
         if field.type in ("text", "id"):
             return CheckedColumn(text, _first(missing, error))
         error = error or "null"

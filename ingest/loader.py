@@ -835,7 +835,16 @@ def _check(
             continue
         # Messages name the column as the file heads it.
         field = replace(field, label=headers.get(columns.fields[field.name], field.label))
-        checked = checks.column(field, field_text(field.name))
+        checked = checks.column(
+            field,
+            field_text(field.name),
+            [
+                (text(column), headers.get(column, column))
+                for column in (columns.fields[field.name], columns.times[field.name])
+            ]
+            if field.name in columns.times
+            else (),
+        )
         value_of[field.name] = checked.value
         values.append(f"{checked.value} as {field.name}")
         if checked.problem:

@@ -705,6 +705,17 @@ def test_excel_errors_calamine_cannot_read_reject_their_row_not_the_workbook(
             "select call_id, notes from raw.calls",
         ),
         (
+            "calls.csv",
+            [
+                ["Date", "Time", "Consultant", "Lead ID", "Outcome", "Contact"],
+                ["01/10/2026", "09:00", "Tom Reid", "L-1", "Connected", "#N/A"],
+                ["01/10/2026", "#VALUE!", "Tom Reid", "L-1", "Connected", ""],
+                ["#REF!", "11:00", "Tom Reid", "L-1", "Connected", ""],
+            ],
+            [(3, "Time", "#VALUE!"), (4, "Date", "#REF!")],
+            "select strftime(called_at, '%d/%m/%Y'), contact from raw.calls",
+        ),
+        (
             "consultants.csv",
             [
                 ["Consultant", "Team", "Manager", "Email"],
