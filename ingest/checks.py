@@ -317,9 +317,9 @@ class RowChecks:
         null. Such a cell is no empty cell: a date or a milestone under it is not known, not
         unreached."""
         where = "the tracker" if self.contract.kind == "tracker" else "the file"
+        header = sql_literal(f"the cell under '{label}' holds Excel's error ")
         return (
-            f"case when lt_excel_error({text}) then 'the cell under '"
-            f" || {sql_literal(quoted(label))} || ' holds Excel''s error ' || {text}"
+            f"case when lt_excel_error({text}) then {header} || {text}"
             f" || ' (a broken formula): fix or clear the cell in {where} and load it again' end"
         )
 
@@ -456,11 +456,6 @@ class RowChecks:
             f" if the milestone is not reached' || {self._other_order(text)})) end"
         )
         return value, is_tick, problem
-
-
-def quoted(text: str) -> str:
-    """`text` in single quotes, as messages quote a file's header."""
-    return f"'{text}'"
 
 
 def consultant_key(text: str) -> str:

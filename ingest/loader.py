@@ -1019,13 +1019,15 @@ def _check(
             else flagged
         )
         reasons = ", ".join(problems) or "null"
+        # The rows' text is kept where keys repeat, to compare a repeat with the first row.
+        kept_text = "" if repeated else f"{', '.join(source.columns)}, "
         con.execute(
             f"""
             create or replace temp table {TYPED} as
             with checked as (
                 select *, nullif(concat_ws('; ', {reasons}), '') as _problems from {rows}
             )
-            select * exclude (_problems),
+            select * exclude ({kept_text}_problems),
                 case when _kept and not _skip and not _total then _problems end as _reason,
                 case
                     when _kept and not _skip and not _total
