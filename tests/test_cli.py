@@ -344,6 +344,13 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
         f"{header}\n1,engaged,Engaged,no,,14,no,no,,,\n2,proposal,Proposal,no,,7,no,yes,,,\n"
         "3,won,Won,no,,,no,yes,,,\n"
     )
+    # Two milestones at one place in the checklist: which of them a lead at the next one
+    # has reached cannot be told.
+    same_order = tmp_path / "same_order.csv"
+    same_order.write_text(
+        f"{header}\n1,engaged,Engaged,no,,14,no,no,,,\n2,demo,Demo booked,no,,7,no,no,,,\n"
+        "2,proposal,Proposal,no,,7,no,no,,,\n3,won,Won,no,,,no,yes,,,\n"
+    )
     arguments = [str(tmp_path / part) if "." in part[1:] else part for part in command]
     for catalogue, says, fix in (
         (short, ": the catalogue lacks the column(s) is_decision_point", "a copy of seeds/"),
@@ -357,6 +364,11 @@ def test_a_catalogue_that_cannot_be_used_is_named_with_the_fix(
             two_filled,
             ", row 4: is_filled is true on won and on proposal (row 3)",
             "one milestone fills a lead: set is_filled to false on the other",
+        ),
+        (
+            same_order,
+            ", row 4: milestone_order 2 is also demo's (row 3)",
+            "give each milestone its own number",
         ),
     ):
         result = runner.invoke(
