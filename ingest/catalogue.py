@@ -92,31 +92,25 @@ def read_catalogue_frame(path: Path) -> pl.DataFrame:
         raise CatalogueError(f"{path}: every milestone needs a unique code")
     if frame["label"].null_count():
         raise CatalogueError(f"{path}: every milestone needs a label")
-    if frame["milestone_order"].is_duplicated().any():
-        # The first two rows of the file sharing a number, as written (the frame is sorted).
-        shared = (
-            frame.join(unsorted.with_row_index("row", offset=2), on="milestone")
-            .filter(pl.col("milestone_order").is_duplicated())
-            .sort("row")
-        )
-        order = shared["milestone_order"][0]
-        first, second = (
-            shared.filter(pl.col("milestone_order") == order).head(2).iter_rows(named=True)
-        )
-        raise CatalogueError(
-            f"{path}, row {second['row']}: milestone_order {order} is also"
-            f" {first['milestone']}'s (row {first['row']}): the checklist is in order, and a lead"
-            " at a later milestone has reached every earlier one, so give each milestone its"
-            " own number"
-        )
+    # Each milestone's row in the file, as written: the frame is sorted by milestone_order.
+    rows = {code: index + 2 for index, code in enumerate(unsorted["milestone"])}
+    orders = dict(zip(frame["milestone"], frame["milestone_order"], strict=True))
+    placed: dict[int, str] = {}
+    for code in unsorted["milestone"]:
+        if orders[code] in placed:
+            first = placed[orders[code]]
+            raise CatalogueError(
+                f"{path}, row {rows[code]}: milestone_order {orders[code]} is also {first}'s"
+                f" (row {rows[first]}): the checklist is in order, and a lead at a later"
+                " milestone has reached every earlier one, so give each milestone its own number"
+            )
+        placed[orders[code]] = code
     if not frame["is_filled"].any():
         raise CatalogueError(
             f"{path}: mark one milestone is_filled=true (the one that fills a lead)"
         )
     filled = frame.filter(pl.col("is_filled"))["milestone"]
     if filled.len() > 1:
-        # The file's rows, as written: the frame is sorted by milestone_order by now.
-        rows = {code: index + 2 for index, code in enumerate(unsorted["milestone"])}
         first, second = filled[0], filled[1]
         raise CatalogueError(
             f"{path}, row {rows[second]}: is_filled is true on {second} and on {first} (row"
