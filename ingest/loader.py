@@ -1093,10 +1093,9 @@ def _repeat_reason(columns: Sequence[tuple[str, str]], key_labels: str, advice: 
     listed = f"list_filter([{differences}], lambda difference: difference is not null)"
     named = REPEAT_DIFFERENCES_NAMED
     described = (
-        "case len(differences)"
-        " when 1 then differences[1]"
-        " when 2 then differences[1] || ' and ' || differences[2]"
-        " when 3 then differences[1] || ', ' || differences[2] || ' and ' || differences[3]"
+        "case when len(differences) = 1 then differences[1]"
+        f" when len(differences) <= {named}"
+        " then array_to_string(differences[1:-2], ', ') || ' and ' || differences[-1]"
         f" else array_to_string(differences[1:{named}], ', ') || ' and '"
         f" || (len(differences) - {named}) || case when len(differences) = {named + 1}"
         " then ' other column' else ' other columns' end end"
