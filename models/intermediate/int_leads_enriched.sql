@@ -210,16 +210,61 @@ lead_facts_joined as (
 
 ),
 
-status_resolved as (
+closed_on_found as (
 
-    -- Lost or declined in the export wins. Otherwise the further of the export's status and
-    -- the milestones': a tracker's Status column left at Open does not keep a lead whose
-    -- start is confirmed open (and on the gone-quiet list), and a lead marked filled is
-    -- completed once its probation is.
+    -- The day a lead the latest export says is lost or declined closed: the day the export
+    -- gives, when the lead can have closed on it (on or after its creation, and on or
+    -- before the first load whose export showed it closed); else the day of that load: it
+    -- had closed by then. A lead reopened and closed again closed the second time. One
+    -- closed by the day it was first loaded (a team's first import of its history) may
+    -- have died any time before: first_load.
     select
         *,
         case
-            when recorded_status in ('lost', 'declined') then recorded_status
+            when recorded_status not in ('lost', 'declined') or recorded_status is null
+                then null
+            when recorded_closed_date between created_date and closed_loaded_date
+                then recorded_closed_date
+            else closed_loaded_date
+        end as closed_on,
+        case
+            when recorded_status not in ('lost', 'declined') or recorded_status is null
+                then null
+            when recorded_closed_date between created_date and closed_loaded_date
+                then 'recorded'
+            when closed_loaded_date <= first_loaded_date then 'first_load'
+            else 'load_date'
+        end as closed_on_source
+    from lead_facts_joined
+
+),
+
+closed_after_as_of_flagged as (
+
+    select
+        *,
+        coalesce(
+            closed_on > {{ as_of_date() }} and closed_on_source <> 'first_load', false
+        ) as is_closed_after_as_of
+    from closed_on_found
+
+),
+
+status_resolved as (
+
+    -- Lost or declined in the export wins, from the day it closed: a build replaying an
+    -- earlier day (the exports loaded later) counts a lead that closed after it by its
+    -- milestones, as it stood then, as the History page counts it live on the days before.
+    -- A lead closed when first loaded is closed all the same (nothing says since when).
+    -- Otherwise the further of the export's status and the milestones': a tracker's Status
+    -- column left at Open does not keep a lead whose start is confirmed open (and on the
+    -- gone-quiet list), and a lead marked filled is completed once its probation is.
+    select
+        *,
+        case
+            when
+                recorded_status in ('lost', 'declined') and not is_closed_after_as_of
+                then recorded_status
             when
                 has_reached_final_milestone or recorded_status = 'completed'
                 then 'completed'
@@ -228,34 +273,21 @@ status_resolved as (
                 then 'filled'
             else 'open'
         end as status
-    from lead_facts_joined
+    from closed_after_as_of_flagged
 
 ),
 
 closed_dated as (
 
-    -- The day a lost or declined lead stopped counting as live: the day the export gives,
-    -- when the lead can have closed on it (on or after its creation, and on or before the
-    -- first load whose export showed it closed); else the day of that load: it had closed
-    -- by then. A lead reopened and closed again closed the second time. One closed by the
-    -- day it was first loaded (a team's first import of its history) may have died any
-    -- time before. Capped at the as-of date, as the status is the latest export's whatever
-    -- the as-of date (a tick's load date is capped the same way).
+    -- The day a lost or declined lead stopped counting as live (closed_on), capped at the
+    -- as-of date for one closed when first loaded by a load after it (a tick's load date is
+    -- capped the same way).
     select
         *,
         case
-            when status not in ('lost', 'declined') then null
-            when recorded_closed_date between created_date and closed_loaded_date
-                then least(recorded_closed_date, {{ as_of_date() }})
-            else least(closed_loaded_date, {{ as_of_date() }})
+            when status in ('lost', 'declined') then least(closed_on, {{ as_of_date() }})
         end as closed_date,
-        case
-            when status not in ('lost', 'declined') then null
-            when recorded_closed_date between created_date and closed_loaded_date
-                then 'recorded'
-            when closed_loaded_date <= first_loaded_date then 'first_load'
-            else 'load_date'
-        end as closed_date_source
+        case when status in ('lost', 'declined') then closed_on_source end as closed_date_source
     from status_resolved
 
 ),
@@ -390,7 +422,8 @@ final as (
         status,
         recorded_status,
         coalesce(recorded_status <> status, true) as is_status_derived,
-        lost_reason,
+        -- Not the reason of a closing after the as-of date.
+        case when not is_closed_after_as_of then lost_reason end as lost_reason,
         closed_date,
         closed_date_source,
         lost_at_milestone,
