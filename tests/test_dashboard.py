@@ -1375,6 +1375,17 @@ def test_a_past_day_replayed_counts_a_lead_closed_after_it_as_live(demo_warehous
     )
     for lead, status in closed_by_then.select("Ref", "status").iter_rows():
         assert marts[lead] == status
+    # A lead the tracker says is filled or completed was so on the day only once its start
+    # (its probation's end) was by then: one ahead was a promise.
+    placed = leads.filter(pl.col("status").is_in(["filled", "completed"])).select(
+        "Ref", "status", day("Start date"), day("Probation completed")
+    )
+    for lead, status, start, end in placed.iter_rows():
+        if (end is not None and end <= on) or (status == "completed" and end is None):
+            assert marts[lead] == "completed", lead
+        else:
+            assert marts[lead] == ("filled" if start is None or start <= on else "open"), lead
+    assert placed.filter(pl.col("Start date") > on).height > 3
     # The History page's pipeline on the day replayed, and the day before.
     for day_of in (on, on - timedelta(days=1)):
         dead = leads.filter(

@@ -144,6 +144,37 @@ scheduled_milestones_ranked as (
 
 ),
 
+status_milestones_ahead as (
+
+    -- Whether the milestone that fills a lead, and the last one, are still ahead: dated
+    -- after the as-of date only. An export that says filled or completed then speaks of a
+    -- later day (a build replaying an earlier one), or of a start only promised so far.
+    select
+        events_beyond_furthest.lead_id,
+        max(
+            case
+                when events_beyond_furthest.milestone_order = catalogue_bounds.filled_order
+                    then 1
+                else 0
+            end
+        ) = 1 as is_filled_milestone_ahead,
+        max(
+            case
+                when events_beyond_furthest.milestone_order = catalogue_bounds.final_order
+                    then 1
+                else 0
+            end
+        ) = 1 as is_final_milestone_ahead
+    from events_beyond_furthest
+    cross join catalogue_bounds
+    where
+        events_beyond_furthest.scheduled_event_date is not null
+        and events_beyond_furthest.reached_event_date is null
+        and not events_beyond_furthest.has_undated_tick
+    group by events_beyond_furthest.lead_id
+
+),
+
 lead_facts_joined as (
 
     select
@@ -190,7 +221,11 @@ lead_facts_joined as (
         unconfirmed_milestones_ranked.unconfirmed_date,
         scheduled_milestones_ranked.milestone as next_scheduled_milestone,
         scheduled_milestones_ranked.label as next_scheduled_milestone_label,
-        scheduled_milestones_ranked.scheduled_date as next_scheduled_date
+        scheduled_milestones_ranked.scheduled_date as next_scheduled_date,
+        coalesce(status_milestones_ahead.is_filled_milestone_ahead, false)
+            as is_filled_milestone_ahead,
+        coalesce(status_milestones_ahead.is_final_milestone_ahead, false)
+            as is_final_milestone_ahead
     from leads_created_by_as_of
     cross join catalogue_bounds
     left join consultant_names
@@ -207,6 +242,8 @@ lead_facts_joined as (
         on
             leads_created_by_as_of.lead_id = scheduled_milestones_ranked.lead_id
             and scheduled_milestones_ranked.scheduled_rank = 1
+    left join status_milestones_ahead
+        on leads_created_by_as_of.lead_id = status_milestones_ahead.lead_id
 
 ),
 
@@ -258,7 +295,10 @@ status_resolved as (
     -- A lead closed when first loaded is closed all the same (nothing says since when).
     -- Otherwise the further of the export's status and the milestones': a tracker's Status
     -- column left at Open does not keep a lead whose start is confirmed open (and on the
-    -- gone-quiet list), and a lead marked filled is completed once its probation is.
+    -- gone-quiet list), and a lead marked filled is completed once its probation is. An
+    -- export's filled or completed waits for the milestone's date when it is still ahead
+    -- (a start promised, or a replayed day before it): filled from the start (completed
+    -- marked with the probation's end ahead), open before it.
     select
         *,
         case
@@ -266,10 +306,15 @@ status_resolved as (
                 recorded_status in ('lost', 'declined') and not is_closed_after_as_of
                 then recorded_status
             when
-                has_reached_final_milestone or recorded_status = 'completed'
+                has_reached_final_milestone
+                or (recorded_status = 'completed' and not is_final_milestone_ahead)
                 then 'completed'
             when
-                has_reached_filled_milestone or recorded_status = 'filled'
+                has_reached_filled_milestone
+                or (
+                    recorded_status in ('filled', 'completed')
+                    and not is_filled_milestone_ahead
+                )
                 then 'filled'
             else 'open'
         end as status
