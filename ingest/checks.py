@@ -396,7 +396,14 @@ class RowChecks:
                 f" || split_part({digits}, '.', 1) || ' or ' || replace({digits}, '.', ',')"
                 f" || ': write it like ' || replace({digits}, '.', '') || ' or £'"
                 f" || replace({digits}, '.', ',')"
-                " else ' is not an amount: write it like 45000 or £45,000' end) end"
+                " else ' is not an amount: write it like 45000 or £45,000' end)"
+                + (
+                    f" when {field.name} > 0 and {field.name} < {field.smallest} then {shown}"
+                    f" || {sql_literal(' is ' + field.too_small)}"
+                    if field.smallest
+                    else ""
+                )
+                + " end"
             )
             return CheckedColumn(value, bad)
         if field.type == "percent":

@@ -29,6 +29,10 @@ class Field:
     # whoever reads it, rather than costing the row its dates. In any other field it rejects
     # the row (`ingest.checks.RowChecks.column`).
     free_text: bool = False
+    # The smallest amount a money field can hold, and what a smaller one is said to be: a
+    # salary written in thousands (45 for £45,000) would load a thousand times too small.
+    smallest: int | None = None
+    too_small: str = ""
 
     def header_names(self) -> set[str]:
         return {normalise_name(name) for name in (self.name, self.label, *self.aliases)}
@@ -136,7 +140,14 @@ LEAD_FIELDS = (
         ("Job title", "Position", "Vacancy", "Job", "Title", "Job role"),
         free_text=True,
     ),
-    Field("salary", "money", "Salary", ("Base salary", "Package", "Salary (£)", "Annual salary")),
+    Field(
+        "salary",
+        "money",
+        "Salary",
+        ("Base salary", "Package", "Salary (£)", "Annual salary"),
+        smallest=1000,
+        too_small="too small for a yearly salary: write the whole amount, like 45000 or 45k",
+    ),
     Field("fee_pct", "percent", "Fee %", ("Fee percent", "Fee rate", "Fee percentage", "Fee pc")),
     Field(
         "fee", "money", "Fee", ("Fee amount", "Expected fee", "Fee (£)", "Amount", "Deal amount")

@@ -47,7 +47,7 @@ def instructions(milestones: list[Milestone]) -> list[str]:
         " Completed. Leave it blank and leadtrack works it out.",
         "Date closed: the day a lead was lost or declined, so that looking back shows it live"
         " until then and dead after.",
-        "Salary in pounds (45000 or £45,000); Fee % as 20 or 20%.",
+        "Salary in pounds, the whole yearly amount (45000 or £45,000); Fee % as 20 or 20%.",
         "Load it with:  leadtrack load this-file.xlsx",
     ]
 

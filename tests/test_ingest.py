@@ -125,8 +125,8 @@ def test_a_windows_1252_export_counts_an_empty_line_after_its_header(
     must be found in the copy, not in the file."""
     path = tmp_path / "leads.csv"
     path.write_bytes(
-        "Ref,Date,Consultant,Client,Salary (£)\n\nL-1,01/10/2026,Tom Reid,Café,1\n"
-        "L-2,,Tom Reid,Acme,2\n".encode("cp1252")
+        "Ref,Date,Consultant,Client,Salary (£)\n\nL-1,01/10/2026,Tom Reid,Café,45000\n"
+        "L-2,,Tom Reid,Acme,52000\n".encode("cp1252")
     )
     result, con = load_one(settings, path)
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)

@@ -95,10 +95,10 @@ def test_a_dot_before_three_digits_in_a_european_column(settings: Settings, tmp_
     path.write_text(
         "Ref,Date generated,Consultant,Salary\n"
         "L1,03/11/2026,Priya,€52.000\n"
-        'L2,03/11/2026,Priya,"45,50"\n'  # a decimal comma: the European way
+        'L2,03/11/2026,Priya,"45000,50"\n'  # a decimal comma: the European way
     )
     _, con = load_one(settings, path)
-    assert leads(con, "salary") == [(Decimal("52000.00"),), (Decimal("45.50"),)]
+    assert leads(con, "salary") == [(Decimal("52000.00"),), (Decimal("45000.50"),)]
 
 
 def test_a_decimal_comma_fee_percent_in_a_european_file(settings: Settings, tmp_path: Path) -> None:
@@ -219,6 +219,37 @@ def test_an_amount_not_known_yet_is_an_empty_cell_not_a_rejected_lead(
     assert rejects(con) == [
         (10, "Salary '£40k-£45k' is not an amount: write it like 45000 or £45,000"),
         (11, "Salary 'Nil' is not an amount: write it like 45000 or £45,000"),
+    ]
+
+
+def test_a_salary_written_in_thousands_is_rejected_not_loaded_a_thousand_times_too_small(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Trackers that keep salaries in thousands write 45 for £45,000: it loaded as £45, and
+    the lead's expected fee (20% of it) as £9, without a word. No yearly salary is under
+    £1,000, so such a figure is rejected, asking for the whole amount; a figure of 1,000 or
+    more, or written with its k, loads as before."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee %\n"
+        "L1,03/11/2026,Priya,45,20\n"
+        "L2,03/11/2026,Priya,£62.5,20\n"
+        "L3,03/11/2026,Priya,999,20\n"
+        "L4,03/11/2026,Priya,1000,20\n"
+        "L5,03/11/2026,Priya,45k,20\n"
+        'L6,03/11/2026,Priya,"£45,000",20\n'
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "lead_id, salary") == [
+        ("L4", Decimal("1000.00")),
+        ("L5", Decimal("45000.00")),
+        ("L6", Decimal("45000.00")),
+    ]
+    advice = "too small for a yearly salary: write the whole amount, like 45000 or 45k"
+    assert rejects(con) == [
+        (2, f"Salary '45' is {advice}"),
+        (3, f"Salary '£62.5' is {advice}"),
+        (4, f"Salary '999' is {advice}"),
     ]
 
 
