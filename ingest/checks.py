@@ -160,7 +160,7 @@ create or replace temp macro lt_money(x, dot_groups) as
     try_cast(lt_amount(lt_money_text(x), dot_groups) as decimal(14, 2));
 create or replace temp macro lt_percent_number(x) as case
     when x like '%\%%' escape '\' then try_cast(trim(replace(x, '%', '')) as decimal(7, 3))
-    when try_cast(x as double) <= 1 then try_cast(x as double) * 100
+    when try_cast(x as double) < 1 then try_cast(x as double) * 100
     else try_cast(x as decimal(7, 3)) end;
 -- A percentage: 20, 20%, Excel's 0.2; 20,5 (a comma followed by one or two digits, no
 -- thousands separator in a percentage), and 20,125 where `decimal_comma` (the file writes
@@ -412,7 +412,11 @@ class RowChecks:
             bad = (
                 f"case when {text} is not null and ({field.name} is null or {field.name} < 0"
                 f" or {field.name} > 100) and {_not_unknown(text)} then coalesce({error}, {shown}"
-                " || ' is not a percentage: write it like 20 or 20%') end"
+                " || ' is not a percentage: write it like 20 or 20%')"
+                # 1 is Excel's 100% (0.2 its 20%) or 1% as written: no fee is either.
+                f" when {field.name} = 1 and {text} not like '%\\%%' escape '\\' then {shown}"
+                " || ' could be 1% or 100% (Excel''s 1): write 1% or 100%, or the fee''s"
+                " percentage like 20 or 20%' end"
             )
             return CheckedColumn(value, bad)
         if field.type == "status":

@@ -253,6 +253,44 @@ def test_a_salary_written_in_thousands_is_rejected_not_loaded_a_thousand_times_t
     ]
 
 
+def test_a_fee_percent_of_1_is_rejected_as_1_or_100_percent(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A Fee % of 1 read as Excel's fraction: 100%, a fee as large as the salary, without a
+    word (0.2 is Excel's 20%, and 1.5 read as 1.5%). Neither 1% nor 100% is a recruitment
+    fee anyone charges, so which was meant is asked, not guessed; with its % sign it is
+    what it says."""
+    path = tmp_path / "leads.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant,Salary,Fee %\n"
+        "L1,03/11/2026,Priya,45000,1\n"
+        "L2,03/11/2026,Priya,45000,1.0\n"
+        "L3,03/11/2026,Priya,45000,1%\n"
+        "L4,03/11/2026,Priya,45000,0.2\n"
+        "L5,03/11/2026,Priya,45000,20\n"
+        "L6,03/11/2026,Priya,45000,100%\n"
+    )
+    _, con = load_one(settings, path)
+    assert leads(con, "lead_id, fee_pct") == [
+        ("L3", Decimal("1")),
+        ("L4", Decimal("20")),
+        ("L5", Decimal("20")),
+        ("L6", Decimal("100")),
+    ]
+    assert rejects(con) == [
+        (
+            2,
+            "Fee % '1' could be 1% or 100% (Excel's 1): write 1% or 100%, or the fee's"
+            " percentage like 20 or 20%",
+        ),
+        (
+            3,
+            "Fee % '1.0' could be 1% or 100% (Excel's 1): write 1% or 100%, or the fee's"
+            " percentage like 20 or 20%",
+        ),
+    ]
+
+
 def test_a_call_back_not_known_yet_is_an_empty_cell_not_a_rejected_call(
     settings: Settings, tmp_path: Path
 ) -> None:
