@@ -373,7 +373,16 @@ class RowChecks:
                 *(self.excel_error(part, header) for part, header in parts or [(text, field.label)])
             )
         )
-        if field.type in ("text", "id"):
+        if field.type == "id":
+            # A number-typed id written as a decimal (1001.0: pandas, a CRM's report, a cell
+            # formatted with decimals) is the whole number, as a workbook's 1001.0 reads.
+            # (`like` first: a regular expression on every id of a call log costs.)
+            value = (
+                f"case when {text} like '%.%0' and regexp_full_match({text}, '[0-9]+\\.0+')"
+                f" then split_part({text}, '.', 1) else {text} end"
+            )
+            return CheckedColumn(value, _first(missing, error))
+        if field.type == "text":
             return CheckedColumn(text, _first(missing, error))
         error = error or "null"
         if field.type in ("date", "timestamp"):

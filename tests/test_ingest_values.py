@@ -15,7 +15,7 @@ import xlsxwriter
 from ingest.checks import ISO_FORMATS, RowChecks, iso_shape
 from ingest.contracts import CONTRACTS
 from leadtrack.settings import Settings
-from tests.test_ingest import leads, load_one, rejects
+from tests.test_ingest import leads, load, load_one, rejects
 
 # Money ------------------------------------------------------------------------------------
 
@@ -617,6 +617,40 @@ def test_a_workbooks_true_and_false_cells_are_reached_and_not(
     result, con = load_one(settings, path)
     assert (result.rows_loaded, result.rows_rejected) == (2, 0), rejects(con)
     assert con.execute(MILESTONE_EVENTS).fetchall() == [("L1", "cvs_received", None, True)]
+
+
+def test_a_numeric_id_written_as_a_decimal_is_that_number(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A number-typed Ref column, saved to CSV by a tool that writes numbers as decimals
+    (pandas, a CRM's report) or from a workbook cell formatted with decimals, writes 1001 as
+    1001.0: those calls were kept under a lead 1001.0 that no tracker holds (a workbook's
+    own 1001.0 already read as 1001). Only a whole number with zeros after the point is
+    one; other ids stay as written."""
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Ref,Date generated,Consultant\n"
+        "1001.0,03/11/2026,Priya\n"
+        "1002,03/11/2026,Priya\n"
+        "L3.0,03/11/2026,Priya\n"
+    )
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "Call ID,Lead ID,Consultant,Date/Time,Outcome\n"
+        "7.0,1001.0,Priya,04/11/2026 10:00,Connected\n"
+        "8,1002.00,Priya,04/11/2026 11:00,Connected\n"
+        "9,1002.5,Priya,04/11/2026 12:00,Connected\n"
+        "10,L3.0,Priya,04/11/2026 13:00,Connected\n"
+    )
+    _, con = load(settings, tracker, calls)
+    assert leads(con) == [("1001",), ("1002",), ("L3.0",)]
+    calls_loaded = "select call_id, lead_id from raw.calls order by _source_row"
+    assert con.execute(calls_loaded).fetchall() == [
+        ("7", "1001"),
+        ("8", "1002"),
+        ("9", "1002.5"),
+        ("10", "L3.0"),
+    ]
 
 
 @pytest.mark.parametrize("dayfirst", [True, False])
