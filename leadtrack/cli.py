@@ -536,6 +536,8 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             )
             return False
         console.print(f"[green]✓[/] published the marts to {escape(str(published))}")
+        for line in _unknown_leads(published):
+            console.print(escape(line), highlight=False)
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
     for node in result.failures:
@@ -547,6 +549,44 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     if result.error:
         errors.print(f"  {escape(result.error)}", highlight=False)
     return False
+
+
+# How many of a build's lead ids that no lead export holds its output names, the most used first.
+UNKNOWN_LEADS_NAMED = 3
+
+
+def _unknown_leads(published: Path) -> list[str]:
+    """What the build says of calls and milestones whose lead id no loaded lead export holds
+    (a call log writing T-1 as t-1, a lead not loaded yet): they count for no lead, and only
+    the quality report listed them. Nothing when there are none."""
+    import duckdb
+
+    with duckdb.connect(str(published), read_only=True) as con:
+        found = con.execute(
+            "select source_name, detail, source_file, source_row, rows_affected"
+            " from marts.data_quality_issues where check_name = 'unknown_lead'"
+            " order by rows_affected desc, source_name, lead_id"
+        ).fetchall()
+    if not found:
+        return []
+    counted = {"calls": ("call", "calls"), "milestone_events": ("milestone", "milestones")}
+    totals = [
+        (sum(rows for name, *_, rows in found if name == source), *counted[source])
+        for source in counted
+    ]
+    what = " and ".join(
+        f"{total:,} {one if total == 1 else many}" for total, one, many in totals if total
+    )
+    verb = "names" if sum(total for total, *_ in totals) == 1 else "name"
+    return [
+        f"• {what} {verb} a lead that no loaded lead export holds, so they count for no lead"
+        " (on no call list, in no funnel):",
+        *(
+            f"  {detail} ({source_file}, row {source_row})"
+            for _, detail, source_file, source_row, _ in found[:UNKNOWN_LEADS_NAMED]
+        ),
+        "  leadtrack report quality lists them all, with the file and row of each",
+    ]
 
 
 # What psycopg and libpq say when the connection to the server is lost or refused.

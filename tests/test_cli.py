@@ -464,6 +464,37 @@ def test_build_on_a_small_loaded_dataset(
     assert value(settings.marts, "select min(as_of_date) from marts.leads") == date(2026, 10, 5)
 
 
+@pytest.mark.slow
+def test_build_says_when_calls_name_a_lead_no_export_holds(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A call log writing a tracker's T-1 as t-1, or a lead not loaded yet, loaded and built
+    without a word: those calls counted for no lead (no agreed call-back on the call list, no
+    last touch), and only the quality report, if someone ran it, said so."""
+    (tmp_path / "tracker.csv").write_text(TRACKER)
+    (tmp_path / "calls.csv").write_text(
+        "Date/Time,Caller,Ref,Outcome,Call me on\n"
+        "15/09/2026 09:15,Priya Shah,t-1,Connected,20/10/2026\n"
+        "16/09/2026 09:15,Priya Shah,t-1,No answer,\n"
+        "02/10/2026 10:00,Tom Reid,T-2,Connected,\n"
+        "03/10/2026 10:00,Tom Reid,T-9,Connected,\n"
+    )
+    loaded = invoke(settings, "load", str(tmp_path / "tracker.csv"), str(tmp_path / "calls.csv"))
+    assert loaded.exit_code == 0, loaded.output
+    result = invoke(settings, "build", "--as-of", "2026-10-05")
+    assert result.exit_code == 0, result.output
+    assert result.says(
+        "3 calls name a lead that no loaded lead export holds, so they count for no lead"
+    ), result.output
+    assert result.says(
+        "t-1 is on 2 call(s), but no lead has this id: probably lead T-1, written otherwise;"
+        f" correct the id in the call log so that they count for that lead"
+        f" ({tmp_path / 'calls.csv'}, row 2)"
+    ), result.output
+    assert result.says("T-9 is on 1 call(s), but no lead has this id: load the lead")
+    assert result.says("leadtrack report quality lists them all"), result.output
+
+
 def test_build_rejects_a_bad_as_of_date(settings: Settings) -> None:
     result = invoke(settings, "build", "--as-of", "05/10/2026")
     assert result.exit_code == 1
