@@ -1168,21 +1168,26 @@ def _count_keys(con: duckdb.DuckDBPyConnection, keys: str) -> tuple[int, int]:
     return records.height, repeats.height
 
 
-# The first two numbers of a date written 31/10/2026 (or 10/31/2026; any separator).
-DATE_NUMBERS = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-]\d{2,4}"
+# The first two numbers of a date written 31/10/2026 (or 10/31/2026; any separator), and
+# its year.
+DATE_NUMBERS = r"^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2,4})"
 
 
 def _date_order(
     con: duckdb.DuckDBPyConnection, relation: str, columns: dict[str, str], dayfirst: bool
 ) -> tuple[str | None, bool]:
     """When a date column of the file reads the other way round from how it is loaded
-    (`dayfirst`): a tenth or more of its dates make sense only that way (10/31/2026 read
-    day-first; a US export over a month has over half) and none only this way. Loaded as
-    told, its dates up to the 12th would go in with day and month swapped and the others be
-    rejected. The message saying so, else None (one typo among dates is not a tenth); and
-    whether no date of the file reads only this way (so fewer such dates than a tenth may
-    still be a file written the other way round: their rejects say so)."""
+    (`dayfirst`) and none of the file's dates reads only this way: a tenth or more of the
+    column's dates make sense only the other way (10/31/2026 read day-first; a US export
+    over a month has over half), or fewer (a US export of the month's first fortnight) but
+    the file's other dates, those that read either way, fall closer together read the other
+    way (10/01 to 10/12: a fortnight month first, a year day first). Loaded as told, its
+    dates up to the 12th would go in with day and month swapped and the others be rejected.
+    The message saying so, else None (one typo among dates that cluster as loaded is not a
+    file written the other way); and whether no date of the file reads only this way (so
+    such a date's reject may still say the file could be written the other way round)."""
     reads_this_way = False
+    first_misfit: tuple[str, int, int, int, str] | None = None
     for column, label in columns.items():
         first, second = (
             f"try_cast(regexp_extract({column}, '{DATE_NUMBERS}', {group}) as integer)"
@@ -1201,20 +1206,74 @@ def _date_order(
             """
         ).fetchall()
         reads_this_way = reads_this_way or bool(fits)
+        if misfits and first_misfit is None:
+            first_misfit = (label, misfits, dates, row, value)
         if misfits and not fits and misfits * 10 >= dates:
-            month = int(re.match(DATE_NUMBERS, value)[2 if dayfirst else 1])
-            order, other, fix = (
-                ("month first (US)", "day first", "with --monthfirst")
-                if dayfirst
-                else ("day first (UK)", "month first", "without --monthfirst")
-            )
-            return (
-                f"{label} looks written {order}: {misfits:,} of its {dates:,} dates, the first"
-                f" '{value.strip()}' (row {row}), have no month {month}, and none reads only"
-                f" {other}. Load the file again {fix} (if its dates are {other} after all,"
-                " correct those); nothing of it was loaded"
-            ), False
+            return _date_order_message(dayfirst, label, misfits, dates, row, value), False
+    if (
+        first_misfit
+        and not reads_this_way
+        and _closer_the_other_way(con, relation, list(columns), dayfirst)
+    ):
+        return _date_order_message(dayfirst, *first_misfit), False
     return None, not reads_this_way
+
+
+def _closer_the_other_way(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: list[str], dayfirst: bool
+) -> bool:
+    """Whether the file's dates span fewer days read the other way round than as loaded
+    (read as loaded, a date that reads only the other way is no date). Only asked of a file
+    with a date that reads only the other way and none only this way: a rare file, so the
+    dates are parsed here, not in every load's look at the order."""
+    this_way, other_way = ("first", "second") if dayfirst else ("second", "first")
+    numbers = " union all ".join(
+        f"select regexp_extract({column}, '{DATE_NUMBERS}', ['first', 'second', 'year'])"
+        f" as parts from {relation}"
+        for column in columns
+    )
+    ((this_span, other_span),) = con.execute(
+        f"""
+        with numbers as (
+            select
+                try_cast(parts.first as integer) as first,
+                try_cast(parts.second as integer) as second,
+                try_cast(parts.year as integer) as year
+            from ({numbers})
+        ),
+        dates as (
+            select
+                try(make_date(year + case when year < 100 then 2000 else 0 end,
+                    {other_way}, {this_way})) as read_this_way,
+                try(make_date(year + case when year < 100 then 2000 else 0 end,
+                    {this_way}, {other_way})) as read_other_way
+            from numbers
+            where first is not null
+        )
+        select
+            coalesce(max(read_this_way) - min(read_this_way), 0),
+            coalesce(max(read_other_way) - min(read_other_way), 0)
+        from dates
+        """
+    ).fetchall()
+    return other_span < this_span
+
+
+def _date_order_message(
+    dayfirst: bool, label: str, misfits: int, dates: int, row: int, value: str
+) -> str:
+    month = int(re.match(DATE_NUMBERS, value)[2 if dayfirst else 1])
+    order, other, fix = (
+        ("month first (US)", "day first", "with --monthfirst")
+        if dayfirst
+        else ("day first (UK)", "month first", "without --monthfirst")
+    )
+    return (
+        f"{label} looks written {order}: {misfits:,} of its {dates:,} dates, the first"
+        f" '{value.strip()}' (row {row}), have no month {month}, and none reads only"
+        f" {other}. Load the file again {fix} (if its dates are {other} after all,"
+        " correct those); nothing of it was loaded"
+    )
 
 
 @contextmanager

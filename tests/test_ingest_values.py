@@ -14,6 +14,8 @@ import xlsxwriter
 
 from ingest.checks import ISO_FORMATS, RowChecks, iso_shape
 from ingest.contracts import CONTRACTS
+from ingest.errors import IngestError
+from ingest.loader import connect, load_files
 from leadtrack.settings import Settings
 from tests.test_ingest import leads, load, load_one, rejects
 
@@ -351,12 +353,15 @@ def test_month_first_messages_ask_for_month_first_dates(settings: Settings, tmp_
     ]
 
 
-def test_a_date_that_reads_only_month_first_in_a_file_none_reads_only_day_first(
+def test_a_us_export_over_a_week_or_two_stops_though_few_dates_give_its_order_away(
     settings: Settings, tmp_path: Path
 ) -> None:
-    """A US export over a week or two: fewer than a tenth of its dates give the order away,
-    so it loads (day and month swapped); the one that does was rejected asking for
-    dd/mm/yyyy, never naming --monthfirst."""
+    """A US export of early October: one date in thirteen reads only month first, fewer
+    than a tenth, so it loaded its other twelve with day and month swapped (10/01/2026 as
+    10 January, ... 10/12/2026 as 10 December) and only the one reject hinted at
+    --monthfirst; the load's own line said 12 loaded. None of its dates reads only day
+    first, and read month first they fall in a fortnight where read day first they spread
+    over a year: it is month first, and loads nothing until told."""
     days = [f"10/{day:02d}/2026" for day in range(1, 13)]
     path = tmp_path / "tracker.csv"
     path.write_text(
@@ -364,15 +369,41 @@ def test_a_date_that_reads_only_month_first_in_a_file_none_reads_only_day_first(
         + "".join(f"L{row},{day},Priya,{day}\n" for row, day in enumerate(days))
         + "L12,10/25/2026,Priya,10/26/26\n"
     )
-    _, con = load_one(settings, path)
-    hint = "month-first: if this file's dates are month-first, load it with --monthfirst"
+    con = connect(settings.warehouse)
+    with pytest.raises(
+        IngestError,
+        match=r"Date generated looks written month first \(US\): 1 of its 13 dates, the first"
+        r" '10/25/2026' \(row 14\), have no month 25, and none reads only day first\. Load the"
+        r" file again with --monthfirst",
+    ):
+        load_files(con, [path], settings.catalogue)
+    assert leads(con) == []
+    (result,) = load_files(con, [path], settings.catalogue, dayfirst=False)
+    assert (result.rows_loaded, result.rows_rejected) == (13, 0)
+    assert leads(con, "created_date")[1] == (date(2026, 10, 2),)
+
+
+def test_a_date_that_reads_only_month_first_where_the_rest_cluster_day_first_is_a_reject(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The same one date in thirteen, among dates that read day first fall in a fortnight
+    (01/11 to 12/11) and month first over a year: a typo, rejected with the hint, and the
+    file loads; as do dates that read the same either way."""
+    days = [f"{day:02d}/11/2026" for day in range(1, 13)]
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Ref,Date generated,Consultant\n"
+        + "".join(f"L{row},{day},Priya\n" for row, day in enumerate(days))
+        + "L12,10/25/2026,Priya\n"
+    )
+    result, con = load_one(settings, path)
+    assert (result.rows_loaded, result.rows_rejected) == (12, 1)
     assert rejects(con) == [
         (
             14,
             "Date generated '10/25/2026' is not a date: write it as dd/mm/yyyy (or yyyy-mm-dd);"
-            f" it reads as 25 October 2026 {hint}; CVs received holds '10/26/26', which is"
-            " neither a date (dd/mm/yyyy) nor a tick (Y, ✓): leave it blank if the milestone is"
-            f" not reached; it reads as 26 October 2026 {hint}",
+            " it reads as 25 October 2026 month-first: if this file's dates are month-first,"
+            " load it with --monthfirst",
         )
     ]
 
