@@ -78,10 +78,23 @@ connection_flagged as (
         called_at,
         called_date,
         outcome,
+        -- Not connected: no one answered, or a connection that failed, written with the
+        -- very words a connected call is (disconnected, didn't connect, not reached). A
+        -- word against what was said (spoke - not interested) leaves the call connected.
         case
             when outcome_normalised is null then false
             when outcome_normalised like '%no answer%'
-                or outcome_normalised like '%not %'
+                or outcome_normalised like '%disconnect%'
+                or outcome_normalised like '%no connection%'
+                or outcome_normalised like '%no conversation%'
+                {%- set reaching_words = [
+                    'connect', 'reach', 'answer', 'speak', 'spoke', 'talk', 'get through'
+                ] %}
+                {%- for negation in ['not ', "n''t ", 'unable to ', 'cannot '] %}
+                    {%- for reaching in reaching_words %}
+                        or outcome_normalised like '%{{ negation }}{{ reaching }}%'
+                    {%- endfor %}
+                {%- endfor %}
                 or outcome_normalised like '%unanswered%'
                 or outcome_normalised like '%voicemail%'
                 or outcome_normalised like '%left message%'
