@@ -536,7 +536,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             )
             return False
         console.print(f"[green]✓[/] published the marts to {escape(str(published))}")
-        for line in _unknown_leads(published):
+        for line in _unmatched(published):
             console.print(escape(line), highlight=False)
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
@@ -551,22 +551,37 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
     return False
 
 
-# How many of a build's lead ids that no lead export holds its output names, the most used first.
-UNKNOWN_LEADS_NAMED = 3
+# How many of a build's lead ids that no lead export holds (and of its consultants that the
+# consultants list does not name) its output names, the most used first.
+UNMATCHED_NAMED = 3
 
 
-def _unknown_leads(published: Path) -> list[str]:
-    """What the build says of calls and milestones whose lead id no loaded lead export holds
-    (a call log writing T-1 as t-1, a lead not loaded yet): they count for no lead, and only
-    the quality report listed them. Nothing when there are none."""
+def _unmatched(published: Path) -> list[str]:
+    """What the build says of what its marts could not match, and so count where it belongs:
+    calls and milestones whose lead id no loaded lead export holds (a call log writing T-1
+    as t-1, a lead not loaded yet), and, once a consultants list is loaded, consultants it
+    does not name ("Shah, Priya" for Priya Shah), whose leads are in no team. Only the
+    quality report listed them. Nothing when all is matched."""
     import duckdb
 
     with duckdb.connect(str(published), read_only=True) as con:
-        found = con.execute(
+        leads = con.execute(
             "select source_name, detail, source_file, source_row, rows_affected"
             " from marts.data_quality_issues where check_name = 'unknown_lead'"
             " order by rows_affected desc, source_name, lead_id"
         ).fetchall()
+        ((listed,),) = con.execute(
+            "select count(*) from marts.consultants where is_listed"
+        ).fetchall()
+        consultants = con.execute(
+            "select consultant, source_name, rows_affected"
+            " from marts.data_quality_issues where check_name = 'unknown_consultant'"
+            " order by rows_affected desc, consultant, source_name"
+        ).fetchall()
+    return _unknown_leads(leads) + (_unlisted_consultants(consultants) if listed else [])
+
+
+def _unknown_leads(found: list[tuple]) -> list[str]:
     if not found:
         return []
     counted = {"calls": ("call", "calls"), "milestone_events": ("milestone", "milestones")}
@@ -583,9 +598,33 @@ def _unknown_leads(published: Path) -> list[str]:
         " (on no call list, in no funnel):",
         *(
             f"  {detail} ({source_file}, row {source_row})"
-            for _, detail, source_file, source_row, _ in found[:UNKNOWN_LEADS_NAMED]
+            for _, detail, source_file, source_row, _ in found[:UNMATCHED_NAMED]
         ),
         "  leadtrack report quality lists them all, with the file and row of each",
+    ]
+
+
+def _unlisted_consultants(found: list[tuple]) -> list[str]:
+    if not found:
+        return []
+    names = list(dict.fromkeys(consultant for consultant, *_ in found))
+    named = ", ".join(
+        f"{name} ("
+        + ", ".join(
+            f"{rows:,} {source.rstrip('s') if rows == 1 else source}"
+            for consultant, source, rows in found
+            if consultant == name
+        )
+        + ")"
+        for name in names[:UNMATCHED_NAMED]
+    )
+    more = len(names) - UNMATCHED_NAMED
+    one = len(names) == 1
+    return [
+        f"• {len(names):,} consultant{'' if one else 's'} on leads or calls"
+        f" {'is' if one else 'are'} not on the consultants list, so their leads and calls are"
+        f" in no team: {named}{f' and {more:,} more' if more > 0 else ''}. Write the name as"
+        " the list does, or add it to the list (leadtrack report quality lists them all)"
     ]
 
 

@@ -495,6 +495,33 @@ def test_build_says_when_calls_name_a_lead_no_export_holds(
     assert result.says("leadtrack report quality lists them all"), result.output
 
 
+@pytest.mark.slow
+def test_build_says_when_leads_name_a_consultant_the_consultants_list_does_not(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A tracker writing Priya Shah as "Shah, Priya" (or P Shah) built her lead into no team,
+    out of her team's funnels, without a word. Said only when a consultants list is loaded:
+    without one, every consultant is unlisted and none is a mistake."""
+    (tmp_path / "tracker.csv").write_text(
+        TRACKER.replace("T-1,01/09/2026,Priya Shah", 'T-1,01/09/2026,"Shah, Priya"')
+    )
+    (tmp_path / "consultants.csv").write_text(CONSULTANTS)
+    loaded = invoke(settings, "load", str(tmp_path / "tracker.csv"))
+    assert loaded.exit_code == 0, loaded.output
+    unlisted = "not on the consultants list"
+    before = invoke(settings, "build", "--as-of", "2026-10-05")
+    assert before.exit_code == 0, before.output
+    assert not before.says(unlisted), before.output
+    assert invoke(settings, "load", str(tmp_path / "consultants.csv")).exit_code == 0
+    result = invoke(settings, "build", "--as-of", "2026-10-05")
+    assert result.exit_code == 0, result.output
+    assert result.says(
+        "• 1 consultant on leads or calls is not on the consultants list, so their leads and"
+        " calls are in no team: Shah, Priya (1 lead). Write the name as the list does,"
+        " or add it to the list"
+    ), result.output
+
+
 def test_build_rejects_a_bad_as_of_date(settings: Settings) -> None:
     result = invoke(settings, "build", "--as-of", "05/10/2026")
     assert result.exit_code == 1
