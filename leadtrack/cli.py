@@ -536,7 +536,7 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
             )
             return False
         console.print(f"[green]✓[/] published the marts to {escape(str(published))}")
-        for line in _unmatched(published):
+        for line in _unmatched(published, as_of):
             console.print(escape(line), highlight=False)
         return True
     errors.print("[bold red]The build failed; the dashboard keeps showing the last good one.[/]")
@@ -556,12 +556,14 @@ def _build_and_publish(settings: Settings, as_of: date | None) -> bool:
 UNMATCHED_NAMED = 3
 
 
-def _unmatched(published: Path) -> list[str]:
-    """What the build says of what its marts could not match, and so count where it belongs:
-    calls and milestones whose lead id no loaded lead export holds (a call log writing T-1
-    as t-1, a lead not loaded yet), and, once a consultants list is loaded, consultants it
-    does not name ("Shah, Priya" for Priya Shah), whose leads are in no team. Only the
-    quality report listed them. Nothing when all is matched."""
+def _unmatched(published: Path, as_of: date) -> list[str]:
+    """What the build says of what its marts leave out or could not match, so it counts
+    nowhere or not where it belongs: leads created after the as-of date (a year typed
+    ahead, a US date read day first), calls and milestones whose lead id no loaded lead
+    export holds (a call log writing T-1 as t-1, a lead not loaded yet), and, once a
+    consultants list is loaded, consultants it does not name ("Shah, Priya" for Priya
+    Shah), whose leads are in no team. Only the quality report listed them, and not the
+    first. Nothing when all is matched."""
     import duckdb
 
     with duckdb.connect(str(published), read_only=True) as con:
@@ -569,6 +571,11 @@ def _unmatched(published: Path) -> list[str]:
             "select source_name, detail, source_file, source_row, rows_affected"
             " from marts.data_quality_issues where check_name = 'unknown_lead'"
             " order by rows_affected desc, source_name, lead_id"
+        ).fetchall()
+        future = con.execute(
+            "select lead_id, issue_date, source_file, source_row"
+            " from marts.data_quality_issues where check_name = 'lead_created_after_as_of'"
+            " order by issue_date, lead_id"
         ).fetchall()
         ((listed,),) = con.execute(
             "select count(*) from marts.consultants where is_listed"
@@ -578,7 +585,29 @@ def _unmatched(published: Path) -> list[str]:
             " from marts.data_quality_issues where check_name = 'unknown_consultant'"
             " order by rows_affected desc, consultant, source_name"
         ).fetchall()
-    return _unknown_leads(leads) + (_unlisted_consultants(consultants) if listed else [])
+    return (
+        _created_after(future, as_of)
+        + _unknown_leads(leads)
+        + (_unlisted_consultants(consultants) if listed else [])
+    )
+
+
+def _created_after(found: list[tuple], as_of: date) -> list[str]:
+    if not found:
+        return []
+    one = len(found) == 1
+    named = ", ".join(
+        f"{lead_id} (created {created:%d/%m/%Y}; {source_file}, row {source_row})"
+        for lead_id, created, source_file, source_row in found[:UNMATCHED_NAMED]
+    )
+    more = len(found) - UNMATCHED_NAMED
+    return [
+        f"• {len(found):,} lead{'' if one else 's'} {'is' if one else 'are'} created after"
+        f" {as_of:%d/%m/%Y}, the day this build is as of, and {'is' if one else 'are'} in no"
+        f" count until then: {named}{f' and {more:,} more' if more > 0 else ''}. If"
+        f" {'its date is a typo' if one else 'their dates are typos'} (the year, or a date"
+        " written month first), correct it"
+    ]
 
 
 def _unknown_leads(found: list[tuple]) -> list[str]:

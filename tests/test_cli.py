@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -520,6 +520,47 @@ def test_build_says_when_leads_name_a_consultant_the_consultants_list_does_not(
         " calls are in no team: Shah, Priya (1 lead). Write the name as the list does,"
         " or add it to the list"
     ), result.output
+
+
+@pytest.mark.slow
+def test_build_says_when_a_lead_is_created_after_the_as_of_date(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A lead whose Date generated is after the build's day (the year typed 2027, or a US
+    date read day first: 11/12/2026 as 11 December) is left out of every mart until that
+    day, its calls and milestones with it, as a replay of a past day leaves out what came
+    later. Nothing said so, not even the quality report."""
+    # A year ahead of the day it is loaded (the loads are dated by the machine's clock).
+    ahead = f"{date.today() + timedelta(days=365):%d/%m/%Y}"
+    (tmp_path / "tracker.csv").write_text(
+        TRACKER.replace("T-3,10/09/2026,Tom Reid", f"T-3,{ahead},Tom Reid")
+    )
+    loaded = invoke(settings, "load", str(tmp_path / "tracker.csv"))
+    assert loaded.exit_code == 0, loaded.output
+    # A replay of a past day leaves out the leads created since (T-2, created 03/09/2026),
+    # as it should, and names only the typo.
+    replay = invoke(settings, "build", "--as-of", "2026-09-02")
+    assert replay.exit_code == 0, replay.output
+    assert value(settings.marts, "select count(*) from marts.leads") == 1
+    assert replay.says("• 1 lead is created after 02/09/2026"), replay.output
+    assert replay.says(f"T-3 (created {ahead};") and not replay.says("T-2"), replay.output
+    result = invoke(settings, "build", "--as-of", "2026-10-05")
+    assert result.exit_code == 0, result.output
+    assert value(settings.marts, "select count(*) from marts.leads") == 2
+    assert result.says(
+        "• 1 lead is created after 05/10/2026, the day this build is as of, and is in no"
+        f" count until then: T-3 (created {ahead};"
+        f" {tmp_path / 'tracker.csv'}, row 4). If its date is a typo (the year, or a date"
+        " written month first), correct it"
+    ), result.output
+    assert (
+        value(
+            settings.marts,
+            "select count(*) from marts.data_quality_issues"
+            " where check_name = 'lead_created_after_as_of' and lead_id = 'T-3'",
+        )
+        == 1
+    )
 
 
 def test_build_rejects_a_bad_as_of_date(settings: Settings) -> None:

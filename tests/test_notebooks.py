@@ -253,8 +253,14 @@ def test_data_quality_counts_the_rejected_rows(rendered, demo: Settings) -> None
     assert metric(page, "Rejected rows") == f"{rejected:,}"
     reason = _one(demo.warehouse, "select min(reason) from raw.rejected_rows")
     assert html.escape(reason) in page
-    for section in ("Milestone dates out of order", "Skipped milestones", "Unknown consultants"):
+    for section in (
+        "Milestone dates out of order",
+        "Skipped milestones",
+        "Leads created after the as-of date",
+        "Unknown consultants",
+    ):
         assert section in page
+    assert "No lead is created after the as-of date." in page
     # The demo's call log has calls of a lead whose tracker row was rejected.
     referenced = (
         "select lead_id from staging.stg_calls union select lead_id from"

@@ -1,8 +1,10 @@
--- What a person should look at in the exports, one row per finding, in six checks:
+-- What a person should look at in the exports, one row per finding, in seven checks:
 -- rows a load rejected (each once, where it was last rejected, until a load takes it: see
 -- int_rejected_rows_deduplicated), milestone dates out of catalogue order, skipped
--- milestones (implied by a later one), consultants missing from the consultants list, calls
--- and milestones of a lead that no lead export holds, and how fresh each source is.
+-- milestones (implied by a later one), leads created after the as-of date and the day
+-- they were loaded (in no other mart until then), consultants missing from the consultants
+-- list, calls and milestones of a lead that no lead export holds, and how fresh each
+-- source is.
 with
 
 rejected_rows as (
@@ -177,6 +179,34 @@ skipped_found as (
     left join leads
         on lead_milestones.lead_id = leads.lead_id
     where lead_milestones.is_implied
+
+),
+
+created_after_as_of_found as (
+
+    -- A lead created after the as-of date is in no mart until then. Created after the
+    -- day its export was loaded too, it is a typo (the year typed ahead, or a date written
+    -- month first read day first): say so, as nothing else does. (Not the leads created
+    -- since a past as-of date that a replay leaves out as it should.)
+    select
+        'lead_created_after_as_of' as check_name,
+        'leads' as source_name,
+        leads.source_file,
+        leads.load_id,
+        leads.source_row,
+        leads.lead_id,
+        leads.consultant,
+        cast(null as {{ dbt.type_string() }}) as milestone,
+        leads.created_date as issue_date,
+        'Created on ' || {{ format_uk_date('leads.created_date') }} || ', after '
+        || {{ format_uk_date(as_of_date()) }}
+        || ': in no count until then; if the date is a typo (the year, or a date written'
+        || ' month first), correct it' as detail,
+        1 as rows_affected
+    from leads
+    where
+        leads.created_date > {{ as_of_date() }}
+        and leads.created_date > leads.loaded_date
 
 ),
 
@@ -501,6 +531,8 @@ findings_unioned as (
     union all
     select * from skipped_found
     union all
+    select * from created_after_as_of_found
+    union all
     select * from unknown_consultants_found
     union all
     select * from unknown_leads_found
@@ -517,6 +549,7 @@ findings_labelled as (
             when 'rejected_row' then 'Rejected rows'
             when 'milestone_out_of_order' then 'Milestone dates out of order'
             when 'skipped_milestone' then 'Skipped milestones'
+            when 'lead_created_after_as_of' then 'Leads created after the as-of date'
             when 'unknown_consultant' then 'Unknown consultants'
             when 'unknown_lead' then 'Unknown leads'
             when 'source_freshness' then 'Source freshness'
