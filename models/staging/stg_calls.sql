@@ -67,22 +67,17 @@ renamed as (
 
 ),
 
-connection_flagged as (
+outcomes_classified as (
 
+    -- Each outcome the loads write, classified once and joined to the calls: a call log
+    -- has a handful of outcomes and millions of calls. Matched on every call, the patterns
+    -- took this model's select of 10.9M calls from 10.5 s to 13.6 s of CPU.
     select
-        call_id,
-        is_call_id_derived,
-        lead_id,
-        consultant,
-        consultant_key,
-        called_at,
-        called_date,
-        outcome,
+        outcome_normalised,
         -- Not connected: no one answered, or a connection that failed, written with the
         -- very words a connected call is (disconnected, didn't connect, not reached). A
         -- word against what was said (spoke - not interested) leaves the call connected.
         case
-            when outcome_normalised is null then false
             when outcome_normalised like '%no answer%'
                 or outcome_normalised like '%disconnect%'
                 or outcome_normalised like '%no connection%'
@@ -113,15 +108,34 @@ connection_flagged as (
                 or outcome_normalised like '%meeting%'
                 then true
             else false
-        end as is_connected,
-        callback_date,
-        contact,
-        notes,
-        load_id,
-        source_file,
-        source_row,
-        loaded_date
+        end as is_connected
+    from (select distinct lower(trim(outcome)) as outcome_normalised from source) as outcomes
+
+),
+
+connection_flagged as (
+
+    select
+        renamed.call_id,
+        renamed.is_call_id_derived,
+        renamed.lead_id,
+        renamed.consultant,
+        renamed.consultant_key,
+        renamed.called_at,
+        renamed.called_date,
+        renamed.outcome,
+        -- A call without an outcome is not connected.
+        coalesce(outcomes_classified.is_connected, false) as is_connected,
+        renamed.callback_date,
+        renamed.contact,
+        renamed.notes,
+        renamed.load_id,
+        renamed.source_file,
+        renamed.source_row,
+        renamed.loaded_date
     from renamed
+    left join outcomes_classified
+        on renamed.outcome_normalised = outcomes_classified.outcome_normalised
 
 )
 
