@@ -43,6 +43,7 @@ select * from calls_made_by_as_of
     -- In each lead's calls together: the Lead page reads one lead's calls, and the row
     -- groups' lowest and highest lead ids let the scan skip all row groups but that lead's
     -- (at 10.9M calls, 1 of 89 row groups read, not 48: 200 ms to 10 ms). The sort costs the
-    -- build about 9 s of CPU at that size.
-    order by lead_id, called_at
+    -- build about 6 s of CPU at that size. By lead only: every query orders a lead's calls
+    -- itself, and sorting them by time as well cost 3 s of CPU more.
+    order by lead_id
 {%- endif %}
