@@ -698,6 +698,47 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
     assert query(warehouse, "select count(*) as calls from staging.stg_calls") == [{"calls": 3}]
 
 
+def test_a_call_back_agreed_for_the_same_day_is_kept_only_by_a_later_call(
+    tmp_path: Path,
+) -> None:
+    """A promise is kept by a later call: a connected call at 17:00 agreeing "call back at
+    7pm" today (G1) is on the call list today, though it is connected and on the due day
+    (it counted as keeping its own promise, and the list had nothing). G2's second
+    connected call that evening keeps it, and G3's promise for a later day is kept by a
+    connected call that day, as before. An attempt that reached nobody keeps nothing (G4).
+    The last connected call, which confirms milestones and keeps a lead from going quiet,
+    is still the promising call's day."""
+    (tmp_path / "leads.csv").write_text(
+        "Ref,Date,Consultant,Client\n"
+        + "".join(f"G{n},01/09/2026,Alice Hart,Acme\n" for n in range(1, 5))
+    )
+    (tmp_path / "calls.csv").write_text(
+        "Call ID,Lead ID,Consultant,Date/Time,Outcome,Call back on\n"
+        "C1,G1,Alice Hart,23/11/2026 17:00,Connected,23/11/2026\n"
+        "C2,G2,Alice Hart,23/11/2026 17:00,Connected,23/11/2026\n"
+        "C3,G2,Alice Hart,23/11/2026 19:05,Connected,\n"
+        "C4,G3,Alice Hart,18/11/2026 10:00,Connected,23/11/2026\n"
+        "C5,G3,Alice Hart,23/11/2026 09:30,Connected,\n"
+        "C6,G4,Alice Hart,23/11/2026 17:00,Connected,23/11/2026\n"
+        "C7,G4,Alice Hart,23/11/2026 19:00,No answer,\n"
+    )
+    warehouse = tmp_path / "promises.duckdb"
+    load_and_run(warehouse, [tmp_path / "leads.csv", tmp_path / "calls.csv"])
+    listed = query(
+        warehouse,
+        "select lead_id, due_date, reason_code, is_overdue from marts.calls_to_make"
+        " order by lead_id",
+    )
+    assert listed == [
+        {"lead_id": "G1", "due_date": D(AS_OF), "reason_code": "callback", "is_overdue": False},
+        {"lead_id": "G4", "due_date": D(AS_OF), "reason_code": "callback", "is_overdue": False},
+    ]
+    leads = _by_lead(query(warehouse, "select * from marts.leads"))
+    assert {lead_id: row["last_connected_call_date"] for lead_id, row in leads.items()} == {
+        lead_id: D(AS_OF) for lead_id in ("G1", "G2", "G3", "G4")
+    }
+
+
 def test_a_start_ticked_beside_its_date_is_confirmed(tmp_path: Path) -> None:
     """A start counts once confirmed, and a tick is the consultant confirming it: a
     Started column ticked beside the Start date (F28), or the date pasted over with a tick
@@ -1611,27 +1652,32 @@ def test_demo_callbacks_are_on_the_call_list(demo_warehouse: tuple[Path, Any]) -
     warehouse, files = demo_warehouse
     lead_ids = _demo_leads(files)["Ref"].to_list()
     calls = _demo_calls(files).filter(pl.col("Lead ID").is_in(lead_ids))
+    calls = calls.with_columns(called_at=pl.col("Date/Time").str.to_datetime("%d/%m/%Y %H:%M"))
     # A lead's call-back is the one its latest call agreed (a later promise replaces an
-    # earlier one); one due on the as-of date is done once a connected call was made that day.
+    # earlier one); one due on the as-of date is done once a connected call after the one
+    # that agreed it was made that day.
     promised = (
         calls.filter(pl.col("callback_date").is_not_null())
-        .with_columns(called_at=pl.col("Date/Time").str.to_datetime("%d/%m/%Y %H:%M"))
         .sort("called_at", "Call ID")
         .group_by("Lead ID")
-        .agg(pl.col("callback_date").last())
+        .agg(pl.col("callback_date").last(), promised_at=pl.col("called_at").last())
     )
-    spoken_to_today = (
-        calls.filter((pl.col("called_date") == DEMO_AS_OF) & (pl.col("Outcome") == "Connected"))[
-            "Lead ID"
-        ]
+    kept = (
+        promised.join(calls.filter(pl.col("Outcome") == "Connected"), on="Lead ID")
+        .filter(
+            (pl.col("called_at") > pl.col("promised_at"))
+            & (pl.col("called_date") >= pl.col("callback_date"))
+        )["Lead ID"]
         .unique()
         .to_list()
     )
     expected = set(
         promised.filter(
             (pl.col("callback_date") > DEMO_AS_OF)
-            | ((pl.col("callback_date") == DEMO_AS_OF) & ~pl.col("Lead ID").is_in(spoken_to_today))
-        ).iter_rows()
+            | ((pl.col("callback_date") == DEMO_AS_OF) & ~pl.col("Lead ID").is_in(kept))
+        )
+        .select("Lead ID", "callback_date")
+        .iter_rows()
     )
     got = {
         (row["lead_id"], row["due_date"])

@@ -41,6 +41,7 @@ promises_ranked as (
         lead_id,
         callback_date,
         called_date,
+        called_at,
         row_number() over (
             partition by lead_id order by called_at desc, call_id desc
         ) as promise_rank
@@ -49,21 +50,48 @@ promises_ranked as (
 
 ),
 
+latest_promises as (
+
+    select * from promises_ranked
+    where promise_rank = 1
+
+),
+
+promises_kept as (
+
+    -- A promise is kept by a later call: the first connected call made after the call that
+    -- agreed it, on or after the day agreed. The connected call at 17:00 agreeing "call
+    -- back at 7pm" is on the day, but it made the promise; it does not keep it.
+    select
+        latest_promises.lead_id,
+        min(calls_made_by_as_of.called_date) as kept_date
+    from latest_promises
+    inner join calls_made_by_as_of
+        on
+            latest_promises.lead_id = calls_made_by_as_of.lead_id
+            and latest_promises.called_at < calls_made_by_as_of.called_at
+            and latest_promises.callback_date <= calls_made_by_as_of.called_date
+    where calls_made_by_as_of.is_connected
+    group by latest_promises.lead_id
+
+),
+
 next_callbacks_joined as (
 
     select
         aggregated.*,
-        promises_ranked.callback_date as latest_callback_date,
-        promises_ranked.called_date as latest_callback_agreed_date,
+        latest_promises.callback_date as latest_callback_date,
+        latest_promises.called_date as latest_callback_agreed_date,
+        promises_kept.kept_date as latest_callback_kept_date,
         case
-            when promises_ranked.callback_date > {{ as_of_date() }}
-                then promises_ranked.callback_date
+            when latest_promises.callback_date > {{ as_of_date() }}
+                then latest_promises.callback_date
         end as next_callback_date
     from aggregated
-    left join promises_ranked
-        on
-            aggregated.lead_id = promises_ranked.lead_id
-            and promises_ranked.promise_rank = 1
+    left join latest_promises
+        on aggregated.lead_id = latest_promises.lead_id
+    left join promises_kept
+        on aggregated.lead_id = promises_kept.lead_id
 
 )
 

@@ -96,7 +96,8 @@ follow_up_calls as (
 callback_calls as (
 
     -- The call-back agreed on the lead's latest call that agreed one (a later promise
-    -- replaces an earlier one: int_calls_aggregated_per_lead).
+    -- replaces an earlier one: int_calls_aggregated_per_lead), until a later connected
+    -- call keeps it (see overdue_calls_filtered).
     select
         calls_per_lead.lead_id,
         calls_per_lead.latest_callback_date as due_date,
@@ -108,7 +109,9 @@ callback_calls as (
     from calls_per_lead
     inner join leads
         on calls_per_lead.lead_id = leads.lead_id
-    where calls_per_lead.latest_callback_date is not null
+    where
+        calls_per_lead.latest_callback_date is not null
+        and calls_per_lead.latest_callback_kept_date is null
 
 ),
 
@@ -167,8 +170,10 @@ overdue_calls_filtered as (
 
     -- Due after the as-of date, plus those due on it or in the last few days that nobody
     -- has made yet: no connected call on the lead since the due date (an attempt that
-    -- reached nobody is not the call). An unconfirmed milestone stays on the list until it
-    -- is confirmed.
+    -- reached nobody is not the call). A call-back is made only by a connected call after
+    -- the call that agreed it (the call agreeing "call back at 7pm" today is connected and
+    -- on the day): callback_calls leaves out the ones kept. An unconfirmed milestone stays
+    -- on the list until it is confirmed.
     select
         calls_unioned.lead_id,
         calls_unioned.due_date,
@@ -192,7 +197,8 @@ overdue_calls_filtered as (
             calls_unioned.due_date
             >= {{ add_days(as_of_date(), -var('overdue_call_lookback_days')) }}
             and (
-                leads.last_connected_call_date is null
+                calls_unioned.reason_code = 'callback'
+                or leads.last_connected_call_date is null
                 or leads.last_connected_call_date < calls_unioned.due_date
             )
         )
