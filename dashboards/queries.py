@@ -1104,9 +1104,10 @@ def leads_matching(criteria: LeadCriteria) -> tuple[str, dict[str, Any]]:
 
 def find_leads(source: Source, text: str, limit: int = 50) -> pl.DataFrame:
     """Leads whose id, client or contact contains the text (any case), the lead whose id it
-    is first, then newest first. Reads `marts.lead_search`, which holds the three
-    lower-cased; each is searched on its own (a scan of one column each is cheaper than one
-    scan testing all three)."""
+    is first (in any case too: `l1` puts L1 before L10, L100...; an id in the case typed
+    before one differing only in case), then newest first. Reads `marts.lead_search`, which
+    holds the three lower-cased; each is searched on its own (a scan of one column each is
+    cheaper than one scan testing all three)."""
     return fetch(
         source,
         f"""
@@ -1117,8 +1118,12 @@ def find_leads(source: Source, text: str, limit: int = 50) -> pl.DataFrame:
             union
             {_FOUND_BY.format(column="contact_lower")}
         )
-        select * from matches
-        order by matches.lead_id = $text desc, matches.created_date desc, matches.lead_id
+        select matches.* exclude (lead_id_lower) from matches
+        order by
+            matches.lead_id_lower = lower($text) desc,
+            matches.lead_id = $text desc,
+            matches.created_date desc,
+            matches.lead_id
         limit $limit
         """,
         {"text": text.strip(), "limit": limit},
@@ -1127,7 +1132,8 @@ def find_leads(source: Source, text: str, limit: int = 50) -> pl.DataFrame:
 
 _FOUND_BY = """
             select search.lead_id, search.client, search.contact, search.consultant,
-                search.status, search.created_date, search.furthest_milestone_label
+                search.status, search.created_date, search.furthest_milestone_label,
+                search.lead_id_lower
             from marts.lead_search as search
             where contains(search.{column}, lower($text))
 """

@@ -1031,8 +1031,9 @@ def test_dashboard_queries_match_the_marts_computed_another_way(warehouse, demo_
                 warehouse,
                 "select lead_id from marts.leads where contains(lower(lead_id), lower(?))"
                 " or contains(lower(client), lower(?)) or contains(lower(contact), lower(?))"
-                " order by lead_id = ? desc, created_date desc, lead_id limit 50",
-                [text, text, text, text],
+                " order by lower(lead_id) = lower(?) desc, lead_id = ? desc, created_date desc,"
+                " lead_id limit 50",
+                [text, text, text, text, text],
             )
         ]
         assert found["lead_id"].to_list() == expected, text
@@ -1473,6 +1474,37 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     assert_clean(at)
     assert len(at.selectbox(key="lead_choice").options) == 50
     assert any(c.value.startswith("More than 50 leads match") for c in at.caption)
+
+
+def test_lead_search_puts_the_lead_whose_id_is_typed_first_in_any_case(settings, tmp_path):
+    """Typing l1 where ids run L1, L10, L100...: L1 is listed first, as written. The id
+    matched first only in its own case, so l1 listed the 50 newest of the 71 leads holding
+    it, and L1, the oldest, was not among them. A lead whose id is typed in its own case
+    comes before one that differs only in case (l10 beside L10)."""
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    others = [f"L1{n}" for n in range(10)] + [f"L1{n:02d}" for n in range(60)] + ["l10"]
+    (exports / "leads.csv").write_text(
+        "Ref,Date,Consultant,Client\nL1,05/01/2026,Alice Hart,Acme\n"
+        + "".join(f"{lead_id},01/06/2026,Alice Hart,Acme\n" for lead_id in others)
+    )
+    con = connect(settings.warehouse)
+    try:
+        (result,) = load_files(con, [exports / "leads.csv"], settings.catalogue)
+    finally:
+        con.close()
+    assert (result.rows_loaded, result.rows_rejected) == (72, 0)
+    build, _ = build_and_publish(
+        settings, ["run"], as_of=date(2026, 11, 23), target_path=tmp_path / "target"
+    )
+    assert build.ok, build.failures
+    marts = marts_path(settings.warehouse)
+    for text in ("l1", "L1", " l1 "):
+        found = queries.find_leads(marts, text)
+        assert found.height == 50, text
+        assert found["lead_id"][0] == "L1", text
+    assert queries.find_leads(marts, "L10")["lead_id"].head(2).to_list() == ["L10", "l10"]
+    assert queries.find_leads(marts, "l10")["lead_id"].head(2).to_list() == ["l10", "L10"]
 
 
 def test_lead_page_shows_days_quiet_for_open_leads_only(monkeypatch, warehouse):
