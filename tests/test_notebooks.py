@@ -202,6 +202,29 @@ def test_weekly_report_of_a_week_under_way_gives_last_week_on_the_same_days(
 
 
 @pytest.mark.slow
+def test_weekly_report_of_an_earlier_week_counts_only_next_weeks_calls(
+    demo: Settings, tmp_path
+) -> None:
+    """A report of a week two or more before the as-of date: its next week is past too, so
+    the list holds the calls of it still overdue, and the overdue calls due after it (the
+    week after, up to the as-of date) are not next week's."""
+    week = WEEK - timedelta(weeks=2)
+    next_monday = week + timedelta(weeks=1)
+    page = render_report("weekly", {"week": week.isoformat()}, tmp_path, demo).read_text(
+        encoding="utf-8"
+    )
+    count = "select count(*) from marts.calls_to_make where due_date between ? and ?"
+    next_week = _one(demo.marts, count, [next_monday, next_monday + timedelta(days=6)])
+    overdue_after = _one(
+        demo.marts,
+        "select count(*) from marts.calls_to_make where is_overdue and due_date > ?",
+        [next_monday + timedelta(days=6)],
+    )
+    assert overdue_after > 0
+    assert metric(page, "Calls due next week") == f"{next_week:,}"
+
+
+@pytest.mark.slow
 def test_consultant_review_shows_their_period(rendered, demo: Settings) -> None:
     page, consultant = rendered["consultant"], rendered["consultant_name"]
     starts = _one(
