@@ -1205,6 +1205,9 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
         ' "bench/data/demo-100000/tracker.xlsx", "db": ..., "kind": "tracker"}\'   # x2',
         'python -m bench.run --child openpyxl --args \'{"xlsx":'
         ' "bench/data/demo-100000/tracker.xlsx"}\'   # x2',
+        'python -m bench.run --child bare_csv --args \'{"csv": "bench/data/demo-100000/calls.csv",'
+        ' "db": "bench/data/scratch/reference.duckdb"}\'   # x3: the machine\'s speed, before'
+        " each load and build and before the week's load",
         'python -m bench.run --child parse --args \'{"target": "bench/data/scratch/parse"}\'',
         "leadtrack --warehouse bench/data/scratch/warehouse-S.duckdb load"
         " bench/data/demo-S/{tracker.xlsx or tracker.csv,events.csv,calls.csv,consultants.csv}",
