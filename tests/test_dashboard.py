@@ -1476,35 +1476,69 @@ def test_lead_page_finds_a_lead(monkeypatch, warehouse):
     assert any(c.value.startswith("More than 50 leads match") for c in at.caption)
 
 
-def test_lead_search_puts_the_lead_whose_id_is_typed_first_in_any_case(settings, tmp_path):
-    """Typing l1 where ids run L1, L10, L100...: L1 is listed first, as written. The id
-    matched first only in its own case, so l1 listed the 50 newest of the 71 leads holding
-    it, and L1, the oldest, was not among them. A lead whose id is typed in its own case
-    comes before one that differs only in case (l10 beside L10)."""
+def built_from_tracker(settings, tmp_path: Path, tracker: str) -> Path:
+    """A warehouse of its own holding one tracker export (its text), loaded without a
+    rejected row and built as of 23/11/2026; its path."""
     exports = tmp_path / "exports"
     exports.mkdir()
-    others = [f"L1{n}" for n in range(10)] + [f"L1{n:02d}" for n in range(60)] + ["l10"]
-    (exports / "leads.csv").write_text(
-        "Ref,Date,Consultant,Client\nL1,05/01/2026,Alice Hart,Acme\n"
-        + "".join(f"{lead_id},01/06/2026,Alice Hart,Acme\n" for lead_id in others)
-    )
+    (exports / "leads.csv").write_text(tracker)
     con = connect(settings.warehouse)
     try:
         (result,) = load_files(con, [exports / "leads.csv"], settings.catalogue)
     finally:
         con.close()
-    assert (result.rows_loaded, result.rows_rejected) == (72, 0)
+    assert (result.rows_loaded, result.rows_rejected) == (len(tracker.splitlines()) - 1, 0)
     build, _ = build_and_publish(
         settings, ["run"], as_of=date(2026, 11, 23), target_path=tmp_path / "target"
     )
     assert build.ok, build.failures
-    marts = marts_path(settings.warehouse)
+    return settings.warehouse
+
+
+def test_lead_search_puts_the_lead_whose_id_is_typed_first_in_any_case(settings, tmp_path):
+    """Typing l1 where ids run L1, L10, L100...: L1 is listed first, as written. The id
+    matched first only in its own case, so l1 listed the 50 newest of the 71 leads holding
+    it, and L1, the oldest, was not among them. A lead whose id is typed in its own case
+    comes before one that differs only in case (l10 beside L10)."""
+    others = [f"L1{n}" for n in range(10)] + [f"L1{n:02d}" for n in range(60)] + ["l10"]
+    marts = marts_path(
+        built_from_tracker(
+            settings,
+            tmp_path,
+            "Ref,Date,Consultant,Client\nL1,05/01/2026,Alice Hart,Acme\n"
+            + "".join(f"{lead_id},01/06/2026,Alice Hart,Acme\n" for lead_id in others),
+        )
+    )
     for text in ("l1", "L1", " l1 "):
         found = queries.find_leads(marts, text)
         assert found.height == 50, text
         assert found["lead_id"][0] == "L1", text
     assert queries.find_leads(marts, "L10")["lead_id"].head(2).to_list() == ["L10", "l10"]
     assert queries.find_leads(marts, "l10")["lead_id"].head(2).to_list() == ["l10", "L10"]
+
+
+def test_lead_page_says_a_lost_lead_s_scheduled_start_will_not_happen(
+    monkeypatch, settings, tmp_path
+):
+    """A lost lead whose tracker still holds its start date ahead (the candidate withdrew):
+    the page read "Scheduled: Start date on 21 Dec 2026", as for a live lead, under "Lost
+    on". It says the date was set before the lead was lost; an open lead's reads as before."""
+    warehouse = built_from_tracker(
+        settings,
+        tmp_path,
+        "Ref,Date,Consultant,Client,Status,Lost reason,Date closed,Start date\n"
+        "S1,01/09/2026,Alice Hart,Acme,Lost,Candidate withdrew,20/11/2026,21/12/2026\n"
+        "S2,01/09/2026,Alice Hart,Acme,Open,,,21/12/2026\n",
+    )
+    written = {}
+    for lead_id in ("S1", "S2"):
+        at = app(monkeypatch, warehouse, lead=lead_id)
+        at.switch_page("views/lead.py").run()
+        assert_clean(at)
+        written[lead_id] = [markdown.value for markdown in at.markdown]
+    assert "Scheduled before the lead was lost: Start date on 21 Dec 2026" in written["S1"]
+    assert not any(text.startswith("Scheduled:") for text in written["S1"])
+    assert "Scheduled: Start date on 21 Dec 2026" in written["S2"]
 
 
 def test_lead_page_shows_days_quiet_for_open_leads_only(monkeypatch, warehouse):

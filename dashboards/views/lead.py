@@ -82,8 +82,15 @@ ui.table(
     ui.dashed(timeline.drop("milestone_order", "milestone"), "reached_date", "days_since_previous")
 )
 if lead["next_scheduled_date"]:
+    # A lost or declined lead's tracker can still hold a date ahead (a start the candidate
+    # withdrew from): it will not happen, and no call is due for it.
+    scheduled = (
+        f"Scheduled before the lead was {lead['status']}"
+        if lead["status"] in ("lost", "declined")
+        else "Scheduled"
+    )
     st.write(
-        f"Scheduled: {lead['next_scheduled_milestone_label']} on "
+        f"{scheduled}: {lead['next_scheduled_milestone_label']} on "
         f"{lead['next_scheduled_date']:%d %b %Y}"
     )
 
