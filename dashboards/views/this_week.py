@@ -83,7 +83,10 @@ st.plotly_chart(
     charts.bars(by_stage, "label", "milestones_reached", f"Milestones reached {named} by stage"),
     width="stretch",
 )
-st.caption("Keyed on the day each milestone was reached.")
+st.caption(
+    "Keyed on the day each milestone was reached. A milestone a lead passed without its own"
+    " date (implied by a later one) counts on the day of that later one."
+)
 
 own = {"team": scope.team, "consultant": scope.consultant}
 stage_options = {
