@@ -189,6 +189,47 @@ def child_build(warehouse: str, as_of: str, target: str) -> dict[str, Any]:
     }
 
 
+def child_model_cpu(warehouse: str, target: str) -> dict[str, Any]:
+    """Each model of the build in `target` run alone on the built `warehouse`, in the order
+    dbt ran them: its compiled SQL written into a table of a scratch file (then checkpointed,
+    so the compression of the write counts), with the process's CPU time and the wall time
+    of each. In the build, dbt runs two models at once and their node times include waiting
+    for the other's share of the 2 cores; alone, a model's CPU time is what it costs. The
+    models' tables of the build are in place, so each reads what it read in the build."""
+    import resource
+
+    import duckdb
+
+    from leadtrack.settings import marts_path
+
+    compiled = Path(target) / "compiled" / "leadtrack" / "models"
+    sql_of = {path.stem: path for path in compiled.glob("*/*.sql")}
+    results = json.loads((Path(target) / "run_results.json").read_text())["results"]
+    order = [
+        result["unique_id"].split(".")[-1]
+        for result in results
+        if result["unique_id"].startswith("model.")
+    ]
+    scratch = fresh(Path(target) / "model-cpu.duckdb")
+    con = duckdb.connect(warehouse)
+    con.execute(f"attach '{marts_path(warehouse)}' as published (read_only)")
+    con.execute(f"attach '{scratch}' as scratch")
+    models = {}
+    for name in order:
+        before, started = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+        con.execute(f"create table scratch.{name} as {sql_of[name].read_text()}")
+        con.execute("checkpoint scratch")
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        models[name] = (
+            after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime,
+            time.perf_counter() - started,
+        )
+        con.execute(f"drop table scratch.{name}")
+    con.close()
+    scratch.unlink()
+    return {"models": models}
+
+
 def child_parse(target: str, warehouse: str | None = None) -> dict[str, Any]:
     """A full parse, then a partial one, into `target`, for `warehouse` (dbt parses the
     whole project again when the warehouse path in its profile changes)."""
@@ -596,12 +637,19 @@ def load_and_build(label: str, warehouse: Path, files: list[Path], target: Path)
     return load, build
 
 
-def bench_build(size: int, figures: dict[str, Any]) -> None:
+def bench_build(size: int, figures: dict[str, Any], *, profile: bool = False) -> None:
+    """Load and build at `size` leads; with `profile`, each model's CPU time alone after."""
     files = demo(size)
     speed = machine_speed(f"the build at {size:,}")
     warehouse = fresh(warehouse_for(size))
-    load, build = load_and_build(
-        f"{size:,} leadtrack", warehouse, files, SCRATCH / f"target-{size}"
+    target = SCRATCH / f"target-{size}"
+    load, build = load_and_build(f"{size:,} leadtrack", warehouse, files, target)
+    model_cpu = (
+        python_child(
+            f"{size:,} each model alone", "model_cpu", warehouse=str(warehouse), target=str(target)
+        ).result
+        if profile
+        else None
     )
     if size in figures.get("build", {}):
         figures.setdefault("build_history", []).append({"size": size, **figures["build"][size]})
@@ -611,6 +659,7 @@ def bench_build(size: int, figures: dict[str, Any]) -> None:
         "calls": count_rows(files[2]),
         "warehouse_mb": warehouse.stat().st_size / 1e6,
         "reference": speed,
+        "model_cpu": model_cpu,
     }
 
 
@@ -1066,6 +1115,7 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
             + "."
         )
         lines.append("")
+        lines += model_cpu_section(biggest, figures["build"][biggest])
     if "overhead" in figures:
         parse = figures["overhead"]["parse"]["result"]
         # The build again with the same checkout: dbt's parse cache warm, as every day's.
@@ -1242,6 +1292,45 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
     ]
     lines += ["```", ""]
     return "\n".join(lines)
+
+
+def model_cpu_section(size: int, row: dict[str, Any]) -> list[str]:
+    """Where the build's CPU goes: each model alone (`child_model_cpu`), beside the build's."""
+    model_cpu = row.get("model_cpu")
+    if not model_cpu:
+        return []
+    models = sorted(model_cpu["models"].items(), key=lambda item: -item[1][0])
+    total = sum(cpu for cpu, _ in model_cpu["models"].values())
+    build = row["build"]
+    lines = [
+        f"Where the build's CPU goes at {size:,} leads: each model's compiled SQL run alone on"
+        " the built warehouse, in a process of its own after the build, written into a"
+        " scratch file and checkpointed (`bench.run.child_model_cpu`). In the build, dbt runs"
+        " two models at once, so a node's time above includes the other's share of the 2"
+        f" cores; alone, a model's CPU time is its cost. The {len(models)} models take"
+        f" {total:.1f} s of CPU alone"
+        + (
+            f", of the build process's {build['cpu']:.0f} s (the rest: the tests, dbt's own"
+            " Python and the warm-up parse)"
+            if build.get("cpu") is not None
+            else ""
+        )
+        + ".",
+        "",
+        "| model | CPU s | wall s | share of the models' CPU |",
+        "|---|---:|---:|---:|",
+    ]
+    shown = [item for item in models if item[1][0] >= 0.5]
+    for name, (cpu, wall) in shown:
+        lines.append(f"| {name} | {cpu:.1f} | {wall:.1f} | {cpu / total:.0%} |")
+    rest = models[len(shown) :]
+    if rest:
+        lines.append(
+            f"| the other {len(rest)} | {sum(cpu for _, (cpu, _) in rest):.1f}"
+            f" | {sum(wall for _, (_, wall) in rest):.1f}"
+            f" | {sum(cpu for _, (cpu, _) in rest) / total:.0%} |"
+        )
+    return [*lines, ""]
 
 
 def postgres_section(figures: dict[str, Any]) -> list[str]:
@@ -1520,6 +1609,7 @@ CHILDREN = {
     "openpyxl": child_openpyxl,
     "build": child_build,
     "parse": child_parse,
+    "model_cpu": child_model_cpu,
     "dashboard": child_dashboard,
     "generate": child_generate,
     "week_delta": child_week_delta,
@@ -1593,7 +1683,7 @@ def main() -> None:
             bench_fixed_overhead(figures)
         for size in sizes:
             print(f"load and build at {size:,} leads", flush=True)
-            bench_build(size, figures)
+            bench_build(size, figures, profile=size == biggest)
     if "dashboard" in steps:
         print(f"dashboard at {biggest:,} leads", flush=True)
         bench_dashboard(biggest, args.reps, figures)
