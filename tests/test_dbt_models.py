@@ -93,9 +93,11 @@ def run_dbt(
     target_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     as_of: str = AS_OF,
+    manifest: Any = None,
 ) -> Any:
     """Run dbt in-process against the warehouse, the marts built into a new file that is
-    published when dbt succeeds, as `leadtrack build` does; returns the dbtRunnerResult."""
+    published when dbt succeeds, as `leadtrack build` does; returns the dbtRunnerResult.
+    With `manifest` (a parse's, with the same vars), dbt does not parse the project again."""
     from dbt.cli.main import dbtRunner
 
     settings = Settings(warehouse=warehouse)
@@ -116,7 +118,7 @@ def run_dbt(
         "--vars",
         json.dumps({"as_of": as_of}),
     ]
-    result = dbtRunner().invoke(command)
+    result = dbtRunner(manifest=manifest).invoke(command)
     if result.success:
         publish_build(settings, publishing)
     discard_build(publishing)
