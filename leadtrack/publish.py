@@ -265,6 +265,17 @@ def publish_from_postgres(warehouse: Path) -> Path:
     )
 
 
+# The marts whose rows a DuckDB build writes in an order its readers' filters skip by (each
+# model's final `order by`): the Lead page reads one lead's calls from a row group or two,
+# and the lead search and the pipeline's lists likewise. PostgreSQL's tables keep no order,
+# so the copy writes them in it again.
+COPY_ORDER = {
+    "calls": "lead_id",
+    "lead_search": "client_lower, contact_lower, lead_id",
+    "lead_stage_history": "milestone_order asc, created_date desc, lead_id asc",
+}
+
+
 def _copy_marts(scratch: Path) -> str | None:
     """Copy the marts, as one repeatable-read snapshot sees them, into the DuckDB file
     `scratch` (the catalogue as `staging.stg_milestone_catalogue`, where every reader looks for
@@ -318,6 +329,7 @@ def _copy_marts(scratch: Path) -> str | None:
                 f"create table {local} as select * from read_csv("
                 f"'{csv}', header = false, auto_detect = false, columns = {{{spec}}},"
                 " allow_quoted_nulls = false)"
+                + (f" order by {COPY_ORDER[name]}" if name in COPY_ORDER else "")
             )
     return build
 
