@@ -875,7 +875,10 @@ def _check(
         # A call log without ids: a call is its consultant (matched as staging matches
         # names: case and spacing do not count), its time (as read, whatever the format)
         # and its lead, so repeats in a file are found as staging will merge them. CASE,
-        # not coalesce, so the hash is only computed where the id is missing.
+        # not coalesce, so the hash is only computed where the id is missing. A log of days
+        # (no time of day) tells a lead's calls of one day apart by what else they say: the
+        # rows sharing an id are numbered once their ids are found to repeat
+        # (`_calls_of_a_day_numbered`), so nothing more is computed for the others.
         fallback = "md5(concat_ws('|', {}, cast({} as varchar), {}))".format(
             consultant_key(text(columns.fields["consultant"])),
             value_of["called_at"],
@@ -1039,6 +1042,8 @@ def _check(
         )
         # A key seen twice in the file: every later row repeats the first.
         ok = "_reason is null and _kept and not _skip and not _total"
+        if contract.kind == "calls" and repeated:
+            con.execute(_calls_of_a_day_numbered(contract, ok))
         con.execute(
             f"create or replace temp table {DUPLICATES} as select {', '.join(key)},"
             f" min(_source_row) as _first_row from {TYPED} where {ok}"
@@ -1070,6 +1075,43 @@ def _check(
         return mistaken
 
     return Checked(read, malformed_lines(con, source), clean, repeated, look_closer, date_order)
+
+
+# The fields that make a call without an id: its consultant, time and lead (the `md5:` id).
+CALL_WITHOUT_ID = ("call_id", "consultant", "called_at", "lead_id")
+
+
+def _calls_of_a_day_numbered(contract: Contract, ok: str) -> str:
+    """SQL numbering the calls of a log of days among a call log's rows whose derived ids
+    repeat (TYPED; its good rows: `ok`): rows with the same consultant, lead and a time with
+    no time of day (midnight) that differ in another field leadtrack reads are separate
+    calls (no answer in the morning, spoke in the afternoon), numbered in file order by the
+    first row of each distinct content. The first keeps its id, the one a call alone on its
+    day has (so warehouses loaded before keep theirs); the n-th gets `:n` appended, which
+    staging keeps. Rows of one content share a number, so a copy is still rejected as one;
+    rows with a time of day keep theirs (the same time twice is a correction)."""
+    contents = ", ".join(
+        field.name for field in contract.fields if field.name not in CALL_WITHOUT_ID
+    )
+    return f"""
+        update {TYPED} set call_id = numbered.call_id || ':' || numbered.ordinal
+        from (
+            select
+                _source_row,
+                call_id,
+                dense_rank() over (partition by call_id order by _first_row) as ordinal
+            from (
+                select
+                    _source_row,
+                    call_id,
+                    min(_source_row) over (partition by call_id, {contents}) as _first_row
+                from {TYPED}
+                where {ok} and call_id like 'md5:%'
+                    and cast(called_at as time) = time '00:00:00'
+            ) as contents_first_rows
+        ) as numbered
+        where {TYPED}._source_row = numbered._source_row and numbered.ordinal > 1
+    """
 
 
 # How many of the columns a repeated row differs in its reason names.
@@ -1121,7 +1163,9 @@ def _repeat_advice(contract: Contract, key_labels: str, has_id: bool) -> str:
         return f"If this is another consultant, tell them apart by name; {correct}"
     if contract.kind == "calls" and has_id:
         return f"If this is another call, give it its own {key_labels}; {correct}"
-    # A call without a Call ID is its consultant, time and lead; an event, every column read.
+    # A call without a Call ID is its consultant, time and lead (in a log of days, and what
+    # it reads: such a repeat differs in a column not read, or only as written); an event,
+    # every column read.
     return correct[0].upper() + correct[1:]
 
 

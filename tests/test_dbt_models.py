@@ -700,6 +700,75 @@ def test_a_call_log_without_ids_re_exported_otherwise_counts_each_call_once(
     assert query(warehouse, "select count(*) as calls from staging.stg_calls") == [{"calls": 3}]
 
 
+def test_a_call_log_of_days_counts_each_call_to_a_lead_on_one_day(tmp_path: Path) -> None:
+    """A call log with only the day: a lead's two calls of 02/11 (no answer in the morning,
+    spoke in the afternoon) were one call, the connected one rejected as a correction of
+    the first, so the lead read one call made of two and none connected that day. Both are
+    calls now, and stay so through later exports: written again with the consultant in
+    capitals and the first call's outcome corrected, they are the same two calls, the
+    first's new version; a call added above them moves their numbers, but each is counted
+    once; a call left out of a later export is not removed (as any call is not), and where
+    it was not the day's last, the numbers after it take the next calls' versions."""
+    (tmp_path / "leads.csv").write_text(
+        "Ref,Date,Consultant,Client\nL1,01/11/2026,Alice Hart,Acme\n"
+    )
+    header = "Date,Lead ID,Consultant,Outcome,Notes\n"
+    next_day = "03/11/2026,L1,Alice Hart,Voicemail,\n"
+    exports = {
+        "calls-1.csv": "02/11/2026,L1,Alice Hart,No answer,morning try\n"
+        "02/11/2026,L1,Alice Hart,Spoke - CVs on the way,afternoon\n" + next_day,
+        "calls-2.csv": "02/11/2026,L1,ALICE HART,Left message,morning try\n"
+        "02/11/2026,L1,ALICE HART,Spoke - CVs on the way,afternoon\n" + next_day,
+        "calls-3.csv": "02/11/2026,L1,Alice Hart,Busy,first thing\n"
+        "02/11/2026,L1,Alice Hart,Left message,morning try\n"
+        "02/11/2026,L1,Alice Hart,Spoke - CVs on the way,afternoon\n" + next_day,
+    }
+    for name, rows in exports.items():
+        (tmp_path / name).write_text(header + rows)
+    # The same calls again, as the second export wrote them, without the one added above.
+    (tmp_path / "calls-4.csv").write_text(header + exports["calls-2.csv"] + "\n")
+    warehouse = tmp_path / "warehouse.duckdb"
+
+    def calls() -> list[tuple[str, str, bool]]:
+        return sorted(
+            (str(row["called_date"]), row["outcome"], row["is_connected"])
+            for row in query(warehouse, "select * from marts.calls where lead_id = 'L1'")
+        )
+
+    load_and_run(warehouse, [tmp_path / "leads.csv", tmp_path / "calls-1.csv"])
+    assert calls() == [
+        ("2026-11-02", "No answer", False),
+        ("2026-11-02", "Spoke - CVs on the way", True),
+        ("2026-11-03", "Voicemail", False),
+    ]
+    assert calls_of(warehouse, "L1") == {"calls_made": 3, "calls_connected": 1}
+    (lead,) = query(warehouse, "select last_connected_call_date from marts.leads")
+    assert lead == {"last_connected_call_date": D("2026-11-02")}
+
+    load_and_run(warehouse, [tmp_path / "calls-2.csv"])
+    assert calls() == [
+        ("2026-11-02", "Left message", False),
+        ("2026-11-02", "Spoke - CVs on the way", True),
+        ("2026-11-03", "Voicemail", False),
+    ]
+
+    load_and_run(warehouse, [tmp_path / "calls-3.csv"])
+    assert calls() == [
+        ("2026-11-02", "Busy", False),
+        ("2026-11-02", "Left message", False),
+        ("2026-11-02", "Spoke - CVs on the way", True),
+        ("2026-11-03", "Voicemail", False),
+    ]
+
+    load_and_run(warehouse, [tmp_path / "calls-4.csv"])
+    assert calls() == [
+        ("2026-11-02", "Left message", False),
+        ("2026-11-02", "Spoke - CVs on the way", True),
+        ("2026-11-02", "Spoke - CVs on the way", True),
+        ("2026-11-03", "Voicemail", False),
+    ]
+
+
 def test_a_call_back_agreed_for_the_same_day_is_kept_only_by_a_later_call(
     tmp_path: Path,
 ) -> None:

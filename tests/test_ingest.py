@@ -579,6 +579,125 @@ def test_a_call_log_without_ids_finds_a_call_written_twice_otherwise(
     ]
 
 
+DAY_LOG = (
+    "Date,Lead ID,Consultant,Outcome,Notes\n"
+    "02/11/2026,L1,Alice Hart,No answer,morning try\n"
+    "02/11/2026,L1,Alice Hart,Spoke - CVs on the way,afternoon\n"
+    "03/11/2026,L1,Alice Hart,Voicemail,\n"
+)
+
+
+def test_a_call_log_of_dates_only_keeps_two_calls_to_a_lead_on_one_day(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A consultant's own call log often has only the day. Without call ids a call was its
+    consultant, time and lead, so a lead's second call of the day (no answer in the morning,
+    spoke in the afternoon) was rejected as a correction of the first, and the connected
+    call was lost. Rows of a day that differ in what leadtrack reads are separate calls,
+    numbered in the file's order: the first keeps the id a log of it alone gives it (the
+    id earlier loads gave it), the second gets that id and `:2`."""
+    path = tmp_path / "calls.csv"
+    path.write_text(DAY_LOG)
+    result, con = load_one(settings, path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (3, 3, 0)
+    assert rejects(con) == []
+    loaded = con.execute("select call_id, outcome from raw.calls order by _source_row").fetchall()
+    (first, _), (second, outcome), (next_day, _) = loaded
+    assert outcome == "Spoke - CVs on the way"
+    assert re.fullmatch("md5:[0-9a-f]{32}", first) and re.fullmatch("md5:[0-9a-f]{32}", next_day)
+    assert second == f"{first}:2"
+    alone = tmp_path / "alone.csv"
+    alone.write_text("".join(DAY_LOG.splitlines(keepends=True)[:2]))
+    result, con = load_one(settings, alone)
+    assert con.execute(
+        "select call_id from raw.calls where _load_id = ?", [result.load_id]
+    ).fetchall() == [(first,)]
+
+
+@pytest.mark.parametrize(
+    ("text", "loaded", "reasons"),
+    [
+        # A copy of a call is still a copy, wherever it is among the day's calls.
+        (
+            DAY_LOG + "02/11/2026,L1,alice  HART,Spoke - CVs on the way,afternoon\n"
+            "02/11/2026,L1,Alice Hart,No answer,morning try\n",
+            3,
+            [
+                (5, "the same as row 3: delete one of them"),
+                (6, "the same as row 2: delete one of them"),
+            ],
+        ),
+        # Rows that differ only in a column leadtrack does not read are one call.
+        (
+            "Date,Lead ID,Consultant,Outcome,Duration\n"
+            "02/11/2026,L1,Alice Hart,No answer,1\n"
+            "02/11/2026,L1,Alice Hart,No answer,2\n",
+            1,
+            [
+                (
+                    3,
+                    "same Consultant, Date, Lead ID as row 2 but another Duration (1 there, 2"
+                    f" here): row 2 was loaded. {CORRECTS[0].upper()}{CORRECTS[1:]}",
+                ),
+            ],
+        ),
+        # With a time of day, the same time is one call: the later row is a correction.
+        (
+            "Date/Time,Lead ID,Consultant,Outcome,Notes\n"
+            "02/11/2026 09:00,L1,Alice Hart,No answer,morning try\n"
+            "02/11/2026 09:00,L1,Alice Hart,Spoke - CVs on the way,afternoon\n",
+            1,
+            [
+                (
+                    3,
+                    "same Consultant, Date/Time, Lead ID as row 2 but another Outcome (No answer"
+                    " there, Spoke - CVs on the way here) and Notes (morning try there,"
+                    " afternoon here): row 2 was loaded."
+                    f" {CORRECTS[0].upper()}{CORRECTS[1:]}",
+                ),
+            ],
+        ),
+        (
+            "Date,Time,Lead ID,Consultant,Outcome,Notes\n"
+            "02/11/2026,09:00,L1,Alice Hart,No answer,morning try\n"
+            "02/11/2026,09:00,L1,Alice Hart,Spoke - CVs on the way,afternoon\n",
+            1,
+            [
+                (
+                    3,
+                    "same Consultant, Date, Time, Lead ID as row 2 but another Outcome (No"
+                    " answer there, Spoke - CVs on the way here) and Notes (morning try there,"
+                    " afternoon here): row 2 was loaded."
+                    f" {CORRECTS[0].upper()}{CORRECTS[1:]}",
+                ),
+            ],
+        ),
+        # At two times they are two calls, as they always were.
+        (
+            "Date/Time,Lead ID,Consultant,Outcome,Notes\n"
+            "02/11/2026 09:00,L1,Alice Hart,No answer,morning try\n"
+            "02/11/2026 15:00,L1,Alice Hart,Spoke - CVs on the way,afternoon\n",
+            2,
+            [],
+        ),
+    ],
+)
+def test_a_call_of_a_day_written_twice_is_still_one_call(
+    settings: Settings, tmp_path: Path, text: str, loaded: int, reasons: list[tuple[int, str]]
+) -> None:
+    """Only rows of a day that differ in what leadtrack reads are separate calls: a copy
+    (the consultant in any case) is rejected as a copy, as are rows that differ in a column
+    leadtrack does not read; a call log with times of day keeps its rule, a call being its
+    consultant, time and lead."""
+    path = tmp_path / "calls.csv"
+    path.write_text(text)
+    result, con = load_one(settings, path)
+    assert rejects(con) == reasons
+    assert (result.rows_loaded, result.rows_rejected) == (loaded, len(reasons))
+    ids = con.execute("select call_id from raw.calls").fetchall()
+    assert all(re.fullmatch("md5:[0-9a-f]{32}(:2)?", call_id) for (call_id,) in ids), ids
+
+
 def test_a_row_with_too_many_values_is_rejected_and_the_rest_load(
     settings: Settings, tmp_path: Path
 ) -> None:

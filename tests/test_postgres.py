@@ -277,6 +277,49 @@ def test_consultant_names_in_any_case_match_or_the_build_says_why_not(
         drop_database(postgres_admin, name, reader)
 
 
+def test_a_call_log_of_days_keeps_a_leads_two_calls_of_a_day_on_postgres(
+    postgres_database: PostgresDatabase, tmp_path: Path
+) -> None:
+    """A log of days gives a lead's second call of a day its derived id and `:2`: staging on
+    PostgreSQL keeps the number as it recomputes the id (substr), so both calls are built,
+    and a re-export in capitals with the first outcome corrected holds the same two calls,
+    with the ids a DuckDB build gives them."""
+    header = "Date,Lead ID,Consultant,Outcome,Notes\n"
+    exports = {
+        "calls-1.csv": "02/11/2026,L1,Alice Hart,No answer,morning try\n"
+        "02/11/2026,L1,Alice Hart,Spoke - CVs on the way,afternoon\n",
+        "calls-2.csv": "02/11/2026,L1,ALICE HART,Left message,morning try\n"
+        "02/11/2026,L1,ALICE HART,Spoke - CVs on the way,afternoon\n",
+    }
+    (tmp_path / "leads.csv").write_text(
+        "Ref,Date,Consultant,Client\nL1,01/11/2026,Alice Hart,Acme\n"
+    )
+    for name, rows in exports.items():
+        (tmp_path / name).write_text(header + rows)
+    built = {}
+    for target in ("postgres", "duckdb"):
+        warehouse = tmp_path / target / "leadtrack.duckdb"
+        options = ["--target", target, "--warehouse", str(warehouse)]
+        for files in (["leads.csv", "calls-1.csv"], ["calls-2.csv"]):
+            loaded = CliRunner().invoke(
+                app, [*options, "load", *(str(tmp_path / name) for name in files)]
+            )
+            assert loaded.exit_code == 0, loaded.output
+            result = CliRunner().invoke(app, [*options, "build", "--as-of", "2026-11-05"])
+            assert result.exit_code == 0, result.output
+        with duckdb.connect(str(marts_path(warehouse)), read_only=True) as con:
+            built[target] = con.execute(
+                "select call_id, outcome, is_connected from marts.calls order by call_id"
+            ).fetchall()
+    (first, _, _), (second, _, _) = built["postgres"]
+    assert second == f"{first}:2"
+    assert [row[1:] for row in built["postgres"]] == [
+        ("Left message", False),
+        ("Spoke - CVs on the way", True),
+    ]
+    assert built["postgres"] == built["duckdb"]
+
+
 def test_concurrent_loads_get_distinct_ids_and_one_copy_of_a_file(
     pg_settings: Settings, postgres_database: PostgresDatabase, tmp_path: Path
 ) -> None:

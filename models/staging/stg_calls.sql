@@ -22,7 +22,9 @@ source_keyed as {{ read_again_not_copied() }} (
     -- A call log without ids: ingest gives each call an `md5:` id from its text. Here it is
     -- the call's consultant (as matched everywhere: case and spacing do not count), its time
     -- and its lead, so a re-export writing "ALICE  hart" or another date format is the same
-    -- call, not a second one.
+    -- call, not a second one. A lead's second and later calls of a day in a log of days (no
+    -- time of day) have their number after the hash (`md5:<32 hex>:2`), kept here: the
+    -- text after the 36 characters of `md5:` and the hash ('' for every other call).
     select
         *,
         case
@@ -31,7 +33,7 @@ source_keyed as {{ read_again_not_copied() }} (
                         {{ consultant_key('consultant') }}
                         || '|' || coalesce(cast(called_at as {{ dbt.type_string() }}), '')
                         || '|' || coalesce(trim(lead_id), '')
-                    )
+                    ) || substr(call_id, 37)
             else call_id
         end as call_key
     from source
