@@ -6,9 +6,10 @@ small agency's exports, written as a team's tools write them and loaded with ing
 edits that make incrementality hard (dates filled in, corrected, blanked ahead and behind, a
 tick pasted over a date and back, leads lost, declined, filled and reopened, a row deleted
 and added back, a consultant re-spelt and renamed, duplicate rows, calls re-exported with
-another outcome and without ids, a week of calls only, a file loaded twice). After each
-week's build every published mart and every staging table equals, row for row, what
-`dbt run --full-refresh` of the same warehouse gives.
+another outcome and without ids, a log of days with two calls to a lead on one day
+re-exported and then with a call added above them, a week of calls only, a file loaded
+twice). After each week's build every published mart and every staging table equals, row
+for row, what `dbt run --full-refresh` of the same warehouse gives.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ TRACKER_HEADER = (
     "CVs received,Interviews arranged,Interviews completed,Resignation,Start date\n"
 )
 CALLS_HEADER = "Call ID,Lead ID,Consultant,Date/Time,Outcome,Call back on,Notes\n"
+# A consultant's own call log: the day of each call, no time, no id.
+DAYS_HEADER = "Date,Lead ID,Consultant,Outcome,Notes\n"
 
 # Each week: the day its exports were loaded and the build's as-of date, and its files in
 # the order they are loaded (a name ending in "again" is the same file loaded a second time).
@@ -82,6 +85,9 @@ WEEKS: list[tuple[str, dict[str, str]]] = [
             "L3,Alice Hart,04/11/2026 09:30,No answer,10/11/2026\n"
             "L9,Cara Wood,05/11/2026 15:00,Connected,\n",
             "calls_c2.csv": CALLS_HEADER + "C2,L2,Bob Lane,30/10/2026 11:00,Connected,,\n",
+            # a log of days: two calls to L6 on 04/11
+            "calls_by_day.csv": DAYS_HEADER + "04/11/2026,L6,Bob Lane,No answer,morning\n"
+            "04/11/2026,L6,Bob Lane,Spoke - CVs on the way,afternoon\n",
         },
     ),
     (
@@ -94,6 +100,9 @@ WEEKS: list[tuple[str, dict[str, str]]] = [
             "L3,alice hart,04/11/2026 09:30,No answer,10/11/2026\n"
             "L6,Bob Lane,12/11/2026 14:00,Connected,20/11/2026\n",
             "calls_ids.csv": CALLS_HEADER + "C4,L2,Bob Lane,13/11/2026 10:00,Voicemail,,\n",
+            # L6's calls of 04/11 again, in capitals, the first with another outcome
+            "calls_by_day.csv": DAYS_HEADER + "04/11/2026,L6,BOB LANE,Left message,morning\n"
+            "04/11/2026,L6,bob lane,Spoke - CVs on the way,afternoon\n",
         },
     ),
     (
@@ -116,6 +125,10 @@ WEEKS: list[tuple[str, dict[str, str]]] = [
             "L9,04/11/2026,Cara Wood,Ivy,Open,,,06/11/2026,,,,\n",
             "tracker.csv again": "",
             "calls.csv": CALLS_HEADER + "C5,L7,Cara Wood,20/11/2026 10:00,Connected,,\n",
+            # and with a call of that day added above them
+            "calls_by_day.csv": DAYS_HEADER + "04/11/2026,L6,Bob Lane,Busy,first thing\n"
+            "04/11/2026,L6,Bob Lane,Left message,morning\n"
+            "04/11/2026,L6,Bob Lane,Spoke - CVs on the way,afternoon\n",
         },
     ),
 ]
@@ -280,7 +293,18 @@ def test_weekly_incremental_builds_equal_a_full_build(tmp_path: Path) -> None:
         ("L7", "2026-11-12"),
     ]
     calls = query(incremental, "select lead_id, outcome from staging.stg_calls order by called_at")
-    assert len(calls) == 9  # the re-exported calls are one call each
+    assert len(calls) == 12  # the re-exported calls are one call each
+    # L6's three calls of 04/11, each once, the second with its corrected outcome
+    days = query(
+        incremental,
+        "select outcome, is_connected from staging.stg_calls"
+        " where lead_id = 'L6' and called_at = '2026-11-04' order by outcome",
+    )
+    assert days == [
+        {"outcome": "Busy", "is_connected": False},
+        {"outcome": "Left message", "is_connected": False},
+        {"outcome": "Spoke - CVs on the way", "is_connected": True},
+    ]
     loads = query(
         incremental, "select count(*) as tracker_loads from raw.loads where kind = 'tracker'"
     )
