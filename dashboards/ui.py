@@ -292,6 +292,14 @@ def share_choice(param: str, chosen: Any, default: Any, text: Callable[[Any], st
         st.query_params[param] = text(chosen)
 
 
+# A download leaves the page as it is. Streamlit otherwise reruns the page on the click, and
+# a rerun that ends before the browser has fetched a list made on the click (`deferred`)
+# drops the list as no longer on the page, so the click downloads nothing (a browser test's
+# click on a loaded machine once did). The rerun would also run every query of the page
+# again, for nothing.
+DOWNLOAD_WITHOUT_RERUN = "ignore"
+
+
 def downloads(frame: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: str) -> None:
     """CSV and XLSX downloads of a list, formula-like cells neutralised; given a callable
     (see `deferred`), the list is read and converted only when a button is clicked."""
@@ -308,6 +316,7 @@ def downloads(frame: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: 
         file_name=f"{name}.csv",
         mime="text/csv",
         key=f"{key}-csv",
+        on_click=DOWNLOAD_WITHOUT_RERUN,
     )
     right.download_button(
         "Download XLSX",
@@ -315,6 +324,7 @@ def downloads(frame: pl.DataFrame | Callable[[], pl.DataFrame], name: str, key: 
         file_name=f"{name}.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}-xlsx",
+        on_click=DOWNLOAD_WITHOUT_RERUN,
     )
 
 

@@ -98,4 +98,5 @@ st.download_button(
     file_name=f"{name}.ics",
     mime="text/calendar",
     key="calls-ics",
+    on_click=ui.DOWNLOAD_WITHOUT_RERUN,
 )
