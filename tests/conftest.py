@@ -43,6 +43,25 @@ def require_chromium() -> None:
         )
 
 
+def wait_until_drawn(page) -> None:
+    """Wait until Streamlit has run the page and drawn all of it: the run has ended, a
+    title shows, and no widget is still a grey placeholder. The frontend fetches a widget's
+    code (a select box's, say) the first time a page shows one and draws a placeholder until
+    it arrives: on a busy machine, after the run has ended and the title shows (the browser
+    tests saw the sidebar's Period as a placeholder, then drawn 3 s later)."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')",
+        timeout=60_000,
+    )
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stSkeleton\"]')", timeout=60_000
+    )
+
+
 DEMO_AS_OF = date(2026, 11, 23)
 DEMO_LEADS = 600
 DEMO_SEED = 11

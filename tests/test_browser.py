@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from leadtrack.settings import marts_path
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_drawn
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS_SETTING = "LEADTRACK_SCREENSHOTS"
@@ -109,14 +109,7 @@ def page(server):
 
 def _open(page, url: str) -> None:
     page.goto(url)
-    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')",
-        timeout=60_000,
-    )
-    page.wait_for_selector("h1", timeout=60_000)
+    wait_until_drawn(page)
 
 
 @pytest.mark.parametrize(("path", "name", "has_chart"), PAGES)

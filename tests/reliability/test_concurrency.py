@@ -19,7 +19,7 @@ import pytest
 
 from ingest.demo import DemoFiles
 from leadtrack.settings import marts_path
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, require_chromium, wait_until_drawn
 from tests.reliability.conftest import AS_OF, LEADTRACK, ROOT, demo_paths, environment, leadtrack
 
 pytestmark = pytest.mark.slow
@@ -66,14 +66,7 @@ def _open(page, url: str) -> str:
     """Load a page and wait until Streamlit has finished running it; its visible text."""
     response = page.goto(url)
     assert response is not None and response.ok, url
-    page.wait_for_selector("[data-testid='stApp']", timeout=30_000)
-    page.wait_for_selector("h1", timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')",
-        timeout=60_000,
-    )
+    wait_until_drawn(page)
     page.wait_for_timeout(300)
     assert page.locator("[data-testid='stException']").count() == 0, url
     return page.locator("[data-testid='stApp']").inner_text()
