@@ -1250,7 +1250,7 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
         for old in figures.get("week_history", []):
             lines += [
                 f"An earlier run: load {old['load']['wall']:.1f} s + build"
-                f" {old['build']['wall']:.1f} s (load average {old['load']['load_before']:.1f};"
+                f" {build_wall(old['build']):.1f} s (load average {old['load']['load_before']:.1f};"
                 f" machine speed {reference(old)}).",
                 "",
             ]
@@ -1347,9 +1347,8 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
         "leadtrack --warehouse bench/data/scratch/week-W.duckdb load"
         " bench/data/week-1000000-20261130/{tracker.csv,events.csv,calls.csv}"
         " (W = 200: bench/data/demo-200-20261130/{tracker.xlsx,events.csv,calls.csv})",
-        'python -m bench.run --child build --args \'{"warehouse":'
-        ' "bench/data/scratch/week-W.duckdb", "as_of": "2026-11-30", "target":'
-        ' "bench/data/scratch/week-target-W"}\'',
+        "DBT_TARGET_PATH=bench/data/scratch/week-target-W DBT_LOG_PATH=(the same) leadtrack"
+        " --warehouse bench/data/scratch/week-W.duckdb build --as-of 2026-11-30",
         "# The postgres step (S = 100000; connections in LEADTRACK_POSTGRES_URL and"
         " LEADTRACK_POSTGRES_READER_URL, never in a command):",
         "leadtrack --target postgres --warehouse bench/data/scratch/postgres-S.duckdb load"
@@ -1391,7 +1390,9 @@ def week_floor_section(figures: dict[str, Any]) -> list[str]:
         " timed from its process's start to its end), dbt's parse warm. With"
         " next to no data, this is what a week costs whatever the warehouse holds: the"
         f" processes' start-up (Python, the readers, dbt's import), dbt's parse from cache, its"
-        f" {sum(nodes.values())} nodes ({nodes}), the artifacts it writes and the publish.",
+        f" {sum(nodes.values())} nodes ("
+        + ", ".join(f"{count} {kind}s" for kind, count in nodes.items())
+        + "), the artifacts it writes and the publish.",
         "",
         "| run | load s (wall) | build s (wall) | of it dbt's command s | total s | CPU s"
         " (load + build) | machine speed |",
