@@ -452,20 +452,20 @@ def fresh(path: Path) -> Path:
     return path
 
 
-def demo(leads: int) -> list[Path]:
-    """The demo exports at `leads` leads, generated (in a child process, so the parent stays
-    small: Linux keeps a process's peak RSS across `exec`, so a large parent would inflate
-    every child's figure) when missing."""
-    folder = DATA / f"demo-{leads}"
+def demo(leads: int, as_of: date = AS_OF) -> list[Path]:
+    """The demo exports at `leads` leads as of `as_of`, generated (in a child process, so the
+    parent stays small: Linux keeps a process's peak RSS across `exec`, so a large parent
+    would inflate every child's figure) when missing."""
+    folder = DATA / (f"demo-{leads}" if as_of == AS_OF else f"demo-{leads}-{as_of:%Y%m%d}")
     tracker = folder / ("tracker.xlsx" if leads <= XLSX_LEADS else "tracker.csv")
     files = [tracker, folder / "events.csv", folder / "calls.csv", folder / "consultants.csv"]
     if not all(path.exists() for path in files):
         python_child(
-            f"generate {leads:,} leads",
+            f"generate {leads:,} leads as of {as_of}",
             "generate",
             folder=str(folder),
             leads=leads,
-            as_of=str(AS_OF),
+            as_of=str(as_of),
         )
     return files
 
@@ -785,17 +785,8 @@ def bench_week_floor(figures: dict[str, Any], reps: int = 3) -> None:
     so the floor is if anything overstated."""
     if not warehouse_for(FLOOR_LEADS).exists():
         bench_fixed_overhead(figures)
-    new_as_of = AS_OF + timedelta(days=7)
-    folder = DATA / f"demo-{FLOOR_LEADS}-{new_as_of:%Y%m%d}"
-    paths = [folder / "tracker.xlsx", folder / "events.csv", folder / "calls.csv"]
-    if not all(path.exists() for path in paths):
-        python_child(
-            f"generate {FLOOR_LEADS} leads as of {new_as_of}",
-            "generate",
-            folder=str(folder),
-            leads=FLOOR_LEADS,
-            as_of=str(new_as_of),
-        )
+    # The week's 3 files, as the week at 1,000,000 loads (the consultants list is unchanged).
+    paths = demo(FLOOR_LEADS, AS_OF + timedelta(days=7))[:3]
     figures["week_floor"] = {
         "size": FLOOR_LEADS,
         "calls": count_rows(paths[2]),
