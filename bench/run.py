@@ -1240,8 +1240,15 @@ def report(figures: dict[str, Any], output: Path = RESULTS) -> str:
         ]
         for old in figures.get("week_history", []):
             lines += [
-                f"An earlier run: load {old['load']['wall']:.1f} s + build"
-                f" {build_wall(old['build']):.1f} s (load average {old['load']['load_before']:.1f};"
+                "An earlier run"
+                + (
+                    ", timed in-process without the build's start-up (dbt's import and a warm"
+                    " parse)"
+                    if "parse_seconds" in old["build"]["result"]
+                    else ""
+                )
+                + f": load {old['load']['wall']:.1f} s + build {build_wall(old['build']):.1f} s"
+                f" (load average {old['load']['load_before']:.1f};"
                 f" machine speed {reference(old)}).",
                 "",
             ]
